@@ -1,0 +1,201 @@
+/**
+ * WAV decoding: validates the RIFF structure ourselves (so truncated or foreign files get an
+ * error that says what is wrong), then lets `wav-decoder` turn the samples into floats.
+ *
+ * Pure: no Deno APIs; give it the file's bytes.
+ */
+import wavDecoder from "wav-decoder";
+
+export interface DecodedAudio {
+  sampleRateHz: number;
+  /** One Float32Array per channel, samples in [-1, 1). */
+  channels: Float32Array[];
+  bitDepth: number;
+  format: "pcm" | "float";
+}
+
+interface RiffChunk {
+  id: string;
+  offset: number; // offset of the chunk's payload
+  size: number;
+}
+
+const WAVE_FORMAT_PCM = 0x0001;
+const WAVE_FORMAT_FLOAT = 0x0003;
+const WAVE_FORMAT_EXTENSIBLE = 0xfffe;
+
+function fourCC(bytes: Uint8Array, at: number): string {
+  return String.fromCharCode(bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]);
+}
+
+/** Lists the chunks of a RIFF/WAVE file, or throws an error naming `source` and the defect. */
+export function riffChunks(bytes: Uint8Array, source: string): RiffChunk[] {
+  const fail = (why: string): never => {
+    throw new Error(`${source}: not a valid WAV file: ${why}`);
+  };
+  if (bytes.length < 12) fail(`only ${bytes.length} bytes, too short for a RIFF header`);
+  if (fourCC(bytes, 0) !== "RIFF") {
+    fail(`starts with ${JSON.stringify(fourCC(bytes, 0))}, not "RIFF"`);
+  }
+  if (fourCC(bytes, 8) !== "WAVE") {
+    fail(`RIFF type is ${JSON.stringify(fourCC(bytes, 8))}, not "WAVE"`);
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const chunks: RiffChunk[] = [];
+  let at = 12;
+  while (at + 8 <= bytes.length) {
+    const id = fourCC(bytes, at);
+    const size = view.getUint32(at + 4, true);
+    const offset = at + 8;
+    const remaining = bytes.length - offset;
+    if (size > remaining) {
+      // Streaming writers leave 0 or 0xFFFFFFFF in the data size; anything else is truncation.
+      if (id === "data" && (size === 0xffffffff || size === 0)) {
+        chunks.push({ id, offset, size: remaining });
+        break;
+      }
+      fail(`truncated: chunk "${id}" declares ${size} bytes but only ${remaining} remain`);
+    }
+    chunks.push({ id, offset, size });
+    if (id === "data") break; // anything after the samples is irrelevant to decoding
+    at = offset + size + (size & 1); // chunks are word-aligned
+  }
+  if (!chunks.some((c) => c.id === "fmt ")) fail('no "fmt " chunk');
+  if (!chunks.some((c) => c.id === "data")) fail('no "data" chunk (file truncated?)');
+  return chunks;
+}
+
+/**
+ * Decodes a WAV file's bytes. Handles PCM 8/16/24/32-bit, float 32/64-bit,
+ * WAVE_FORMAT_EXTENSIBLE, any channel count and extra chunks (RAVDESS files carry `FLLR`).
+ * Integer PCM is scaled by 2^(bits-1), as libsndfile (and so librosa) does.
+ */
+export function decodeWav(bytes: Uint8Array, source = "<wav bytes>"): DecodedAudio {
+  const chunks = riffChunks(bytes, source);
+  const fmt = chunks.find((c) => c.id === "fmt ")!;
+  const data = chunks.find((c) => c.id === "data")!;
+  if (fmt.size < 16) throw new Error(`${source}: not a valid WAV file: "fmt " chunk too short`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let formatTag = view.getUint16(fmt.offset, true);
+  const numChannels = view.getUint16(fmt.offset + 2, true);
+  const sampleRateHz = view.getUint32(fmt.offset + 4, true);
+  const blockAlign = view.getUint16(fmt.offset + 12, true);
+  const bitDepth = view.getUint16(fmt.offset + 14, true);
+  if (formatTag === WAVE_FORMAT_EXTENSIBLE && fmt.size >= 40) {
+    formatTag = view.getUint16(fmt.offset + 24, true); // first two bytes of the SubFormat GUID
+  }
+  const unsupported = (why: string): never => {
+    throw new Error(`${source}: unsupported WAV: ${why}`);
+  };
+  if (formatTag !== WAVE_FORMAT_PCM && formatTag !== WAVE_FORMAT_FLOAT) {
+    unsupported(`format tag 0x${formatTag.toString(16)} (only PCM and IEEE float are supported)`);
+  }
+  const isFloat = formatTag === WAVE_FORMAT_FLOAT;
+  const okDepths = isFloat ? [32, 64] : [8, 16, 24, 32];
+  if (!okDepths.includes(bitDepth)) {
+    unsupported(`${bitDepth}-bit ${isFloat ? "float" : "PCM"} samples`);
+  }
+  if (numChannels < 1) unsupported("zero channels");
+  if (sampleRateHz < 1) unsupported("sample rate 0");
+  if (blockAlign !== numChannels * (bitDepth / 8)) {
+    unsupported(`block align ${blockAlign} does not match ${numChannels} x ${bitDepth}-bit`);
+  }
+
+  // Hand wav-decoder a minimal canonical file: our validated fmt + data, nothing else. This
+  // also normalises WAVE_FORMAT_EXTENSIBLE, which wav-decoder does not know.
+  const dataBytes = data.size - (data.size % blockAlign);
+  const canonical = new Uint8Array(44 + dataBytes);
+  const cv = new DataView(canonical.buffer);
+  canonical.set([0x52, 0x49, 0x46, 0x46], 0); // RIFF
+  cv.setUint32(4, 36 + dataBytes, true);
+  canonical.set([0x57, 0x41, 0x56, 0x45, 0x66, 0x6d, 0x74, 0x20], 8); // WAVEfmt
+  cv.setUint32(16, 16, true);
+  cv.setUint16(20, formatTag, true);
+  cv.setUint16(22, numChannels, true);
+  cv.setUint32(24, sampleRateHz, true);
+  cv.setUint32(28, sampleRateHz * blockAlign, true);
+  cv.setUint16(32, blockAlign, true);
+  cv.setUint16(34, bitDepth, true);
+  canonical.set([0x64, 0x61, 0x74, 0x61], 36); // data
+  cv.setUint32(40, dataBytes, true);
+  canonical.set(bytes.subarray(data.offset, data.offset + dataBytes), 44);
+
+  const decoded = wavDecoder.decode.sync(canonical.buffer, { symmetric: true });
+  const channels = decoded.channelData as Float32Array[];
+  if (!isFloat && (bitDepth === 8 || bitDepth === 24)) fixScaling(channels, bitDepth);
+  return { sampleRateHz, channels, bitDepth, format: isFloat ? "float" : "pcm" };
+}
+
+/**
+ * wav-decoder's symmetric mode maps unsigned 8-bit as (u - 127.5) / 127.5 and reads the 24-bit
+ * minimum 0x800000 as +1; libsndfile gives (u - 128) / 128 and -1. Undo both.
+ */
+function fixScaling(channels: Float32Array[], bitDepth: number): void {
+  for (const ch of channels) {
+    for (let i = 0; i < ch.length; i++) {
+      if (bitDepth === 8) ch[i] = (ch[i] * 127.5 - 0.5) / 128;
+      else if (ch[i] === 1) ch[i] = -1;
+    }
+  }
+}
+
+/** Averages channels to mono, as `librosa.to_mono` does. */
+export function toMono(channels: Float32Array[]): Float32Array {
+  if (channels.length === 1) return channels[0];
+  const n = channels[0].length;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    for (const ch of channels) s += ch[i];
+    out[i] = s / channels.length;
+  }
+  return out;
+}
+
+/** Encodes mono float samples as a 16-bit (or 32-bit float) PCM WAV; used by tests and exports. */
+export function encodeWav(
+  samples: Float32Array | Float32Array[],
+  sampleRateHz: number,
+  opts: { bitDepth?: 8 | 16 | 24 | 32; float?: boolean } = {},
+): Uint8Array {
+  const channels = Array.isArray(samples) ? samples : [samples];
+  const float = opts.float ?? false;
+  const bitDepth = float ? 32 : (opts.bitDepth ?? 16);
+  const bytesPer = bitDepth / 8;
+  const n = channels[0].length;
+  const block = bytesPer * channels.length;
+  const out = new Uint8Array(44 + n * block);
+  const v = new DataView(out.buffer);
+  out.set([0x52, 0x49, 0x46, 0x46], 0);
+  v.setUint32(4, 36 + n * block, true);
+  out.set([0x57, 0x41, 0x56, 0x45, 0x66, 0x6d, 0x74, 0x20], 8);
+  v.setUint32(16, 16, true);
+  v.setUint16(20, float ? WAVE_FORMAT_FLOAT : WAVE_FORMAT_PCM, true);
+  v.setUint16(22, channels.length, true);
+  v.setUint32(24, sampleRateHz, true);
+  v.setUint32(28, sampleRateHz * block, true);
+  v.setUint16(32, block, true);
+  v.setUint16(34, bitDepth, true);
+  out.set([0x64, 0x61, 0x74, 0x61], 36);
+  v.setUint32(40, n * block, true);
+  let at = 44;
+  const full = 2 ** (bitDepth - 1);
+  for (let i = 0; i < n; i++) {
+    for (const ch of channels) {
+      const s = Math.max(-1, Math.min(1, ch[i]));
+      if (float) v.setFloat32(at, s, true);
+      else {
+        const q = Math.max(-full, Math.min(full - 1, Math.round(s * full)));
+        if (bitDepth === 8) v.setUint8(at, q + 128);
+        else if (bitDepth === 16) v.setInt16(at, q, true);
+        else if (bitDepth === 24) {
+          v.setUint8(at, q & 0xff);
+          v.setUint8(at + 1, (q >> 8) & 0xff);
+          v.setUint8(at + 2, (q >> 16) & 0xff);
+        } else v.setInt32(at, q, true);
+      }
+      at += bytesPer;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,216 @@
+/**
+ * The one configuration object. Every default lives here; every stage reads its section; every
+ * result records the whole object; `--key=value` on the command line overrides any leaf
+ * (`--features.nMels=64`, or `--nMels=64` when the leaf name is unique).
+ *
+ * Pure: no Deno APIs.
+ */
+
+export const ZENODO_RAVDESS_URL =
+  "https://zenodo.org/records/1188976/files/Audio_Speech_Actors_01-24.zip?download=1";
+export const ZENODO_RAVDESS_MD5 = "bc696df654c87fed845eb13823edef8a";
+
+export interface DataConfig {
+  /** Corpus folder; empty means: `RAVDESS_DIR`, then `data/ravdess`, then `../shared/ravdess`. */
+  dir: string;
+  /** Where the corpus archive is fetched from when no folder is found. */
+  url: string;
+  /** Expected MD5 of the archive; empty skips the check (for tests with their own archives). */
+  md5: string;
+  /** Download the corpus when it is not found (otherwise fail with a message). */
+  download: boolean;
+}
+
+export interface AudioConfig {
+  sampleRateHz: number;
+  /** librosa.load offset: the classic recipe skips the silent lead-in. */
+  offsetS: number;
+  durationS: number;
+  resampler: "kaiser_best";
+}
+
+export interface FeatureConfig {
+  nFft: number;
+  hopLength: number;
+  padMode: "constant" | "reflect";
+  nMels: number;
+  nMfcc: number;
+  nChroma: number;
+  topDb: number;
+  /** Mel bands of the log-mel frame sequences fed to temporal models. */
+  sequenceMels: number;
+}
+
+export interface RunConfig {
+  seed: number;
+  /** Parallel feature workers; 0 means one per core. */
+  workers: number;
+  cacheDir: string;
+  data: DataConfig;
+  audio: AudioConfig;
+  features: FeatureConfig;
+}
+
+export const DEFAULT_CONFIG: RunConfig = {
+  seed: 42,
+  workers: 0,
+  cacheDir: "data/cache",
+  data: { dir: "", url: ZENODO_RAVDESS_URL, md5: ZENODO_RAVDESS_MD5, download: true },
+  audio: { sampleRateHz: 22050, offsetS: 0.6, durationS: 2.5, resampler: "kaiser_best" },
+  features: {
+    nFft: 2048,
+    hopLength: 512,
+    padMode: "constant",
+    nMels: 128,
+    nMfcc: 20,
+    nChroma: 12,
+    topDb: 80,
+    sequenceMels: 40,
+  },
+};
+
+type Json = string | number | boolean | null | Json[] | { [k: string]: Json };
+
+function leafPaths(obj: Record<string, unknown>, prefix = ""): string[] {
+  return Object.entries(obj).flatMap(([k, v]) =>
+    v !== null && typeof v === "object" && !Array.isArray(v)
+      ? leafPaths(v as Record<string, unknown>, `${prefix}${k}.`)
+      : [`${prefix}${k}`]
+  );
+}
+
+function getAt(obj: Record<string, unknown>, path: string): unknown {
+  return path.split(".").reduce<unknown>((o, k) => (o as Record<string, unknown>)?.[k], obj);
+}
+
+function setAt(obj: Record<string, unknown>, path: string, value: unknown): void {
+  const keys = path.split(".");
+  let o = obj;
+  for (const k of keys.slice(0, -1)) o = o[k] as Record<string, unknown>;
+  o[keys[keys.length - 1]] = value;
+}
+
+function coerce(path: string, raw: string, current: unknown): unknown {
+  if (typeof current === "number") {
+    const n = Number(raw);
+    if (raw.trim() === "" || !Number.isFinite(n)) {
+      throw new Error(`--${path}: expected a number, got '${raw}'`);
+    }
+    return n;
+  }
+  if (typeof current === "boolean") {
+    if (raw === "true" || raw === "1" || raw === "") return true;
+    if (raw === "false" || raw === "0") return false;
+    throw new Error(`--${path}: expected true or false, got '${raw}'`);
+  }
+  if (Array.isArray(current)) {
+    try {
+      const v = JSON.parse(raw);
+      if (Array.isArray(v)) return v;
+    } catch { /* fall through to the error */ }
+    throw new Error(`--${path}: expected a JSON array like [1,2], got '${raw}'`);
+  }
+  return raw;
+}
+
+/** Resolves `key` to a full leaf path: exact dotted path, or a unique leaf name. */
+export function resolveKey(config: RunConfig, key: string): string {
+  const paths = leafPaths(config as unknown as Record<string, unknown>);
+  if (paths.includes(key)) return key;
+  const byLeaf = paths.filter((p) => p.split(".").pop() === key || p.endsWith(`.${key}`));
+  if (byLeaf.length === 1) return byLeaf[0];
+  if (byLeaf.length > 1) {
+    throw new Error(`--${key} is ambiguous: say one of ${byLeaf.map((p) => `--${p}`).join(", ")}`);
+  }
+  throw new Error(
+    `unknown setting --${key}; settings are: ${paths.map((p) => `--${p}`).join(" ")}`,
+  );
+}
+
+export interface ParsedArgs {
+  config: RunConfig;
+  /** Arguments that are not `--key=value` settings (e.g. file paths). */
+  positional: string[];
+}
+
+/** A deep copy of `base` with the overrides applied (the base is never mutated). */
+export function withOverrides(base: RunConfig, overrides: Record<string, string>): RunConfig {
+  const config = structuredClone(base) as RunConfig;
+  for (const [key, raw] of Object.entries(overrides)) {
+    const path = resolveKey(config, key);
+    const cur = getAt(config as unknown as Record<string, unknown>, path);
+    setAt(config as unknown as Record<string, unknown>, path, coerce(path, raw, cur));
+  }
+  validateConfig(config);
+  return config;
+}
+
+/**
+ * Parses command-line arguments: `--key=value`, `--key value` (when the next word is not a
+ * flag) and the shorthand `--data DIR` for `--data.dir`. Everything else is positional.
+ */
+export function parseArgs(args: readonly string[], base: RunConfig = DEFAULT_CONFIG): ParsedArgs {
+  const overrides: Record<string, string> = {};
+  const positional: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (!a.startsWith("--")) {
+      positional.push(a);
+      continue;
+    }
+    const eq = a.indexOf("=");
+    let key = eq >= 0 ? a.slice(2, eq) : a.slice(2);
+    let value: string;
+    if (eq >= 0) value = a.slice(eq + 1);
+    else if (i + 1 < args.length && !args[i + 1].startsWith("--")) value = args[++i];
+    else value = "";
+    if (key === "data") key = "data.dir";
+    overrides[key] = value;
+  }
+  return { config: withOverrides(base, overrides), positional };
+}
+
+export function validateConfig(c: RunConfig): void {
+  const f = c.features;
+  const problems: string[] = [];
+  if (!Number.isInteger(f.nFft) || f.nFft < 16 || (f.nFft & (f.nFft - 1)) !== 0) {
+    problems.push(`features.nFft must be a power of two >= 16 (got ${f.nFft})`);
+  }
+  if (!Number.isInteger(f.hopLength) || f.hopLength < 1) {
+    problems.push("features.hopLength must be >= 1");
+  }
+  if (f.padMode !== "constant" && f.padMode !== "reflect") {
+    problems.push(`features.padMode must be constant or reflect (got ${f.padMode})`);
+  }
+  for (const k of ["nMels", "nMfcc", "nChroma", "sequenceMels"] as const) {
+    if (!Number.isInteger(f[k]) || f[k] < 1) {
+      problems.push(`features.${k} must be a positive integer`);
+    }
+  }
+  if (f.nMfcc > f.nMels) problems.push("features.nMfcc cannot exceed features.nMels");
+  const a = c.audio;
+  if (!Number.isInteger(a.sampleRateHz) || a.sampleRateHz < 1000) {
+    problems.push(`audio.sampleRateHz must be an integer >= 1000 (got ${a.sampleRateHz})`);
+  }
+  if (!(a.offsetS >= 0)) problems.push("audio.offsetS must be >= 0");
+  if (!(a.durationS > 0)) problems.push("audio.durationS must be > 0");
+  if (a.resampler !== "kaiser_best") problems.push("audio.resampler must be kaiser_best");
+  if (!Number.isInteger(c.workers) || c.workers < 0) {
+    problems.push("workers must be an integer >= 0");
+  }
+  if (problems.length) throw new Error(`invalid configuration:\n  ${problems.join("\n  ")}`);
+}
+
+/** A stable JSON string (sorted keys) of any config section, for hashing. */
+export function canonicalJson(value: unknown): string {
+  const sort = (v: unknown): Json => {
+    if (Array.isArray(v)) return v.map(sort);
+    if (v !== null && typeof v === "object") {
+      return Object.fromEntries(
+        Object.keys(v as object).sort().map((k) => [k, sort((v as Record<string, unknown>)[k])]),
+      );
+    }
+    return v as Json;
+  };
+  return JSON.stringify(sort(value));
+}

@@ -1,0 +1,88 @@
+/**
+ * Where the corpus is (Deno-only): `--data DIR`, then `RAVDESS_DIR`, then `data/ravdess`, then
+ * `../shared/ravdess`; when none exists, download and unpack the Zenodo archive into
+ * `data/ravdess`.
+ */
+import { fileURLToPath } from "node:url";
+import { isAbsolute, join, resolve } from "node:path";
+import type { DataConfig } from "../config/config.ts";
+import type { ProgressSink } from "../util/progress.ts";
+import { exists } from "../cache/files.ts";
+import { downloadFile, extractZip } from "./download.ts";
+
+/** The project's root folder (the one holding deno.json). */
+export const PROJECT_ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+export function projectPath(...parts: string[]): string {
+  return join(PROJECT_ROOT, ...parts);
+}
+
+export interface CorpusCandidate {
+  dir: string;
+  source: "--data" | "RAVDESS_DIR" | "data/ravdess" | "../shared/ravdess";
+}
+
+/** The folders looked at, in order, for messages and for `findCorpus`. */
+export function corpusCandidates(
+  config: DataConfig,
+  env: (k: string) => string | undefined,
+): CorpusCandidate[] {
+  const abs = (p: string) => (isAbsolute(p) ? p : resolve(Deno.cwd(), p));
+  const out: CorpusCandidate[] = [];
+  if (config.dir) out.push({ dir: abs(config.dir), source: "--data" });
+  const fromEnv = env("RAVDESS_DIR");
+  if (fromEnv) out.push({ dir: abs(fromEnv), source: "RAVDESS_DIR" });
+  out.push({ dir: projectPath("data", "ravdess"), source: "data/ravdess" });
+  out.push({ dir: resolve(PROJECT_ROOT, "..", "shared", "ravdess"), source: "../shared/ravdess" });
+  return out;
+}
+
+/**
+ * The first candidate that exists. A folder the user named (`--data`, `RAVDESS_DIR`) must
+ * exist: we do not silently fall back to another corpus.
+ */
+export async function findCorpus(
+  config: DataConfig,
+  env: (k: string) => string | undefined = (k) => Deno.env.get(k),
+): Promise<CorpusCandidate | null> {
+  for (const c of corpusCandidates(config, env)) {
+    if (await exists(c.dir)) return c;
+    if (c.source === "--data" || c.source === "RAVDESS_DIR") {
+      throw new Error(`${c.dir}: corpus folder given by ${c.source} does not exist`);
+    }
+  }
+  return null;
+}
+
+/** Finds the corpus or downloads it into `data/ravdess`; returns its folder. */
+export async function ensureCorpus(
+  config: DataConfig,
+  sink: ProgressSink,
+  env: (k: string) => string | undefined = (k) => Deno.env.get(k),
+  targetDir = projectPath("data", "ravdess"),
+): Promise<string> {
+  const found = await findCorpus(config, env);
+  if (found) return found.dir;
+  const looked = corpusCandidates(config, env).map((c) => c.dir).join(", ");
+  if (!config.download) {
+    throw new Error(
+      `no RAVDESS corpus found (looked in ${looked}) and downloading is off (--data.download=false)`,
+    );
+  }
+  sink.write(`no RAVDESS corpus found (looked in ${looked}); downloading ${config.url}\n`);
+  await downloadCorpus(config, sink, targetDir);
+  return targetDir;
+}
+
+/** Downloads the archive next to `targetDir`, verifies it and unpacks it into `targetDir`. */
+export async function downloadCorpus(
+  config: DataConfig,
+  sink: ProgressSink,
+  targetDir: string,
+): Promise<void> {
+  const zipPath = join(targetDir, "..", "downloads", "Audio_Speech_Actors_01-24.zip");
+  if (!(await exists(zipPath))) await downloadFile(config.url, zipPath, { md5: config.md5, sink });
+  await extractZip(zipPath, targetDir, sink);
+  // The verified archive has served its purpose; the extracted folder is the corpus now.
+  await Deno.remove(zipPath);
+}

@@ -1,0 +1,239 @@
+/**
+ * Everything we compute from one clip, from a single STFT. Pure: no Deno APIs.
+ *
+ * The 162-value clip vector is the classic recipe's: frame means of ZCR (1), chroma (12),
+ * MFCC (20), RMS (1) and mel power (128), in that order.
+ */
+import type { FeatureConfig } from "../config/config.ts";
+import { frameCount, spectrumPower, stft } from "./stft.ts";
+import {
+  applyFilterBank,
+  chromaFilterBank,
+  dctOrthoMatrix,
+  type FilterBank,
+  melFilterBank,
+} from "./filters.ts";
+import {
+  delta,
+  estimateTuning,
+  normalizeColumnsMax,
+  powerToDb,
+  rmsEnergy,
+  zeroCrossingRate,
+} from "./spectral.ts";
+
+/** Feature-major matrices `[rows][nFrames]`, as librosa returns them. */
+export interface FrameFeatures {
+  nFrames: number;
+  zcr: Float64Array;
+  rms: Float64Array;
+  chroma: Float64Array;
+  mel: Float64Array;
+  mfcc: Float64Array;
+  /** Tuning (fraction of a semitone) librosa's chroma estimated for this clip. */
+  tuning: number;
+}
+
+export interface SequenceFeatures {
+  /** Frames per sequence (fixed by the config's clip duration). */
+  nFrames: number;
+  /** Frames that hold audio; the rest are digital silence at the end of short clips. */
+  validFrames: number;
+  /** Frame-major `[nFrames][sequenceMels]` log-mel (dB, top_db floor). */
+  logmel: Float32Array;
+  /** Frame-major `[nFrames][3 * nMfcc]`: MFCC, delta, delta-delta. */
+  mfccDelta: Float32Array;
+}
+
+export interface ClipFeatures {
+  frames: FrameFeatures;
+  vector: Float32Array;
+  sequence: SequenceFeatures;
+}
+
+export const CLIP_VECTOR_LAYOUT = (f: FeatureConfig) => [
+  { name: "zcr", size: 1 },
+  { name: "chroma", size: f.nChroma },
+  { name: "mfcc", size: f.nMfcc },
+  { name: "rms", size: 1 },
+  { name: "mel", size: f.nMels },
+];
+
+export function clipVectorLength(f: FeatureConfig): number {
+  return CLIP_VECTOR_LAYOUT(f).reduce((a, b) => a + b.size, 0);
+}
+
+/** Frames in a sequence for clips of `durationS` seconds at `sampleRateHz`. */
+export function sequenceFrameCount(
+  f: FeatureConfig,
+  sampleRateHz: number,
+  durationS: number,
+): number {
+  return frameCount(Math.trunc(durationS * sampleRateHz), f.nFft, f.hopLength, true);
+}
+
+/** Filter banks and the DCT depend only on the config; build them once per extractor. */
+export interface FeatureExtractor {
+  config: FeatureConfig;
+  sampleRateHz: number;
+  sequenceFrames: number;
+  extract(y: Float32Array): ClipFeatures;
+}
+
+export function createFeatureExtractor(
+  config: FeatureConfig,
+  sampleRateHz: number,
+  durationS: number,
+): FeatureExtractor {
+  const mel = melFilterBank(sampleRateHz, config.nFft, config.nMels);
+  const seqMel = config.sequenceMels === config.nMels
+    ? mel
+    : melFilterBank(sampleRateHz, config.nFft, config.sequenceMels);
+  const dct = dctOrthoMatrix(config.nMfcc, config.nMels);
+  const chromaBanks = new Map<number, FilterBank>();
+  const chromaBank = (tuning: number) => {
+    let b = chromaBanks.get(tuning);
+    if (!b) {
+      b = chromaFilterBank(sampleRateHz, config.nFft, tuning, config.nChroma);
+      chromaBanks.set(tuning, b);
+    }
+    return b;
+  };
+  const sequenceFrames = sequenceFrameCount(config, sampleRateHz, durationS);
+  return {
+    config,
+    sampleRateHz,
+    sequenceFrames,
+    extract: (y) =>
+      extractWith(y, config, sampleRateHz, mel, seqMel, dct, chromaBank, sequenceFrames),
+  };
+}
+
+function mfccFromMelPower(
+  melPower: Float64Array,
+  nMels: number,
+  nFrames: number,
+  dct: Float64Array,
+  nMfcc: number,
+  topDb: number,
+): Float64Array {
+  const db = powerToDb(melPower, 1e-10, topDb);
+  const out = new Float64Array(nMfcc * nFrames);
+  for (let k = 0; k < nMfcc; k++) {
+    for (let t = 0; t < nFrames; t++) {
+      let acc = 0;
+      for (let m = 0; m < nMels; m++) acc += dct[k * nMels + m] * db[m * nFrames + t];
+      out[k * nFrames + t] = acc;
+    }
+  }
+  return out;
+}
+
+/** Appends zero-power frames so every sequence has the same length. */
+function padFrames(x: Float64Array, rows: number, nFrames: number, total: number): Float64Array {
+  if (nFrames === total) return x;
+  const out = new Float64Array(rows * total);
+  for (let r = 0; r < rows; r++) {
+    out.set(x.subarray(r * nFrames, r * nFrames + Math.min(nFrames, total)), r * total);
+  }
+  return out;
+}
+
+function toFrameMajor(blocks: Float64Array[], rowsPer: number[], nFrames: number): Float32Array {
+  const width = rowsPer.reduce((a, b) => a + b, 0);
+  const out = new Float32Array(nFrames * width);
+  let col = 0;
+  blocks.forEach((b, i) => {
+    for (let r = 0; r < rowsPer[i]; r++) {
+      for (let t = 0; t < nFrames; t++) out[t * width + col + r] = b[r * nFrames + t];
+    }
+    col += rowsPer[i];
+  });
+  return out;
+}
+
+function rowMeans(x: Float64Array, rows: number, nFrames: number): Float64Array {
+  const out = new Float64Array(rows);
+  for (let r = 0; r < rows; r++) {
+    let s = 0;
+    for (let t = 0; t < nFrames; t++) s += x[r * nFrames + t];
+    out[r] = s / nFrames;
+  }
+  return out;
+}
+
+function extractWith(
+  y: Float32Array,
+  cfg: FeatureConfig,
+  sampleRateHz: number,
+  melBank: FilterBank,
+  seqMelBank: FilterBank,
+  dct: Float64Array,
+  chromaBank: (tuning: number) => FilterBank,
+  sequenceFrames: number,
+): ClipFeatures {
+  if (y.length === 0) throw new Error("extractFeatures: empty signal");
+  const spec = stft(y, {
+    nFft: cfg.nFft,
+    hopLength: cfg.hopLength,
+    center: true,
+    padMode: cfg.padMode,
+  });
+  const { nFrames, nBins } = spec;
+  const power = spectrumPower(spec, 2);
+  const magnitude = new Float64Array(power.length);
+  for (let i = 0; i < power.length; i++) magnitude[i] = Math.sqrt(power[i]);
+
+  const zcr = zeroCrossingRate(y, cfg.nFft, cfg.hopLength);
+  const rms = rmsEnergy(y, cfg.nFft, cfg.hopLength);
+  const mel = applyFilterBank(melBank, power, nFrames);
+  const mfcc = mfccFromMelPower(mel, cfg.nMels, nFrames, dct, cfg.nMfcc, cfg.topDb);
+  // chroma_stft(S=|STFT|) uses the magnitude as given (librosa only squares when it computes
+  // the STFT itself), with tuning estimated from the same magnitudes.
+  const tuning = estimateTuning(magnitude, nFrames, nBins, sampleRateHz, cfg.nFft);
+  const chroma = applyFilterBank(chromaBank(tuning), magnitude, nFrames);
+  normalizeColumnsMax(chroma, cfg.nChroma, nFrames);
+
+  const vector = new Float32Array(clipVectorLength(cfg));
+  let at = 0;
+  for (
+    const [block, rows] of [[zcr, 1], [chroma, cfg.nChroma], [mfcc, cfg.nMfcc], [rms, 1], [
+      mel,
+      cfg.nMels,
+    ]] as const
+  ) {
+    vector.set(rowMeans(block, rows, nFrames), at);
+    at += rows;
+  }
+
+  // Sequences: same STFT, zero-power frames appended for clips shorter than the crop.
+  const T = sequenceFrames;
+  const validFrames = Math.min(nFrames, T);
+  const seqMelPower = padFrames(
+    seqMelBank === melBank ? mel : applyFilterBank(seqMelBank, power, nFrames),
+    cfg.sequenceMels,
+    nFrames,
+    T,
+  );
+  const logmel = powerToDb(seqMelPower, 1e-10, cfg.topDb);
+  const seqMfcc = mfccFromMelPower(
+    padFrames(mel, cfg.nMels, nFrames, T),
+    cfg.nMels,
+    T,
+    dct,
+    cfg.nMfcc,
+    cfg.topDb,
+  );
+  const d1 = delta(seqMfcc, cfg.nMfcc, T, 1);
+  const d2 = delta(seqMfcc, cfg.nMfcc, T, 2);
+  return {
+    frames: { nFrames, zcr, rms, chroma, mel, mfcc, tuning },
+    vector,
+    sequence: {
+      nFrames: T,
+      validFrames,
+      logmel: toFrameMajor([logmel], [cfg.sequenceMels], T),
+      mfccDelta: toFrameMajor([seqMfcc, d1, d2], [cfg.nMfcc, cfg.nMfcc, cfg.nMfcc], T),
+    },
+  };
+}

@@ -1,0 +1,122 @@
+/**
+ * Short-time Fourier transform with librosa's framing: periodic Hann window of `nFft`, hop
+ * `hopLength`, frames centred by padding `nFft/2` on both sides. librosa 0.9 pads with zeros
+ * (`pad_mode='constant'`, its default since 0.9.0); `reflect` is available for older recipes.
+ *
+ * Pure: no Deno APIs. Spectra are frame-major: frame t occupies `[t*nBins, (t+1)*nBins)`.
+ */
+import FFT from "fft.js";
+
+export type PadMode = "constant" | "reflect" | "edge";
+
+export interface StftOptions {
+  nFft: number;
+  hopLength: number;
+  center: boolean;
+  padMode: PadMode;
+}
+
+export interface Spectrogram {
+  nFrames: number;
+  /** nFft/2 + 1: librosa keeps the Nyquist bin (meyda drops it). */
+  nBins: number;
+  /** Real and imaginary parts, frame-major. */
+  re: Float64Array;
+  im: Float64Array;
+}
+
+/**
+ * Periodic ("fftbins=True") Hann window, as `scipy.signal.get_window('hann', n)`. Meyda's
+ * window is the symmetric one, which shifts every spectral value slightly.
+ */
+export function hannPeriodic(n: number): Float64Array {
+  const w = new Float64Array(n);
+  for (let i = 0; i < n; i++) w[i] = 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / n);
+  return w;
+}
+
+/** `np.pad(y, (pad, pad), mode)` for the three modes librosa uses. */
+export function padSignal(y: ArrayLike<number>, pad: number, mode: PadMode): Float64Array {
+  const n = y.length;
+  const out = new Float64Array(n + 2 * pad);
+  for (let i = 0; i < n; i++) out[pad + i] = y[i];
+  if (mode === "constant" || n === 0) return out;
+  for (let i = 1; i <= pad; i++) {
+    if (mode === "edge") {
+      out[pad - i] = y[0];
+      out[pad + n - 1 + i] = y[n - 1];
+    } else {
+      // numpy's reflect (no edge repeat), folding back and forth for pads longer than n.
+      out[pad - i] = y[reflectIndex(-i, n)];
+      out[pad + n - 1 + i] = y[reflectIndex(n - 1 + i, n)];
+    }
+  }
+  return out;
+}
+
+function reflectIndex(i: number, n: number): number {
+  if (n === 1) return 0;
+  const period = 2 * (n - 1);
+  let k = ((i % period) + period) % period;
+  if (k >= n) k = period - k;
+  return k;
+}
+
+/** Number of frames librosa produces for `n` samples. */
+export function frameCount(n: number, nFft: number, hopLength: number, center: boolean): number {
+  const padded = center ? n + 2 * Math.floor(nFft / 2) : n;
+  if (padded < nFft) return 0;
+  return 1 + Math.floor((padded - nFft) / hopLength);
+}
+
+const fftCache = new Map<number, FFT>();
+
+function fftOf(size: number): FFT {
+  let f = fftCache.get(size);
+  if (!f) {
+    f = new FFT(size);
+    fftCache.set(size, f);
+  }
+  return f;
+}
+
+/** One-sided complex STFT of a real signal. */
+export function stft(y: ArrayLike<number>, opts: StftOptions): Spectrogram {
+  const { nFft, hopLength } = opts;
+  if (y.length === 0) throw new Error("stft: empty signal");
+  const padded = opts.center
+    ? padSignal(y, Math.floor(nFft / 2), opts.padMode)
+    : Float64Array.from(y);
+  const nFrames = frameCount(y.length, nFft, hopLength, opts.center);
+  if (nFrames < 1) {
+    throw new Error(`stft: signal of ${y.length} samples is shorter than n_fft=${nFft}`);
+  }
+  const nBins = nFft / 2 + 1;
+  const window = hannPeriodic(nFft);
+  const fft = fftOf(nFft);
+  const frame = new Float64Array(nFft);
+  const spec = new Float64Array(2 * nFft);
+  const re = new Float64Array(nFrames * nBins);
+  const im = new Float64Array(nFrames * nBins);
+  for (let t = 0; t < nFrames; t++) {
+    const start = t * hopLength;
+    for (let i = 0; i < nFft; i++) frame[i] = padded[start + i] * window[i];
+    fft.realTransform(spec, frame);
+    const base = t * nBins;
+    for (let k = 0; k < nBins; k++) {
+      re[base + k] = spec[2 * k];
+      im[base + k] = spec[2 * k + 1];
+    }
+  }
+  return { nFrames, nBins, re, im };
+}
+
+/** |X|^power per bin, frame-major. */
+export function spectrumPower(spec: Spectrogram, power: 1 | 2): Float64Array {
+  const out = new Float64Array(spec.re.length);
+  for (let i = 0; i < out.length; i++) {
+    const p = spec.re[i] * spec.re[i] + spec.im[i] * spec.im[i];
+    out[i] = power === 2 ? p : Math.sqrt(p);
+  }
+  return out;
+}

@@ -1,0 +1,197 @@
+/**
+ * The featurize stage (Deno-only): every clip of the corpus -> `.npy` files in a cache folder
+ * keyed by the audio+feature config and the corpus manifest.
+ *
+ * Cache folder `<cacheDir>/features-<key>/`:
+ * - `vectors.npy`        float32 [N, 162]   classic clip vectors (ZCR, chroma, MFCC, RMS, mel)
+ * - `seq_logmel.npy`     float32 [N, T, sequenceMels]  log-mel frames
+ * - `seq_mfcc_delta.npy` float32 [N, T, 3*nMfcc]       MFCC, delta, delta-delta frames
+ * - `seq_valid.npy`      int32   [N]        frames holding audio (the rest is end padding)
+ * - `emotion.npy`, `actor.npy` int32 [N]    labels (emotion index 0-7 in EMOTIONS_8 order)
+ * - `clips.json`, `meta.json`                clip records, config, manifest hash, shapes
+ * The folder is built under a temporary name and renamed into place, so it is either complete
+ * or absent.
+ */
+import { join } from "node:path";
+import type { RunConfig } from "../config/config.ts";
+import { canonicalJson } from "../config/config.ts";
+import type { ClipRecord } from "../corpus/ravdess.ts";
+import { EMOTIONS_8 } from "../corpus/ravdess.ts";
+import type { CorpusIndex } from "../corpus/index_fs.ts";
+import { clipVectorLength, sequenceFrameCount } from "../features/extract.ts";
+import { exists, readNpyFile } from "../cache/files.ts";
+import { encodeNpy } from "../cache/npy.ts";
+import { sha256Hex } from "../util/hash.ts";
+import { ProgressBar, type ProgressSink } from "../util/progress.ts";
+import { defaultWorkerCount, runPool } from "./pool.ts";
+import type { WorkerReply, WorkerRequest } from "./feature_worker.ts";
+
+/** Bump when feature code changes its numbers, so old caches are not reused. */
+export const FEATURE_CODE_VERSION = 1;
+
+export interface FeatureSet {
+  dir: string;
+  key: string;
+  clips: ClipRecord[];
+  vectorDim: number;
+  /** Row-major [N, vectorDim]. */
+  vectors: Float32Array;
+  seqFrames: number;
+  logmelDim: number;
+  mfccDeltaDim: number;
+  logmel: Float32Array;
+  mfccDelta: Float32Array;
+  validFrames: Int32Array;
+  fromCache: boolean;
+  /** Wall-clock seconds spent computing (0 on a cache hit). */
+  computeS: number;
+}
+
+export async function featureCacheKey(config: RunConfig, manifestHash: string): Promise<string> {
+  const keyed = {
+    v: FEATURE_CODE_VERSION,
+    audio: config.audio,
+    features: config.features,
+    manifestHash,
+  };
+  return (await sha256Hex(canonicalJson(keyed))).slice(0, 16);
+}
+
+export async function featurizeCorpus(
+  config: RunConfig,
+  corpus: CorpusIndex,
+  sink: ProgressSink,
+  cacheRoot: string,
+): Promise<FeatureSet> {
+  const key = await featureCacheKey(config, corpus.manifestHash);
+  const dir = join(cacheRoot, `features-${key}`);
+  if (await exists(join(dir, "meta.json"))) {
+    sink.write(`features: cache hit ${dir}\n`);
+    return await loadFeatureSet(dir);
+  }
+  const clips = corpus.clips;
+  const N = clips.length;
+  const f = config.features;
+  const D = clipVectorLength(f);
+  const T = sequenceFrameCount(f, config.audio.sampleRateHz, config.audio.durationS);
+  const M = f.sequenceMels;
+  const Q = 3 * f.nMfcc;
+  const vectors = new Float32Array(N * D);
+  const logmel = new Float32Array(N * T * M);
+  const mfccDelta = new Float32Array(N * T * Q);
+  const validFrames = new Int32Array(N);
+  const native: { sampleRateHz: number; channels: number; durationS: number }[] = new Array(N);
+  const workers = defaultWorkerCount(config.workers);
+  const bar = new ProgressBar(`featurize (${workers} workers)`, N, { sink, unit: "clips" });
+  const t0 = performance.now();
+  await runPool<ClipRecord, WorkerReply>({
+    workerUrl: new URL("./feature_worker.ts", import.meta.url),
+    size: workers,
+    init: { kind: "init", audio: config.audio, features: config.features } satisfies WorkerRequest,
+    jobs: clips,
+    message: (c, index) =>
+      ({ kind: "clip", index, path: join(corpus.root, c.relPath) }) satisfies WorkerRequest,
+    onReply: (r) => {
+      if (r.kind === "error") return r.message;
+      vectors.set(r.vector, r.index * D);
+      logmel.set(r.logmel, r.index * T * M);
+      mfccDelta.set(r.mfccDelta, r.index * T * Q);
+      validFrames[r.index] = r.validFrames;
+      native[r.index] = {
+        sampleRateHz: r.nativeSampleRateHz,
+        channels: r.nativeChannels,
+        durationS: r.nativeDurationS,
+      };
+      bar.tick();
+    },
+  });
+  const computeS = (performance.now() - t0) / 1000;
+  bar.finish(
+    `${((computeS * 1000) / N).toFixed(1)} ms/clip wall, ${(N / computeS).toFixed(0)} clips/s`,
+  );
+
+  const records = clips.map((c, i) => ({ ...c, native: native[i] }));
+  const meta = {
+    createdAt: new Date().toISOString(),
+    key,
+    featureCodeVersion: FEATURE_CODE_VERSION,
+    corpusRoot: corpus.root,
+    corpusManifestHash: corpus.manifestHash,
+    audio: config.audio,
+    features: config.features,
+    count: N,
+    shapes: { vectors: [N, D], seq_logmel: [N, T, M], seq_mfcc_delta: [N, T, Q] },
+    vectorLayout: ["zcr:1", `chroma:${f.nChroma}`, `mfcc:${f.nMfcc}`, "rms:1", `mel:${f.nMels}`],
+    emotions: EMOTIONS_8,
+    computeS,
+  };
+  const tmp = `${dir}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+  await Deno.mkdir(tmp, { recursive: true });
+  try {
+    const write = (name: string, bytes: Uint8Array) => Deno.writeFile(join(tmp, name), bytes);
+    await write("vectors.npy", encodeNpy(vectors, [N, D]));
+    await write("seq_logmel.npy", encodeNpy(logmel, [N, T, M]));
+    await write("seq_mfcc_delta.npy", encodeNpy(mfccDelta, [N, T, Q]));
+    await write("seq_valid.npy", encodeNpy(validFrames, [N]));
+    await write(
+      "emotion.npy",
+      encodeNpy(Int32Array.from(clips, (c) => EMOTIONS_8.indexOf(c.emotion)), [N]),
+    );
+    await write("actor.npy", encodeNpy(Int32Array.from(clips, (c) => c.actor), [N]));
+    await Deno.writeTextFile(join(tmp, "clips.json"), JSON.stringify(records) + "\n");
+    await Deno.writeTextFile(join(tmp, "meta.json"), JSON.stringify(meta, null, 2) + "\n");
+    await Deno.rename(tmp, dir);
+  } catch (err) {
+    await Deno.remove(tmp, { recursive: true }).catch(() => {});
+    // Another process may have finished the same cache first; theirs is as good as ours.
+    if (!(await exists(join(dir, "meta.json")))) throw err;
+  }
+  sink.write(`features: wrote ${dir}\n`);
+  return {
+    dir,
+    key,
+    clips,
+    vectorDim: D,
+    vectors,
+    seqFrames: T,
+    logmelDim: M,
+    mfccDeltaDim: Q,
+    logmel,
+    mfccDelta,
+    validFrames,
+    fromCache: false,
+    computeS,
+  };
+}
+
+/** Reads a complete feature cache folder back. */
+export async function loadFeatureSet(dir: string): Promise<FeatureSet> {
+  const meta = JSON.parse(await Deno.readTextFile(join(dir, "meta.json")));
+  const clips = JSON.parse(await Deno.readTextFile(join(dir, "clips.json"))) as ClipRecord[];
+  const vectors = await readNpyFile(join(dir, "vectors.npy"));
+  const logmel = await readNpyFile(join(dir, "seq_logmel.npy"));
+  const mfccDelta = await readNpyFile(join(dir, "seq_mfcc_delta.npy"));
+  const valid = await readNpyFile(join(dir, "seq_valid.npy"));
+  if (vectors.shape[0] !== clips.length) {
+    throw new Error(
+      `${dir}: vectors.npy has ${
+        vectors.shape[0]
+      } rows for ${clips.length} clips; delete the folder`,
+    );
+  }
+  return {
+    dir,
+    key: meta.key,
+    clips,
+    vectorDim: vectors.shape[1],
+    vectors: vectors.data as Float32Array,
+    seqFrames: logmel.shape[1],
+    logmelDim: logmel.shape[2],
+    mfccDeltaDim: mfccDelta.shape[2],
+    logmel: logmel.data as Float32Array,
+    mfccDelta: mfccDelta.data as Float32Array,
+    validFrames: valid.data as Int32Array,
+    fromCache: true,
+    computeS: 0,
+  };
+}
