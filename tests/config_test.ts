@@ -1,0 +1,41 @@
+import { assertEquals, assertThrows } from "./assert.ts";
+import { canonicalJson, DEFAULT_CONFIG, parseArgs } from "../lib/config/config.ts";
+
+Deno.test("config: --key=value overrides a leaf by dotted path or unique name, typed", () => {
+  const { config, positional } = parseArgs([
+    "--features.nMels=64",
+    "--hopLength",
+    "256",
+    "clip.wav",
+    "--data",
+    "/corpus",
+  ]);
+  assertEquals(config.features.nMels, 64);
+  assertEquals(config.features.hopLength, 256);
+  assertEquals(config.data.dir, "/corpus");
+  assertEquals(positional, ["clip.wav"]);
+  assertEquals(DEFAULT_CONFIG.features.nMels, 128, "defaults are never mutated");
+  assertEquals(parseArgs(["--data.download=false"]).config.data.download, false);
+});
+
+Deno.test("config: unknown, ambiguous, mistyped and invalid settings are errors that say so", () => {
+  assertThrows(() => parseArgs(["--nmels=3"]), Error, "unknown setting --nmels");
+  assertThrows(
+    () => parseArgs(["--nMels=lots"]),
+    Error,
+    "--features.nMels: expected a number, got 'lots'",
+  );
+  assertThrows(() => parseArgs(["--nFft=1000"]), Error, "features.nFft must be a power of two");
+  assertThrows(
+    () => parseArgs(["--audio.resampler=linear"]),
+    Error,
+    "audio.resampler must be kaiser_best",
+  );
+});
+
+Deno.test("config: canonical JSON sorts keys, so equal configs hash equally", () => {
+  assertEquals(
+    canonicalJson({ b: 1, a: { d: 2, c: 3 } }),
+    canonicalJson({ a: { c: 3, d: 2 }, b: 1 }),
+  );
+});

@@ -1,0 +1,205 @@
+/**
+ * Corpus download against a local HTTP server on 127.0.0.1 serving a zip built here: resume
+ * after a dropped connection, MD5 check with one clean retry, and refusal of entries that would
+ * escape the target folder.
+ */
+import { join } from "node:path";
+import { createHash } from "node:crypto";
+import { zipSync } from "fflate";
+import { assert, assertEquals, assertRejects } from "./assert.ts";
+import { downloadFile, extractZip } from "../lib/corpus/download.ts";
+import { downloadCorpus } from "../lib/corpus/locate.ts";
+import { indexCorpus } from "../lib/corpus/index_fs.ts";
+import { DEFAULT_CONFIG } from "../lib/config/config.ts";
+import { encodeWav } from "../lib/audio/wav.ts";
+import type { ProgressSink } from "../lib/util/progress.ts";
+import { ravdessName, tone } from "./helpers.ts";
+
+function collectingSink(): ProgressSink & { lines: string[] } {
+  const lines: string[] = [];
+  return { lines, isTerminal: false, write: (t) => void lines.push(t) };
+}
+
+function md5(bytes: Uint8Array): string {
+  return createHash("md5").update(bytes).digest("hex");
+}
+
+/** A zip shaped like Zenodo's: `Actor_NN/<clip>.wav` at the top. */
+function buildCorpusZip(): Uint8Array {
+  const files: Record<string, Uint8Array> = {};
+  for (const actor of [1, 2]) {
+    for (const emotion of [1, 5]) {
+      files[`Actor_0${actor}/${ravdessName(actor, emotion)}`] = encodeWav(
+        tone(48000 * 3.2, 200 * emotion, 48000),
+        48000,
+      );
+    }
+  }
+  return zipSync(files, { level: 6 });
+}
+
+interface ServerControl {
+  url: string;
+  requests: { range: string | null }[];
+  /** Per request number: "cut" sends half the body and drops the connection, "corrupt" flips bytes. */
+  plan: ("ok" | "cut" | "corrupt")[];
+  close(): Promise<void>;
+}
+
+function serve(body: Uint8Array): ServerControl {
+  const ctl = {
+    requests: [] as { range: string | null }[],
+    plan: [] as ("ok" | "cut" | "corrupt")[],
+  };
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, (req) => {
+    const range = req.headers.get("range");
+    const mode = ctl.plan[ctl.requests.length] ?? "ok";
+    ctl.requests.push({ range });
+    let start = 0;
+    const m = range ? /^bytes=(\d+)-$/.exec(range) : null;
+    if (m) start = Number(m[1]);
+    if (start >= body.length) return new Response(null, { status: 416 });
+    let payload = body.subarray(start);
+    if (mode === "corrupt") {
+      payload = payload.slice();
+      for (let i = 0; i < payload.length; i += 97) payload[i] ^= 0xff;
+    }
+    const headers = { "content-length": String(payload.length), "content-type": "application/zip" };
+    const status = m ? 206 : 200;
+    if (mode !== "cut") {
+      return new Response(payload as Uint8Array<ArrayBuffer>, { status, headers });
+    }
+    const half = payload.subarray(0, payload.length >> 1);
+    const stream = new ReadableStream<Uint8Array>({
+      start(c) {
+        c.enqueue(half);
+        setTimeout(() => c.error(new Error("connection reset")), 20);
+      },
+    });
+    return new Response(stream, { status, headers });
+  });
+  const addr = server.addr as Deno.NetAddr;
+  return {
+    url: `http://127.0.0.1:${addr.port}/Audio_Speech_Actors_01-24.zip`,
+    get requests() {
+      return ctl.requests;
+    },
+    get plan() {
+      return ctl.plan;
+    },
+    set plan(p) {
+      ctl.plan = p;
+    },
+    close: () => server.shutdown(),
+  };
+}
+
+Deno.test("download: a dropped connection is resumed with an HTTP Range request", async () => {
+  const zip = buildCorpusZip();
+  const srv = serve(zip);
+  srv.plan = ["cut", "ok"];
+  const dir = await Deno.makeTempDir();
+  const dest = join(dir, "c.zip");
+  const sink = collectingSink();
+  await downloadFile(srv.url, dest, { md5: md5(zip), sink });
+  assertEquals(srv.requests.length, 2);
+  assertEquals(srv.requests[0].range, null);
+  assert(srv.requests[1].range?.startsWith("bytes="), "second request resumes");
+  assert(Number(/bytes=(\d+)-/.exec(srv.requests[1].range!)![1]) > 0, "resumes past zero");
+  assertEquals(md5(await Deno.readFile(dest)), md5(zip));
+  assert(sink.lines.some((l) => l.includes("resuming")), "says it resumes");
+  assert(sink.lines.some((l) => l.includes("100%")), "progress bar reaches 100%");
+  await srv.close();
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("download: an MD5 mismatch deletes the file and retries once from scratch", async () => {
+  const zip = buildCorpusZip();
+  const srv = serve(zip);
+  srv.plan = ["corrupt", "ok"];
+  const dir = await Deno.makeTempDir();
+  const dest = join(dir, "c.zip");
+  const sink = collectingSink();
+  await downloadFile(srv.url, dest, { md5: md5(zip), sink });
+  assertEquals(srv.requests.map((r) => r.range), [null, null]);
+  assert(sink.lines.some((l) => l.includes("MD5 mismatch")));
+  await srv.close();
+
+  const bad = serve(zip);
+  bad.plan = ["corrupt", "corrupt"];
+  const dest2 = join(dir, "d.zip");
+  await assertRejects(
+    () => downloadFile(bad.url, dest2, { md5: md5(zip), sink }),
+    Error,
+    "does not match the expected",
+  );
+  assertEquals(
+    [...Deno.readDirSync(dir)].map((e) => e.name).sort(),
+    ["c.zip"],
+    "no partial or bad file is left",
+  );
+  await bad.close();
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("download: the corpus archive is fetched, verified, unpacked and indexable", async () => {
+  const zip = buildCorpusZip();
+  const srv = serve(zip);
+  const dir = await Deno.makeTempDir();
+  const target = join(dir, "data", "ravdess");
+  await downloadCorpus(
+    { ...DEFAULT_CONFIG.data, url: srv.url, md5: md5(zip) },
+    collectingSink(),
+    target,
+  );
+  const idx = await indexCorpus(target);
+  assertEquals(idx.clips.map((c) => c.relPath), [
+    "Actor_01/03-01-01-01-01-01-01.wav",
+    "Actor_01/03-01-05-01-01-01-01.wav",
+    "Actor_02/03-01-01-01-01-01-02.wav",
+    "Actor_02/03-01-05-01-01-01-02.wav",
+  ]);
+  assertEquals(
+    [...Deno.readDirSync(join(dir, "data", "downloads"))],
+    [],
+    "the archive is removed once unpacked",
+  );
+  await srv.close();
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("extract: entries escaping the target folder are refused before anything is written", async () => {
+  const dir = await Deno.makeTempDir();
+  for (const evil of ["../evil.wav", "Actor_01/../../evil.wav", "/etc/evil.wav", "..\\evil.wav"]) {
+    const zipPath = join(dir, "evil.zip");
+    await Deno.writeFile(
+      zipPath,
+      zipSync({ "Actor_01/ok.wav": new Uint8Array(4), [evil]: new Uint8Array(4) }),
+    );
+    const target = join(dir, "out");
+    await assertRejects(
+      () => extractZip(zipPath, target, collectingSink()),
+      Error,
+      `refusing entry ${JSON.stringify(evil)}`,
+    );
+    assertEquals(
+      [...Deno.readDirSync(dir)].map((e) => e.name),
+      ["evil.zip"],
+      `nothing extracted for ${evil}`,
+    );
+  }
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("extract: a truncated archive is an error naming it", async () => {
+  const dir = await Deno.makeTempDir();
+  const zip = buildCorpusZip();
+  const zipPath = join(dir, "cut.zip");
+  await Deno.writeFile(zipPath, zip.subarray(0, zip.length - 40));
+  await assertRejects(
+    () => extractZip(zipPath, join(dir, "out"), collectingSink()),
+    Error,
+    `${zipPath}: not a readable zip archive`,
+  );
+  await Deno.remove(dir, { recursive: true });
+});
