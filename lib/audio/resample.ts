@@ -8,8 +8,14 @@
  * weights per output phase: for a rational rate ratio (48000 -> 22050 is 147/320) the phases
  * repeat, so each output sample is one dot product instead of two table walks.
  *
+ * The inner products run in a WebAssembly SIMD kernel (f32x4, `resample_kernel.wat`) where the
+ * runtime has SIMD, about 4x faster than scalar JS; the JS loop below is the fallback and the
+ * reference the kernel is tested against. Both stay within float32 rounding of each other.
+ *
  * Pure: no Deno APIs.
  */
+import { decodeBase64Bytes } from "../util/base64.ts";
+import { RESAMPLE_KERNEL_WASM } from "./resample_kernel_wasm.ts";
 
 export interface SincFilterSpec {
   /** Zero crossings of the sinc kept on each side. */
@@ -79,6 +85,8 @@ interface ResamplePlan {
   up: number; // output samples per period
   down: number; // input samples per period
   phases: Phase[];
+  /** The same weights for the wasm kernel: float32, each phase zero-padded to 8k taps. */
+  packed: { weights: Float32Array; table: Int32Array; padLeft: number; maxTaps: number };
 }
 
 const planCache = new Map<string, ResamplePlan>();
@@ -142,7 +150,77 @@ function buildPlan(srIn: number, srOut: number, spec: SincFilterSpec): ResampleP
     weights.set(right, left.length);
     phases.push({ first: n0 - (left.length - 1), weights });
   }
-  return { up, down, phases };
+  return { up, down, phases, packed: packPhases(phases) };
+}
+
+function packPhases(phases: Phase[]) {
+  const padded = phases.map((p) => Math.ceil(p.weights.length / 8) * 8);
+  const weights = new Float32Array(padded.reduce((a, b) => a + b, 0));
+  const table = new Int32Array(3 * phases.length);
+  const padLeft = Math.max(0, ...phases.map((p) => -p.first));
+  let at = 0;
+  phases.forEach((p, i) => {
+    weights.set(p.weights, at);
+    table[3 * i] = at;
+    table[3 * i + 1] = padded[i];
+    table[3 * i + 2] = p.first + padLeft;
+    at += padded[i];
+  });
+  return { weights, table, padLeft, maxTaps: Math.max(...padded) };
+}
+
+interface Kernel {
+  memory: WebAssembly.Memory;
+  polyphase: (
+    x: number,
+    phases: number,
+    w: number,
+    out: number,
+    nOut: number,
+    up: number,
+    down: number,
+  ) => void;
+}
+
+let kernel: Kernel | null | undefined;
+
+/** The wasm kernel, or null where WebAssembly SIMD is unavailable. */
+function wasmKernel(): Kernel | null {
+  if (kernel !== undefined) return kernel;
+  try {
+    const bytes = decodeBase64Bytes(RESAMPLE_KERNEL_WASM);
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes as BufferSource));
+    kernel = instance.exports as unknown as Kernel;
+  } catch {
+    kernel = null;
+  }
+  return kernel;
+}
+
+function resampleWasm(
+  k: Kernel,
+  x: ArrayLike<number>,
+  plan: ResamplePlan,
+  nOut: number,
+  out: Float32Array,
+): void {
+  const { weights, table, padLeft, maxTaps } = plan.packed;
+  const xLen = padLeft + x.length + maxTaps + plan.down + 8;
+  const bytes = 4 * (xLen + table.length + weights.length + nOut) + 64;
+  const need = Math.ceil(bytes / 65536) - k.memory.buffer.byteLength / 65536;
+  if (need > 0) k.memory.grow(need);
+  const mem = k.memory.buffer;
+  const xPtr = 0;
+  const tPtr = xPtr + 4 * xLen;
+  const wPtr = tPtr + 4 * table.length;
+  const oPtr = wPtr + 4 * weights.length;
+  const xs = new Float32Array(mem, xPtr, xLen);
+  xs.fill(0);
+  xs.set(x, padLeft);
+  new Int32Array(mem, tPtr, table.length).set(table);
+  new Float32Array(mem, wPtr, weights.length).set(weights);
+  k.polyphase(xPtr, tPtr, wPtr, oPtr, nOut, plan.up, plan.down);
+  out.set(new Float32Array(mem, oPtr, nOut));
 }
 
 function planFor(srIn: number, srOut: number, spec: SincFilterSpec): ResamplePlan {
@@ -169,6 +247,7 @@ export function resample(
   srInHz: number,
   srOutHz: number,
   filter: ResamplerName | SincFilterSpec = "kaiser_best",
+  engine: "auto" | "js" = "auto",
 ): Float32Array {
   if (!Number.isInteger(srInHz) || !Number.isInteger(srOutHz) || srInHz <= 0 || srOutHz <= 0) {
     throw new Error(
@@ -182,6 +261,11 @@ export function resample(
   const nIn = x.length;
   const nResampy = Math.floor((nIn * srOutHz) / srInHz);
   const out = new Float32Array(resampledLength(nIn, srInHz, srOutHz));
+  const k = engine === "auto" ? wasmKernel() : null;
+  if (k) {
+    resampleWasm(k, x, plan, nResampy, out);
+    return out;
+  }
   const { up, down, phases } = plan;
   for (let t = 0; t < nResampy; t++) {
     const period = Math.floor(t / up);
