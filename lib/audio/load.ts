@@ -2,7 +2,7 @@
  * `librosa.load` semantics on bytes already in memory: decode, mix to mono, crop by
  * offset/duration, resample. Pure: no Deno APIs (the file read lives in `read_file.ts`).
  */
-import { decodeWav, toMono } from "./wav.ts";
+import { decodeWav, toMono, windowFrames } from "./wav.ts";
 import { resample, type ResamplerName } from "./resample.ts";
 
 export interface LoadOptions {
@@ -24,27 +24,20 @@ export interface LoadedClip {
   nativeDurationS: number;
 }
 
-/**
- * Crops like libsndfile's seek + read in `librosa.load`: start at `trunc(offset * sr)`, keep
- * `trunc(duration * sr)` samples, fewer if the file ends first.
- */
+/** Crops decoded samples like `librosa.load(offset, duration)` (see `windowFrames`). */
 export function cropSamples(
   samples: Float32Array,
   sampleRateHz: number,
   offsetS: number,
   durationS: number | null,
 ): Float32Array {
-  const start = Math.min(samples.length, Math.trunc(offsetS * sampleRateHz));
-  const end = durationS === null
-    ? samples.length
-    : Math.min(samples.length, start + Math.trunc(durationS * sampleRateHz));
-  return samples.subarray(start, end);
+  const [start, count] = windowFrames(samples.length, sampleRateHz, { offsetS, durationS });
+  return samples.subarray(start, start + count);
 }
 
 export function loadAudio(bytes: Uint8Array, opts: LoadOptions, source = "<audio>"): LoadedClip {
-  const decoded = decodeWav(bytes, source);
-  const mono = toMono(decoded.channels);
-  const native = cropSamples(mono, decoded.sampleRateHz, opts.offsetS, opts.durationS);
+  const decoded = decodeWav(bytes, source, opts);
+  const native = toMono(decoded.channels);
   const targetRate = opts.sampleRateHz ?? decoded.sampleRateHz;
   const samples = targetRate === decoded.sampleRateHz
     ? native.slice()
@@ -54,6 +47,6 @@ export function loadAudio(bytes: Uint8Array, opts: LoadOptions, source = "<audio
     sampleRateHz: targetRate,
     nativeSampleRateHz: decoded.sampleRateHz,
     nativeChannels: decoded.channels.length,
-    nativeDurationS: mono.length / decoded.sampleRateHz,
+    nativeDurationS: decoded.totalFrames / decoded.sampleRateHz,
   };
 }

@@ -8,6 +8,8 @@ import wavDecoder from "wav-decoder";
 
 export interface DecodedAudio {
   sampleRateHz: number;
+  /** Frames in the whole file (the channels may hold only a cropped part of them). */
+  totalFrames: number;
   /** One Float32Array per channel, samples in [-1, 1). */
   channels: Float32Array[];
   bitDepth: number;
@@ -65,12 +67,39 @@ export function riffChunks(bytes: Uint8Array, source: string): RiffChunk[] {
   return chunks;
 }
 
+/** A part of a file to decode, in seconds, with `librosa.load`'s `offset` and `duration`. */
+export interface DecodeWindow {
+  offsetS: number;
+  durationS: number | null;
+}
+
 /**
- * Decodes a WAV file's bytes. Handles PCM 8/16/24/32-bit, float 32/64-bit,
+ * First frame and frame count libsndfile's seek + read give in `librosa.load`: start at
+ * `trunc(offset * sr)`, keep `trunc(duration * sr)` frames, fewer if the file ends first.
+ */
+export function windowFrames(
+  totalFrames: number,
+  sampleRateHz: number,
+  w: DecodeWindow,
+): [number, number] {
+  const start = Math.min(totalFrames, Math.trunc(w.offsetS * sampleRateHz));
+  const end = w.durationS === null
+    ? totalFrames
+    : Math.min(totalFrames, start + Math.trunc(w.durationS * sampleRateHz));
+  return [start, end - start];
+}
+
+/**
+ * Decodes a WAV file's bytes, all of it or only `window` (decoding just the frames we keep is
+ * the cheaper way to crop). Handles PCM 8/16/24/32-bit, float 32/64-bit,
  * WAVE_FORMAT_EXTENSIBLE, any channel count and extra chunks (RAVDESS files carry `FLLR`).
  * Integer PCM is scaled by 2^(bits-1), as libsndfile (and so librosa) does.
  */
-export function decodeWav(bytes: Uint8Array, source = "<wav bytes>"): DecodedAudio {
+export function decodeWav(
+  bytes: Uint8Array,
+  source = "<wav bytes>",
+  window?: DecodeWindow,
+): DecodedAudio {
   const chunks = riffChunks(bytes, source);
   const fmt = chunks.find((c) => c.id === "fmt ")!;
   const data = chunks.find((c) => c.id === "data")!;
@@ -103,7 +132,12 @@ export function decodeWav(bytes: Uint8Array, source = "<wav bytes>"): DecodedAud
 
   // Hand wav-decoder a minimal canonical file: our validated fmt + data, nothing else. This
   // also normalises WAVE_FORMAT_EXTENSIBLE, which wav-decoder does not know.
-  const dataBytes = data.size - (data.size % blockAlign);
+  const totalFrames = Math.floor(data.size / blockAlign);
+  const [first, count] = window
+    ? windowFrames(totalFrames, sampleRateHz, window)
+    : [0, totalFrames];
+  const dataBytes = count * blockAlign;
+  const dataStart = data.offset + first * blockAlign;
   const canonical = new Uint8Array(44 + dataBytes);
   const cv = new DataView(canonical.buffer);
   canonical.set([0x52, 0x49, 0x46, 0x46], 0); // RIFF
@@ -118,12 +152,12 @@ export function decodeWav(bytes: Uint8Array, source = "<wav bytes>"): DecodedAud
   cv.setUint16(34, bitDepth, true);
   canonical.set([0x64, 0x61, 0x74, 0x61], 36); // data
   cv.setUint32(40, dataBytes, true);
-  canonical.set(bytes.subarray(data.offset, data.offset + dataBytes), 44);
+  canonical.set(bytes.subarray(dataStart, dataStart + dataBytes), 44);
 
   const decoded = wavDecoder.decode.sync(canonical.buffer, { symmetric: true });
   const channels = decoded.channelData as Float32Array[];
   if (!isFloat && (bitDepth === 8 || bitDepth === 24)) fixScaling(channels, bitDepth);
-  return { sampleRateHz, channels, bitDepth, format: isFloat ? "float" : "pcm" };
+  return { sampleRateHz, totalFrames, channels, bitDepth, format: isFloat ? "float" : "pcm" };
 }
 
 /**

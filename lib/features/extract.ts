@@ -78,6 +78,8 @@ export interface FeatureExtractor {
   sampleRateHz: number;
   sequenceFrames: number;
   extract(y: Float32Array): ClipFeatures;
+  /** Only the frame features and the clip vector (what the classic recipe uses). */
+  extractVector(y: Float32Array): Omit<ClipFeatures, "sequence">;
 }
 
 export function createFeatureExtractor(
@@ -104,29 +106,48 @@ export function createFeatureExtractor(
     config,
     sampleRateHz,
     sequenceFrames,
-    extract: (y) =>
-      extractWith(y, config, sampleRateHz, mel, seqMel, dct, chromaBank, sequenceFrames),
+    extract: (y) => {
+      const r = extractWith(
+        y,
+        config,
+        sampleRateHz,
+        mel,
+        seqMel,
+        dct,
+        chromaBank,
+        sequenceFrames,
+        true,
+      );
+      return { ...r, sequence: r.sequence! };
+    },
+    extractVector: (y) =>
+      extractWith(y, config, sampleRateHz, mel, seqMel, dct, chromaBank, sequenceFrames, false),
   };
 }
 
-function mfccFromMelPower(
-  melPower: Float64Array,
+/** MFCC from dB-scaled mel power: the first `nMfcc` orthonormal DCT-II coefficients per frame. */
+function dctFrames(
+  melDb: Float64Array,
   nMels: number,
   nFrames: number,
   dct: Float64Array,
   nMfcc: number,
-  topDb: number,
 ): Float64Array {
-  const db = powerToDb(melPower, 1e-10, topDb);
   const out = new Float64Array(nMfcc * nFrames);
   for (let k = 0; k < nMfcc; k++) {
     for (let t = 0; t < nFrames; t++) {
       let acc = 0;
-      for (let m = 0; m < nMels; m++) acc += dct[k * nMels + m] * db[m * nFrames + t];
+      for (let m = 0; m < nMels; m++) acc += dct[k * nMels + m] * melDb[m * nFrames + t];
       out[k * nFrames + t] = acc;
     }
   }
   return out;
+}
+
+function maxOf(x: Float64Array): number {
+  let m = -Infinity;
+  for (let i = 0; i < x.length; i++) if (x[i] > m) m = x[i];
+  return m;
 }
 
 /** Appends zero-power frames so every sequence has the same length. */
@@ -171,7 +192,8 @@ function extractWith(
   dct: Float64Array,
   chromaBank: (tuning: number) => FilterBank,
   sequenceFrames: number,
-): ClipFeatures {
+  withSequences: boolean,
+): Omit<ClipFeatures, "sequence"> & { sequence?: SequenceFeatures } {
   if (y.length === 0) throw new Error("extractFeatures: empty signal");
   const spec = stft(y, {
     nFft: cfg.nFft,
@@ -187,7 +209,8 @@ function extractWith(
   const zcr = zeroCrossingRate(y, cfg.nFft, cfg.hopLength);
   const rms = rmsEnergy(y, cfg.nFft, cfg.hopLength);
   const mel = applyFilterBank(melBank, power, nFrames);
-  const mfcc = mfccFromMelPower(mel, cfg.nMels, nFrames, dct, cfg.nMfcc, cfg.topDb);
+  const melDb = powerToDb(mel, 1e-10, cfg.topDb);
+  const mfcc = dctFrames(melDb, cfg.nMels, nFrames, dct, cfg.nMfcc);
   // chroma_stft(S=|STFT|) uses the magnitude as given (librosa only squares when it computes
   // the STFT itself), with tuning estimated from the same magnitudes.
   const tuning = estimateTuning(magnitude, nFrames, nBins, sampleRateHz, cfg.nFft);
@@ -206,6 +229,9 @@ function extractWith(
     at += rows;
   }
 
+  const frames = { nFrames, zcr, rms, chroma, mel, mfcc, tuning };
+  if (!withSequences) return { frames, vector };
+
   // Sequences: same STFT, zero-power frames appended for clips shorter than the crop.
   const T = sequenceFrames;
   const validFrames = Math.min(nFrames, T);
@@ -216,18 +242,21 @@ function extractWith(
     T,
   );
   const logmel = powerToDb(seqMelPower, 1e-10, cfg.topDb);
-  const seqMfcc = mfccFromMelPower(
-    padFrames(mel, cfg.nMels, nFrames, T),
-    cfg.nMels,
-    T,
-    dct,
-    cfg.nMfcc,
-    cfg.topDb,
-  );
+  // Zero-power padding frames leave the dB maximum (and so the top_db floor) unchanged: the
+  // clip's MFCC columns stay as they are and every padding column is the DCT of the floor.
+  const seqMfcc = padFrames(mfcc, cfg.nMfcc, nFrames, T);
+  if (validFrames < T) {
+    const floorDb = Math.max(-100, maxOf(melDb) - cfg.topDb);
+    for (let k = 0; k < cfg.nMfcc; k++) {
+      let c = 0;
+      for (let m = 0; m < cfg.nMels; m++) c += dct[k * cfg.nMels + m] * floorDb;
+      seqMfcc.fill(c, k * T + validFrames, (k + 1) * T);
+    }
+  }
   const d1 = delta(seqMfcc, cfg.nMfcc, T, 1);
   const d2 = delta(seqMfcc, cfg.nMfcc, T, 2);
   return {
-    frames: { nFrames, zcr, rms, chroma, mel, mfcc, tuning },
+    frames,
     vector,
     sequence: {
       nFrames: T,

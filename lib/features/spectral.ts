@@ -19,17 +19,20 @@ export function zeroCrossingRate(
 ): Float64Array {
   const padded = padSignal(y, Math.floor(frameLength / 2), "edge");
   const n = frameCount(y.length, frameLength, hopLength, true);
-  const negative = new Uint8Array(padded.length);
+  // crossings[i] = number of sign changes between samples j-1 and j for all j <= i, so a frame's
+  // count is a difference of two entries: O(samples) instead of O(frames x frameLength).
+  const crossings = new Int32Array(padded.length);
+  let prevNegative = false;
   for (let i = 0; i < padded.length; i++) {
     const v = padded[i];
-    negative[i] = Math.abs(v) <= 1e-10 ? 0 : (v < 0 || Object.is(v, -0) ? 1 : 0);
+    const negative = Math.abs(v) > 1e-10 && v < 0;
+    crossings[i] = (i > 0 ? crossings[i - 1] : 0) + (i > 0 && negative !== prevNegative ? 1 : 0);
+    prevNegative = negative;
   }
   const out = new Float64Array(n);
   for (let t = 0; t < n; t++) {
     const s = t * hopLength;
-    let c = 0;
-    for (let i = 1; i < frameLength; i++) c += negative[s + i] !== negative[s + i - 1] ? 1 : 0;
-    out[t] = c / frameLength;
+    out[t] = (crossings[s + frameLength - 1] - crossings[s]) / frameLength;
   }
   return out;
 }
