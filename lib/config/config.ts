@@ -41,6 +41,34 @@ export interface FeatureConfig {
   sequenceMels: number;
 }
 
+export interface SplitConfig {
+  /** Held-out test actors; empty means k-fold cross-validation by actor (`folds` groups). */
+  testActors: number[];
+  /** Validation actors (for LR schedule / early stopping), taken from the training side. */
+  valActors: number[];
+  folds: number;
+}
+
+/** A recipe step; `a+b` applies a then b to the same clip. */
+export type AugmentStep = "original" | "noise" | "stretch" | "pitch" | "shift";
+
+export interface AugmentConfig {
+  /** Rows each training clip yields, e.g. the classic `["original", "noise", "stretch+pitch"]`. */
+  recipe: string[];
+  /** `classic`: y + f * U(0,1) * max(y) * N(0,1); `snr`: Gaussian noise at `noiseSnrDb`. */
+  noise: "classic" | "snr";
+  noiseFactor: number;
+  noiseSnrDb: number;
+  /** < 1 slows down: 0.8 makes a clip 25 % longer at the same pitch. */
+  stretchRate: number;
+  pitchSemitones: number;
+  shiftMaxSamples: number;
+  /** `roll` wraps around like np.roll (speech onto silence); `silence` pads without wrapping. */
+  shiftMode: "roll" | "silence";
+  /** `fast`: phasor phase vocoder; `librosa`: librosa's float32 arithmetic (slower, closer). */
+  vocoder: "fast" | "librosa";
+}
+
 export interface RunConfig {
   seed: number;
   /** Parallel feature workers; 0 means one per core. */
@@ -49,6 +77,8 @@ export interface RunConfig {
   data: DataConfig;
   audio: AudioConfig;
   features: FeatureConfig;
+  split: SplitConfig;
+  augment: AugmentConfig;
 }
 
 export const DEFAULT_CONFIG: RunConfig = {
@@ -67,7 +97,27 @@ export const DEFAULT_CONFIG: RunConfig = {
     topDb: 80,
     sequenceMels: 40,
   },
+  split: { testActors: [], valActors: [], folds: 4 },
+  augment: {
+    recipe: ["original", "noise", "stretch+pitch"],
+    noise: "classic",
+    noiseFactor: 0.035,
+    noiseSnrDb: 10,
+    stretchRate: 0.8,
+    pitchSemitones: 0.7,
+    shiftMaxSamples: 5000,
+    shiftMode: "roll",
+    vocoder: "fast",
+  },
 };
+
+export const AUGMENT_STEPS: readonly AugmentStep[] = [
+  "original",
+  "noise",
+  "stretch",
+  "pitch",
+  "shift",
+];
 
 type Json = string | number | boolean | null | Json[] | { [k: string]: Json };
 

@@ -2,6 +2,7 @@
  * Speaker-independent splits: no actor is ever on both sides. Pure: no Deno APIs.
  */
 import type { ClipRecord } from "./ravdess.ts";
+import type { SplitConfig } from "../config/config.ts";
 
 export interface SpeakerSplit {
   name: string;
@@ -95,4 +96,16 @@ export function applySplit(records: readonly ClipRecord[], split: SpeakerSplit):
     val: side(split.valActors),
     test: side(split.testActors),
   };
+}
+
+/** The splits a config asks for: one explicit split, or k folds by actor. */
+export function splitsFromConfig(records: readonly ClipRecord[], cfg: SplitConfig): SpeakerSplit[] {
+  if (cfg.testActors.length > 0) return [speakerSplit(records, cfg.testActors, cfg.valActors)];
+  const folds = actorKFold(records, cfg.folds);
+  if (cfg.valActors.length === 0) return folds;
+  // Validation actors come out of each fold's training side (never its test side).
+  return folds.map((f) => {
+    const val = cfg.valActors.filter((a) => !f.testActors.includes(a));
+    return speakerSplit(records, f.testActors, val, f.name);
+  });
 }

@@ -71,7 +71,9 @@ export function frameCount(n: number, nFft: number, hopLength: number, center: b
 
 const fftCache = new Map<number, FFT>();
 
-function fftOf(size: number): FFT {
+/** A cached fft.js plan per size. */
+
+export function fftOf(size: number): FFT {
   let f = fftCache.get(size);
   if (!f) {
     f = new FFT(size);

@@ -1,0 +1,67 @@
+/**
+ * Augmentation recipes: which rows a training clip yields, each a chain of steps applied to the
+ * loaded clip, every random draw from a generator seeded by (seed, clip, row). Pure.
+ */
+import type { AugmentConfig, AugmentStep } from "../config/config.ts";
+import { createRng, type Rng } from "../util/random.ts";
+import { addNoiseAtSnr, addWhiteNoiseClassic } from "./noise.ts";
+import { drawShift, roll, shiftWithSilence } from "./shift.ts";
+import { LIBROSA_STFT, pitchShift, timeStretch } from "./stretch.ts";
+
+export interface RecipeRow {
+  /** The row's name as written in the recipe, e.g. `stretch+pitch`. */
+  name: string;
+  steps: AugmentStep[];
+}
+
+export function parseRecipe(recipe: readonly string[]): RecipeRow[] {
+  return recipe.map((name) => ({ name, steps: name.split("+") as AugmentStep[] }));
+}
+
+/** Recipe rows that change the audio (everything but the plain original). */
+export function derivedRows(recipe: readonly string[]): RecipeRow[] {
+  return parseRecipe(recipe).filter((r) => !(r.steps.length === 1 && r.steps[0] === "original"));
+}
+
+/** The generator for one row of one clip: reruns give identical draws. */
+export function rowRng(seed: number, clipId: string, rowName: string): Rng {
+  return createRng(`${seed}|${clipId}|${rowName}`);
+}
+
+/** Applies one step. */
+export function applyStep(
+  y: Float32Array,
+  step: AugmentStep,
+  sampleRateHz: number,
+  cfg: AugmentConfig,
+  rng: Rng,
+): Float32Array {
+  const stft = { ...LIBROSA_STFT, vocoder: cfg.vocoder };
+  switch (step) {
+    case "original":
+      return y;
+    case "noise":
+      return cfg.noise === "classic"
+        ? addWhiteNoiseClassic(y, rng, cfg.noiseFactor)
+        : addNoiseAtSnr(y, cfg.noiseSnrDb, rng);
+    case "stretch":
+      return timeStretch(y, cfg.stretchRate, stft);
+    case "pitch":
+      return pitchShift(y, sampleRateHz, cfg.pitchSemitones, stft);
+    case "shift": {
+      const n = drawShift(rng, cfg.shiftMaxSamples);
+      return cfg.shiftMode === "roll" ? roll(y, n) : shiftWithSilence(y, n);
+    }
+  }
+}
+
+/** Applies a row's chain of steps to a clip. */
+export function applyRow(
+  y: Float32Array,
+  row: RecipeRow,
+  sampleRateHz: number,
+  cfg: AugmentConfig,
+  rng: Rng,
+): Float32Array {
+  return row.steps.reduce((signal, step) => applyStep(signal, step, sampleRateHz, cfg, rng), y);
+}

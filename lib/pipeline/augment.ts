@@ -1,0 +1,237 @@
+/**
+ * The augment stage (Deno-only): derived recipe rows (noise, stretch+pitch, ...) for the
+ * training actors of a split, cached next to the clip features.
+ *
+ * It takes the split, not a list of files: only clips of the split's training actors are ever
+ * loaded here, so a test or validation actor's audio cannot reach training in any form. Rows are
+ * cached per actor (`<features>/augment-<key>/actor-NN/`), since a clip's rows depend only on the
+ * clip, the recipe and the seed; k folds share them. Each actor folder is written under a
+ * temporary name and renamed into place.
+ */
+import { join } from "node:path";
+import type { RunConfig } from "../config/config.ts";
+import { canonicalJson } from "../config/config.ts";
+import type { SpeakerSplit } from "../corpus/splits.ts";
+import type { ClipRecord } from "../corpus/ravdess.ts";
+import { derivedRows } from "../augment/recipe.ts";
+import { exists, readNpyFile } from "../cache/files.ts";
+import { encodeNpy } from "../cache/npy.ts";
+import { sha256Hex } from "../util/hash.ts";
+import { ProgressBar, type ProgressSink } from "../util/progress.ts";
+import type { FeatureSet } from "./featurize.ts";
+import { defaultWorkerCount, runPool } from "./pool.ts";
+import type { AugmentReply, AugmentRequest } from "./augment_worker.ts";
+
+/** Bump when augmentation code changes its output, so old caches are not reused. */
+export const AUGMENT_CODE_VERSION = 1;
+
+export interface AugmentedRow {
+  /** Index of the source clip in the feature set. */
+  clipIndex: number;
+  clipId: string;
+  actor: number;
+  /** Recipe row name, e.g. `noise` or `stretch+pitch`. */
+  row: string;
+}
+
+export interface AugmentedSet {
+  dir: string;
+  rows: AugmentedRow[];
+  vectors: Float32Array;
+  logmel: Float32Array;
+  mfccDelta: Float32Array;
+  validFrames: Int32Array;
+  /** Actors computed now (the rest came from the cache). */
+  computedActors: number[];
+  computeS: number;
+}
+
+export async function augmentCacheKey(config: RunConfig): Promise<string> {
+  return (await sha256Hex(
+    canonicalJson({ v: AUGMENT_CODE_VERSION, augment: config.augment, seed: config.seed }),
+  ))
+    .slice(0, 16);
+}
+
+/** Throws if any clip belongs to an actor the split holds out. */
+export function assertTrainingOnly(clips: readonly ClipRecord[], split: SpeakerSplit): void {
+  const heldOut = new Set([...split.testActors, ...split.valActors]);
+  const leaked = clips.filter((c) => heldOut.has(c.actor) || !split.trainActors.includes(c.actor));
+  if (leaked.length) {
+    throw new Error(
+      `leakage guard (${split.name}): ${leaked.length} clip(s) of held-out actors ${
+        [
+          ...new Set(leaked.map((c) => c.actor)),
+        ].join(", ")
+      } were about to be augmented for training`,
+    );
+  }
+}
+
+interface ActorRows {
+  rows: AugmentedRow[];
+  vectors: Float32Array;
+  logmel: Float32Array;
+  mfccDelta: Float32Array;
+  validFrames: Int32Array;
+}
+
+async function readActorRows(dir: string): Promise<ActorRows> {
+  return {
+    rows: JSON.parse(await Deno.readTextFile(join(dir, "rows.json"))),
+    vectors: (await readNpyFile(join(dir, "vectors.npy"))).data as Float32Array,
+    logmel: (await readNpyFile(join(dir, "seq_logmel.npy"))).data as Float32Array,
+    mfccDelta: (await readNpyFile(join(dir, "seq_mfcc_delta.npy"))).data as Float32Array,
+    validFrames: (await readNpyFile(join(dir, "seq_valid.npy"))).data as Int32Array,
+  };
+}
+
+async function writeActorRows(
+  dir: string,
+  a: ActorRows,
+  dims: { D: number; T: number; M: number; Q: number },
+) {
+  const n = a.rows.length;
+  const tmp = `${dir}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+  await Deno.mkdir(tmp, { recursive: true });
+  try {
+    await Deno.writeFile(join(tmp, "vectors.npy"), encodeNpy(a.vectors, [n, dims.D]));
+    await Deno.writeFile(join(tmp, "seq_logmel.npy"), encodeNpy(a.logmel, [n, dims.T, dims.M]));
+    await Deno.writeFile(
+      join(tmp, "seq_mfcc_delta.npy"),
+      encodeNpy(a.mfccDelta, [n, dims.T, dims.Q]),
+    );
+    await Deno.writeFile(join(tmp, "seq_valid.npy"), encodeNpy(a.validFrames, [n]));
+    await Deno.writeTextFile(join(tmp, "rows.json"), JSON.stringify(a.rows) + "\n");
+    await Deno.rename(tmp, dir);
+  } catch (err) {
+    await Deno.remove(tmp, { recursive: true }).catch(() => {});
+    if (!(await exists(join(dir, "rows.json")))) throw err;
+  }
+}
+
+/**
+ * Derived rows for the training actors of `split`, computing (on every core) only the actors not
+ * cached yet. `corpusRoot` is where the clips' audio lives.
+ */
+export async function augmentForSplit(
+  config: RunConfig,
+  features: FeatureSet,
+  corpusRoot: string,
+  split: SpeakerSplit,
+  sink: ProgressSink,
+): Promise<AugmentedSet> {
+  const recipeRows = derivedRows(config.augment.recipe);
+  const key = await augmentCacheKey(config);
+  const dir = join(features.dir, `augment-${key}`);
+  await Deno.mkdir(dir, { recursive: true });
+  await Deno.writeTextFile(
+    join(dir, "augment.json"),
+    JSON.stringify(
+      { augment: config.augment, seed: config.seed, featureKey: features.key },
+      null,
+      2,
+    ) + "\n",
+  );
+  const D = features.vectorDim,
+    T = features.seqFrames,
+    M = features.logmelDim,
+    Q = features.mfccDeltaDim;
+  const actorDir = (a: number) => join(dir, `actor-${String(a).padStart(2, "0")}`);
+  const trainClipIdx = features.clips.map((c, i) => ({ c, i })).filter(({ c }) =>
+    split.trainActors.includes(c.actor)
+  );
+  assertTrainingOnly(trainClipIdx.map(({ c }) => c), split);
+
+  const missing: number[] = [];
+  for (const a of split.trainActors) {
+    if (!(await exists(join(actorDir(a), "rows.json")))) missing.push(a);
+  }
+  let computeS = 0;
+  if (missing.length && recipeRows.length) {
+    const jobs = trainClipIdx.filter(({ c }) => missing.includes(c.actor));
+    const results = new Map<number, Extract<AugmentReply, { kind: "clip" }>["rows"]>();
+    const workers = defaultWorkerCount(config.workers);
+    const bar = new ProgressBar(`augment ${split.name} (${workers} workers)`, jobs.length, {
+      sink,
+      unit: "clips",
+    });
+    const t0 = performance.now();
+    await runPool<{ c: ClipRecord; i: number }, AugmentReply>({
+      workerUrl: new URL("./augment_worker.ts", import.meta.url),
+      size: workers,
+      init: {
+        kind: "init",
+        audio: config.audio,
+        features: config.features,
+        augment: config.augment,
+        seed: config.seed,
+      } satisfies AugmentRequest,
+      jobs,
+      message: ({ c, i }) =>
+        ({
+          kind: "clip",
+          index: i,
+          path: join(corpusRoot, c.relPath),
+          clipId: c.id,
+        }) satisfies AugmentRequest,
+      onReply: (r) => {
+        if (r.kind === "error") return r.message;
+        results.set(r.index, r.rows);
+        bar.tick();
+      },
+    });
+    computeS = (performance.now() - t0) / 1000;
+    bar.finish(`${((computeS * 1000) / jobs.length).toFixed(1)} ms/clip wall`);
+    for (const a of missing) {
+      const clips = jobs.filter(({ c }) => c.actor === a);
+      const n = clips.length * recipeRows.length;
+      const out: ActorRows = {
+        rows: [],
+        vectors: new Float32Array(n * D),
+        logmel: new Float32Array(n * T * M),
+        mfccDelta: new Float32Array(n * T * Q),
+        validFrames: new Int32Array(n),
+      };
+      let r = 0;
+      for (const { c, i } of clips) {
+        results.get(i)!.forEach((row, k) => {
+          out.rows.push({ clipIndex: i, clipId: c.id, actor: c.actor, row: recipeRows[k].name });
+          out.vectors.set(row.vector, r * D);
+          out.logmel.set(row.logmel, r * T * M);
+          out.mfccDelta.set(row.mfccDelta, r * T * Q);
+          out.validFrames[r] = row.validFrames;
+          r++;
+        });
+      }
+      await writeActorRows(actorDir(a), out, { D, T, M, Q });
+    }
+  }
+
+  // Assemble the split's rows from the per-actor folders, in actor order.
+  const parts = recipeRows.length
+    ? await Promise.all(split.trainActors.map((a) => readActorRows(actorDir(a))))
+    : [];
+  const n = parts.reduce((s, p) => s + p.rows.length, 0);
+  const set: AugmentedSet = {
+    dir,
+    rows: [],
+    vectors: new Float32Array(n * D),
+    logmel: new Float32Array(n * T * M),
+    mfccDelta: new Float32Array(n * T * Q),
+    validFrames: new Int32Array(n),
+    computedActors: recipeRows.length ? missing : [],
+    computeS,
+  };
+  let at = 0;
+  for (const p of parts) {
+    set.rows.push(...p.rows);
+    set.vectors.set(p.vectors, at * D);
+    set.logmel.set(p.logmel, at * T * M);
+    set.mfccDelta.set(p.mfccDelta, at * T * Q);
+    set.validFrames.set(p.validFrames, at);
+    at += p.rows.length;
+  }
+  assertTrainingOnly(set.rows.map((r) => features.clips[r.clipIndex]), split);
+  return set;
+}
