@@ -1,6 +1,6 @@
 /**
  * `deno task bench [section ...]`: speed figures, printed as a table and written to
- * `results/bench/<section>.json`. Sections: featurize.
+ * `results/bench/<section>.json`. Sections: featurize, augment.
  *
  * Benchmarks measure; they never assert. Reference figures (librosa 0.9.2 on this 2-core
  * machine, from the project's issues) are printed beside ours as ratios.
@@ -14,11 +14,15 @@ import { cropSamples } from "../lib/audio/load.ts";
 import { resample } from "../lib/audio/resample.ts";
 import { createFeatureExtractor } from "../lib/features/extract.ts";
 import { featurizeCorpus } from "../lib/pipeline/featurize.ts";
+import { applyRow, parseRecipe, rowRng } from "../lib/augment/recipe.ts";
+import { loadAudio } from "../lib/audio/load.ts";
 import { writeJsonAtomic } from "../lib/cache/files.ts";
 import { stderrSink } from "../lib/util/terminal.ts";
 
 const LIBROSA_MS_PER_CLIP = 263; // load (kaiser_best) + features of the clip and 2 augmented copies
 const LIBROSA_ALL_1440_S = 209; // all 1440 clips, two processes
+const LIBROSA_STRETCH_PITCH_MS = 64; // time_stretch(0.8) then pitch_shift(+0.7) of a 2.5 s clip
+const LIBROSA_FEATURIZE_ROW_MS = 15; // features of one augmented row
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -116,8 +120,79 @@ async function benchFeaturize(): Promise<Record<string, unknown>> {
   };
 }
 
+/** Per-clip cost of the classic recipe's augmentations, single thread, on 48 corpus clips. */
+async function benchAugment(): Promise<Record<string, unknown>> {
+  const corpus = await indexCorpus(await ensureCorpus(DEFAULT_CONFIG.data, stderrSink()));
+  const { audio, features, augment, seed } = DEFAULT_CONFIG;
+  const clips = corpus.clips.filter((_, i) => i % 10 === 0);
+  const signals = clips.map((c) =>
+    loadAudio(Deno.readFileSync(join(corpus.root, c.relPath)), audio, c.relPath).samples
+  );
+  const extractor = createFeatureExtractor(features, audio.sampleRateHz, audio.durationS);
+  const rows = parseRecipe(["noise", "stretch", "stretch+pitch"]);
+  const timings: Record<string, number[]> = {
+    noise: [],
+    stretch: [],
+    "stretch+pitch": [],
+    featurizeRow: [],
+  };
+  for (let pass = 0; pass < 3; pass++) {
+    const t: Record<string, number> = { noise: 0, stretch: 0, "stretch+pitch": 0, featurizeRow: 0 };
+    for (let i = 0; i < signals.length; i++) {
+      for (const row of rows) {
+        const t0 = performance.now();
+        const y = applyRow(
+          signals[i],
+          row,
+          audio.sampleRateHz,
+          augment,
+          rowRng(seed, clips[i].id, row.name),
+        );
+        const t1 = performance.now();
+        t[row.name] += t1 - t0;
+        if (row.name === "stretch+pitch") {
+          extractor.extractVector(y);
+          t.featurizeRow += performance.now() - t1;
+        }
+      }
+    }
+    if (pass > 0) { for (const k of Object.keys(t)) timings[k].push(t[k] / signals.length); }
+  }
+  const ms = Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, median(v)]));
+  const sp = ms["stretch+pitch"];
+  const out: [string, string, string][] = [
+    ["noise, classic (ms/clip)", ms.noise.toFixed(2), ""],
+    ["time stretch 0.8 (ms/clip)", ms.stretch.toFixed(2), ""],
+    [
+      "stretch 0.8 then pitch +0.7 (ms/clip)",
+      sp.toFixed(2),
+      `librosa ${LIBROSA_STRETCH_PITCH_MS} ms: ${
+        (LIBROSA_STRETCH_PITCH_MS / sp).toFixed(1)
+      }x faster`,
+    ],
+    [
+      "featurize one augmented row, 162-vector (ms)",
+      ms.featurizeRow.toFixed(2),
+      `librosa ${LIBROSA_FEATURIZE_ROW_MS} ms: ${
+        (LIBROSA_FEATURIZE_ROW_MS / ms.featurizeRow).toFixed(1)
+      }x faster`,
+    ],
+  ];
+  console.log(
+    `\naugment benchmark (${clips.length} clips, single thread, vocoder ${augment.vocoder})`,
+  );
+  for (const [k, v, r] of out) console.log(`  ${k.padEnd(50)} ${v.padStart(8)}  ${r}`);
+  return {
+    clips: clips.length,
+    vocoder: augment.vocoder,
+    msPerClip: ms,
+    speedupStretchPitch: LIBROSA_STRETCH_PITCH_MS / sp,
+  };
+}
+
 const SECTIONS: Record<string, () => Promise<Record<string, unknown>>> = {
   featurize: benchFeaturize,
+  augment: benchAugment,
 };
 
 if (import.meta.main) {
