@@ -53,12 +53,16 @@ export function createRng(seed: number | string): Rng {
         spare = null;
         return v;
       }
-      // Box-Muller; 1 - u keeps the log argument in (0, 1].
-      const u = 1 - uniform();
-      const v = uniform();
-      const r = Math.sqrt(-2 * Math.log(u));
-      spare = r * Math.sin(2 * Math.PI * v);
-      return r * Math.cos(2 * Math.PI * v);
+      // Marsaglia's polar method: no sin/cos, one log per pair of normals.
+      let u: number, v: number, q: number;
+      do {
+        u = 2 * uniform() - 1;
+        v = 2 * uniform() - 1;
+        q = u * u + v * v;
+      } while (q >= 1 || q === 0);
+      const f = Math.sqrt((-2 * Math.log(q)) / q);
+      spare = v * f;
+      return u * f;
     },
     int(lo, hi) {
       return lo + Math.floor(uniform() * (hi - lo));
