@@ -4,7 +4,7 @@
  *
  * Parity measure: both outputs go through our (librosa-exact) mel spectrogram; we bound the
  * relative L1 error of mel power, sum|ours - librosa| / sum|librosa|, and the mean absolute
- * log-mel difference in dB. Bounds: fast vocoder 5e-3 and 0.2 dB (it does not copy librosa's
+ * log-mel difference in dB (both floored 80 dB under librosa's peak, as power_to_db does). Bounds: fast vocoder 5e-3 and 0.2 dB (it does not copy librosa's
  * float32 phase rounding; measured 1.8e-3 and 0.08 dB at worst); librosa vocoder 1e-4 and 0.1 dB
  * (measured 5.4e-5 and 0.06 dB). Lengths must be equal exactly.
  */
@@ -32,11 +32,14 @@ const extractor = createFeatureExtractor(DEFAULT_CONFIG.features, SR, 2.5);
 function melDistance(ours: Float32Array, ref: Float32Array): { relL1: number; maeDb: number } {
   const a = extractor.extractVector(ours).frames.mel;
   const b = extractor.extractVector(ref).frames.mel;
+  // dB compared above librosa's own top_db floor (80 dB under the peak), as power_to_db sees it:
+  // bands with no energy would otherwise weigh float rounding noise.
+  const floor = Math.max(...b) * 1e-8;
   let num = 0, den = 0, db = 0;
   for (let i = 0; i < b.length; i++) {
     num += Math.abs(a[i] - b[i]);
     den += b[i];
-    db += Math.abs(10 * Math.log10(a[i] + 1e-10) - 10 * Math.log10(b[i] + 1e-10));
+    db += Math.abs(10 * Math.log10(Math.max(a[i], floor)) - 10 * Math.log10(Math.max(b[i], floor)));
   }
   return { relL1: num / den, maeDb: db / b.length };
 }

@@ -1,20 +1,24 @@
 /**
- * `deno task build:wasm`: compiles the project's WebAssembly text files with wabt and writes
- * each as a base64 TypeScript module next to it, so the kernels load in Deno and browsers alike
- * without a file fetch. tests/wasm_test.ts checks the committed modules match their sources.
+ * `deno task build:wasm`: compiles the project's WebAssembly kernels (hand-written `.wat` with
+ * wabt, AssemblyScript `.ts` in wasm/ with asc) and writes each as a base64 TypeScript module next to
+ * it, so the kernels load in Deno and browsers alike without a file fetch. tests/wasm_test.ts
+ * checks the committed modules match their sources.
  */
 import initWabt from "wabt";
+import asc from "assemblyscript/asc";
 import { encodeBase64Bytes } from "../lib/util/base64.ts";
 
 export const WASM_SOURCES = [
   {
-    wat: "lib/audio/resample_kernel.wat",
+    wat: "wasm/resample_kernel.wat",
     out: "lib/audio/resample_kernel_wasm.ts",
     name: "RESAMPLE_KERNEL_WASM",
   },
+  { wat: "wasm/fft_kernel.ts", out: "lib/wasm/fft_kernel_wasm.ts", name: "FFT_KERNEL_WASM" },
 ];
 
 export async function compileWat(path: string): Promise<Uint8Array> {
+  if (path.endsWith(".ts")) return await compileAssemblyScript(path);
   const wabt = await initWabt();
   const mod = wabt.parseWat(path, await Deno.readTextFile(path), { simd: true });
   try {
@@ -22,6 +26,43 @@ export async function compileWat(path: string): Promise<Uint8Array> {
   } finally {
     mod.destroy();
   }
+}
+
+async function compileAssemblyScript(path: string): Promise<Uint8Array> {
+  let binary: Uint8Array | null = null;
+  const errors: string[] = [];
+  const { error } = await asc.main(
+    [
+      path,
+      "--outFile",
+      "kernel.wasm",
+      "-O3",
+      "--enable",
+      "simd",
+      "--runtime",
+      "stub",
+      "--noAssert",
+    ],
+    {
+      readFile: (name: string) => {
+        try {
+          return Deno.readTextFileSync(name);
+        } catch {
+          return null;
+        }
+      },
+      writeFile: (name: string, contents: string | Uint8Array) => {
+        if (name.endsWith(".wasm") && typeof contents !== "string") binary = contents;
+      },
+      listFiles: () => [],
+      stderr: { write: (t: string) => void errors.push(t) },
+      stdout: { write: () => {} },
+    },
+  );
+  if (error || !binary) {
+    throw new Error(`asc failed on ${path}: ${error?.message ?? ""}\n${errors.join("")}`);
+  }
+  return binary;
 }
 
 export function moduleText(name: string, wat: string, bytes: Uint8Array): string {

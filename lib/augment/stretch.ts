@@ -232,11 +232,13 @@ export function timeStretch(
   if (!(rate > 0) || !Number.isFinite(rate)) {
     throw new Error(`time stretch: rate must be positive, got ${rate}`);
   }
+  // The librosa-exact vocoder wants librosa's double-precision STFT, not the float32 batch FFT.
   const spec = stft(y, {
     nFft: shape.nFft,
     hopLength: shape.hopLength,
     center: true,
     padMode: shape.padMode,
+    engine: shape.vocoder === "librosa" ? "js" : "auto",
   });
   const stretched = phaseVocoder(spec, rate, shape.hopLength, shape.vocoder);
   return istft(stretched, shape.nFft, shape.hopLength, roundHalfEven(y.length / rate));

@@ -6,6 +6,7 @@
  * Pure: no Deno APIs. Spectra are frame-major: frame t occupies `[t*nBins, (t+1)*nBins)`.
  */
 import FFT from "fft.js";
+import { createRealFft4, type RealFft4 } from "../wasm/real_fft.ts";
 
 export type PadMode = "constant" | "reflect" | "edge";
 
@@ -14,7 +15,11 @@ export interface StftOptions {
   hopLength: number;
   center: boolean;
   padMode: PadMode;
+  /** `auto`: the WebAssembly batch FFT where available (float32, ~4x faster); `js`: fft.js (double). */
+  engine?: FftEngine;
 }
+
+export type FftEngine = "auto" | "js";
 
 export interface Spectrogram {
   nFrames: number;
@@ -71,6 +76,15 @@ export function frameCount(n: number, nFft: number, hopLength: number, center: b
 
 const fftCache = new Map<number, FFT>();
 
+const batchCache = new Map<number, RealFft4 | null>();
+
+/** The cached four-frame WebAssembly FFT of a size, or null where wasm SIMD is missing. */
+export function batchFftOf(size: number, engine: FftEngine = "auto"): RealFft4 | null {
+  if (engine === "js") return null;
+  if (!batchCache.has(size)) batchCache.set(size, createRealFft4(size));
+  return batchCache.get(size)!;
+}
+
 /** A cached fft.js plan per size. */
 
 export function fftOf(size: number): FFT {
@@ -95,11 +109,32 @@ export function stft(y: ArrayLike<number>, opts: StftOptions): Spectrogram {
   }
   const nBins = nFft / 2 + 1;
   const window = hannPeriodic(nFft);
+  const re = new Float64Array(nFrames * nBins);
+  const im = new Float64Array(nFrames * nBins);
+  const batch = batchFftOf(nFft, opts.engine);
+  if (batch) {
+    const { samples, spectrum } = batch;
+    for (let t0 = 0; t0 < nFrames; t0 += 4) {
+      const count = Math.min(4, nFrames - t0);
+      if (count < 4) samples.fill(0);
+      for (let f = 0; f < count; f++) {
+        const start = (t0 + f) * hopLength;
+        for (let i = 0; i < nFft; i++) samples[4 * i + f] = padded[start + i] * window[i];
+      }
+      batch.forward();
+      for (let f = 0; f < count; f++) {
+        const base = (t0 + f) * nBins;
+        for (let k = 0; k < nBins; k++) {
+          re[base + k] = spectrum[8 * k + f];
+          im[base + k] = spectrum[8 * k + 4 + f];
+        }
+      }
+    }
+    return { nFrames, nBins, re, im };
+  }
   const fft = fftOf(nFft);
   const frame = new Float64Array(nFft);
   const spec = new Float64Array(2 * nFft);
-  const re = new Float64Array(nFrames * nBins);
-  const im = new Float64Array(nFrames * nBins);
   for (let t = 0; t < nFrames; t++) {
     const start = t * hopLength;
     for (let i = 0; i < nFft; i++) frame[i] = padded[start + i] * window[i];

@@ -1,5 +1,5 @@
 ;; Polyphase FIR kernel for lib/audio/resample.ts, in WebAssembly SIMD (f32x4).
-;; Build: `deno task build:wasm` (compiles this file into resample_kernel_wasm.ts).
+;; Build: `deno task build:wasm` (compiles this file into lib/audio/resample_kernel_wasm.ts).
 ;;
 ;; Memory layout (byte offsets, all passed in):
 ;;   x      f32[...]   input, already zero-padded so every tap reads inside it
