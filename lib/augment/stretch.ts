@@ -15,7 +15,15 @@
  *   rounding at the same points (Math.fround): ~90 dB from librosa's output. Used to show where
  *   the fast vocoder's difference comes from, and for anyone who needs the closer match.
  */
-import { fftOf, hannPeriodic, type PadMode, type Spectrogram, stft } from "../features/stft.ts";
+import {
+  batchFftOf,
+  type FftEngine,
+  fftOf,
+  hannPeriodic,
+  type PadMode,
+  type Spectrogram,
+  stft,
+} from "../features/stft.ts";
 import { resample } from "../audio/resample.ts";
 
 export interface StftShape {
@@ -153,39 +161,62 @@ export function istft(
   nFft: number,
   hopLength: number,
   length: number,
+  engine: FftEngine = "auto",
 ): Float32Array {
   const { nBins } = spec;
   const nFrames = Math.min(spec.nFrames, Math.ceil((length + nFft) / hopLength));
   const total = nFft + hopLength * (nFrames - 1);
   const y = new Float32Array(total);
   const window = hannPeriodic(nFft);
-  const fft = fftOf(nFft);
-  const freq = new Float64Array(2 * nFft);
-  const time = new Float64Array(2 * nFft);
-  // Two real frames per complex inverse FFT: x1 + i*x2 = IFFT(X1 + i*X2) when x1, x2 are real.
-  for (let t = 0; t < nFrames; t += 2) {
-    const a = t * nBins;
-    const hasB = t + 1 < nFrames;
-    const b = (t + 1) * nBins;
-    for (let k = 0; k < nBins; k++) {
-      // numpy's irfft ignores the imaginary parts of the DC and Nyquist bins.
-      const edge = k === 0 || k === nBins - 1;
-      const ar = f32(spec.re[a + k]);
-      const ai = edge ? 0 : f32(spec.im[a + k]);
-      const br = hasB ? f32(spec.re[b + k]) : 0;
-      const bi = hasB && !edge ? f32(spec.im[b + k]) : 0;
-      // Z = A + iB at bin k; at the mirrored bin, conj(A) + i conj(B).
-      freq[2 * k] = ar - bi;
-      freq[2 * k + 1] = ai + br;
-      if (!edge) {
-        const m = nFft - k;
-        freq[2 * m] = ar + bi;
-        freq[2 * m + 1] = -ai + br;
+  const batch = batchFftOf(nFft, engine);
+  if (batch) {
+    // Four frames per inverse transform, one per SIMD lane.
+    const { samples, spectrum } = batch;
+    for (let t0 = 0; t0 < nFrames; t0 += 4) {
+      const count = Math.min(4, nFrames - t0);
+      if (count < 4) spectrum.fill(0);
+      for (let f = 0; f < count; f++) {
+        const base = (t0 + f) * nBins;
+        for (let k = 0; k < nBins; k++) {
+          spectrum[8 * k + f] = spec.re[base + k];
+          spectrum[8 * k + 4 + f] = spec.im[base + k];
+        }
+      }
+      batch.inverse();
+      for (let f = 0; f < count; f++) {
+        const start = (t0 + f) * hopLength;
+        for (let i = 0; i < nFft; i++) y[start + i] += window[i] * samples[4 * i + f];
       }
     }
-    fft.inverseTransform(time, freq);
-    overlapAdd(y, time, window, t * hopLength, 0);
-    if (hasB) overlapAdd(y, time, window, (t + 1) * hopLength, 1);
+  } else {
+    const fft = fftOf(nFft);
+    const freq = new Float64Array(2 * nFft);
+    const time = new Float64Array(2 * nFft);
+    // Two real frames per complex inverse FFT: x1 + i*x2 = IFFT(X1 + i*X2) when x1, x2 are real.
+    for (let t = 0; t < nFrames; t += 2) {
+      const a = t * nBins;
+      const hasB = t + 1 < nFrames;
+      const b = (t + 1) * nBins;
+      for (let k = 0; k < nBins; k++) {
+        // numpy's irfft ignores the imaginary parts of the DC and Nyquist bins.
+        const edge = k === 0 || k === nBins - 1;
+        const ar = f32(spec.re[a + k]);
+        const ai = edge ? 0 : f32(spec.im[a + k]);
+        const br = hasB ? f32(spec.re[b + k]) : 0;
+        const bi = hasB && !edge ? f32(spec.im[b + k]) : 0;
+        // Z = A + iB at bin k; at the mirrored bin, conj(A) + i conj(B).
+        freq[2 * k] = ar - bi;
+        freq[2 * k + 1] = ai + br;
+        if (!edge) {
+          const m = nFft - k;
+          freq[2 * m] = ar + bi;
+          freq[2 * m + 1] = -ai + br;
+        }
+      }
+      fft.inverseTransform(time, freq);
+      overlapAdd(y, time, window, t * hopLength, 0);
+      if (hasB) overlapAdd(y, time, window, (t + 1) * hopLength, 1);
+    }
   }
   const wsum = windowSumSquare(window, nFrames, hopLength);
   const tiny = 1.1754943508222875e-38;
@@ -241,7 +272,8 @@ export function timeStretch(
     engine: shape.vocoder === "librosa" ? "js" : "auto",
   });
   const stretched = phaseVocoder(spec, rate, shape.hopLength, shape.vocoder);
-  return istft(stretched, shape.nFft, shape.hopLength, roundHalfEven(y.length / rate));
+  const engine = shape.vocoder === "librosa" ? "js" : "auto";
+  return istft(stretched, shape.nFft, shape.hopLength, roundHalfEven(y.length / rate), engine);
 }
 
 /** `librosa.effects.pitch_shift(y, sr, n_steps)`: same length, pitch moved by `nSteps` semitones. */
