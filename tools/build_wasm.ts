@@ -15,6 +15,7 @@ export const WASM_SOURCES = [
     name: "RESAMPLE_KERNEL_WASM",
   },
   { wat: "wasm/fft_kernel.ts", out: "lib/wasm/fft_kernel_wasm.ts", name: "FFT_KERNEL_WASM" },
+  { wat: "wasm/dsp_kernel.ts", out: "lib/wasm/dsp_kernel_wasm.ts", name: "DSP_KERNEL_WASM" },
 ];
 
 export async function compileWat(path: string): Promise<Uint8Array> {

@@ -25,6 +25,7 @@ import {
   stft,
 } from "../features/stft.ts";
 import { resample } from "../audio/resample.ts";
+import { createVocoderKernel, type VocoderKernel } from "../wasm/vocoder.ts";
 
 export interface StftShape {
   nFft: number;
@@ -57,7 +58,16 @@ export function phaseVocoder(
   hopLength: number,
   mode: VocoderMode = "fast",
 ): Spectrogram {
-  return mode === "fast" ? vocoderPhasor(spec, rate) : vocoderLibrosa(spec, rate, hopLength);
+  if (mode === "librosa") return vocoderLibrosa(spec, rate, hopLength);
+  const kernel = vocoderKernel();
+  return kernel ? kernel(spec, timeSteps(spec.nFrames, rate)) : vocoderPhasor(spec, rate);
+}
+
+let kernelCache: VocoderKernel | null | undefined;
+
+function vocoderKernel(): VocoderKernel | null {
+  if (kernelCache === undefined) kernelCache = createVocoderKernel();
+  return kernelCache;
 }
 
 /** librosa's time steps: `np.arange(0, nFrames, rate)`. */
@@ -73,8 +83,9 @@ function vocoderPhasor(spec: Spectrogram, rate: number): Spectrogram {
   const nOut = steps.length;
   const re = new Float64Array(nOut * nBins);
   const im = new Float64Array(nOut * nBins);
-  // Magnitude and unit phasor per input bin; the two zero frames librosa pads with have
-  // magnitude 0 and angle 0 (phasor 1).
+  // Per input frame: magnitude, and the rotation from its phase to the next frame's,
+  // u[c+1] * conj(u[c]) with u = X / |X| (a zero bin has angle 0, phasor 1, as np.angle(0)).
+  // The two zero frames librosa pads with are frames nFrames and nFrames + 1.
   const size = (nFrames + 2) * nBins;
   const mag = new Float64Array(size);
   const ur = new Float64Array(size).fill(1);
@@ -89,6 +100,13 @@ function vocoderPhasor(spec: Spectrogram, rate: number): Spectrogram {
       ui[i] = m / a;
     }
   }
+  const rotR = new Float64Array((nFrames + 1) * nBins);
+  const rotI = new Float64Array((nFrames + 1) * nBins);
+  for (let i = 0; i < rotR.length; i++) {
+    const j = i + nBins;
+    rotR[i] = ur[j] * ur[i] + ui[j] * ui[i];
+    rotI[i] = ui[j] * ur[i] - ur[j] * ui[i];
+  }
   const pr = ur.slice(0, nBins);
   const pi = ui.slice(0, nBins);
   for (let t = 0; t < nOut; t++) {
@@ -99,13 +117,14 @@ function vocoderPhasor(spec: Spectrogram, rate: number): Spectrogram {
     const base = t * nBins;
     for (let k = 0; k < nBins; k++) {
       const m = (1 - alpha) * mag[c0 + k] + alpha * mag[c1 + k];
-      re[base + k] = m * pr[k];
-      im[base + k] = m * pi[k];
-      // Rotate by the phase difference between the two input frames: u1 * conj(u0).
-      const dr = ur[c1 + k] * ur[c0 + k] + ui[c1 + k] * ui[c0 + k];
-      const di = ui[c1 + k] * ur[c0 + k] - ur[c1 + k] * ui[c0 + k];
-      const nr = pr[k] * dr - pi[k] * di;
-      const ni = pr[k] * di + pi[k] * dr;
+      const a = pr[k];
+      const b = pi[k];
+      re[base + k] = m * a;
+      im[base + k] = m * b;
+      const dr = rotR[c0 + k];
+      const di = rotI[c0 + k];
+      const nr = a * dr - b * di;
+      const ni = a * di + b * dr;
       const inv = 1 / Math.sqrt(nr * nr + ni * ni); // renormalise: no drift in magnitude
       pr[k] = nr * inv;
       pi[k] = ni * inv;
@@ -264,15 +283,17 @@ export function timeStretch(
     throw new Error(`time stretch: rate must be positive, got ${rate}`);
   }
   // The librosa-exact vocoder wants librosa's double-precision STFT, not the float32 batch FFT.
+  const exact = shape.vocoder === "librosa";
+  const engine = exact ? "js" : "auto";
   const spec = stft(y, {
     nFft: shape.nFft,
     hopLength: shape.hopLength,
     center: true,
     padMode: shape.padMode,
-    engine: shape.vocoder === "librosa" ? "js" : "auto",
+    engine,
+    output: exact ? "f64" : "f32",
   });
   const stretched = phaseVocoder(spec, rate, shape.hopLength, shape.vocoder);
-  const engine = shape.vocoder === "librosa" ? "js" : "auto";
   return istft(stretched, shape.nFft, shape.hopLength, roundHalfEven(y.length / rate), engine);
 }
 

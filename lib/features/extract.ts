@@ -4,6 +4,7 @@
  * The 162-value clip vector is the classic recipe's: frame means of ZCR (1), chroma (12),
  * MFCC (20), RMS (1) and mel power (128), in that order.
  */
+import { createFilterKernel } from "../wasm/filter_rows.ts";
 import type { FeatureConfig } from "../config/config.ts";
 import { frameCount, spectrumPower, stft } from "./stft.ts";
 import {
@@ -102,27 +103,39 @@ export function createFeatureExtractor(
     return b;
   };
   const sequenceFrames = sequenceFrameCount(config, sampleRateHz, durationS);
+  const kernel = createFilterKernel();
+  const ctx: ExtractContext = {
+    cfg: config,
+    sampleRateHz,
+    melBank: mel,
+    seqMelBank: seqMel,
+    dct,
+    chromaBank,
+    sequenceFrames,
+    applyBank: kernel ? kernel.apply : applyFilterBank,
+  };
   return {
     config,
     sampleRateHz,
     sequenceFrames,
     extract: (y) => {
-      const r = extractWith(
-        y,
-        config,
-        sampleRateHz,
-        mel,
-        seqMel,
-        dct,
-        chromaBank,
-        sequenceFrames,
-        true,
-      );
+      const r = extractWith(y, ctx, true);
       return { ...r, sequence: r.sequence! };
     },
-    extractVector: (y) =>
-      extractWith(y, config, sampleRateHz, mel, seqMel, dct, chromaBank, sequenceFrames, false),
+    extractVector: (y) => extractWith(y, ctx, false),
   };
+}
+
+/** What an extractor fixes once: config, filter banks, DCT, and how banks are applied. */
+interface ExtractContext {
+  cfg: FeatureConfig;
+  sampleRateHz: number;
+  melBank: FilterBank;
+  seqMelBank: FilterBank;
+  dct: Float64Array;
+  chromaBank: (tuning: number) => FilterBank;
+  sequenceFrames: number;
+  applyBank: (bank: FilterBank, spec: Float64Array, nFrames: number) => Float64Array;
 }
 
 /** MFCC from dB-scaled mel power: the first `nMfcc` orthonormal DCT-II coefficients per frame. */
@@ -185,15 +198,11 @@ function rowMeans(x: Float64Array, rows: number, nFrames: number): Float64Array 
 
 function extractWith(
   y: Float32Array,
-  cfg: FeatureConfig,
-  sampleRateHz: number,
-  melBank: FilterBank,
-  seqMelBank: FilterBank,
-  dct: Float64Array,
-  chromaBank: (tuning: number) => FilterBank,
-  sequenceFrames: number,
+  ctx: ExtractContext,
   withSequences: boolean,
 ): Omit<ClipFeatures, "sequence"> & { sequence?: SequenceFeatures } {
+  const { cfg, sampleRateHz, melBank, seqMelBank, dct, chromaBank, sequenceFrames, applyBank } =
+    ctx;
   if (y.length === 0) throw new Error("extractFeatures: empty signal");
   const spec = stft(y, {
     nFft: cfg.nFft,
@@ -208,13 +217,13 @@ function extractWith(
 
   const zcr = zeroCrossingRate(y, cfg.nFft, cfg.hopLength);
   const rms = rmsEnergy(y, cfg.nFft, cfg.hopLength);
-  const mel = applyFilterBank(melBank, power, nFrames);
+  const mel = applyBank(melBank, power, nFrames);
   const melDb = powerToDb(mel, 1e-10, cfg.topDb);
   const mfcc = dctFrames(melDb, cfg.nMels, nFrames, dct, cfg.nMfcc);
   // chroma_stft(S=|STFT|) uses the magnitude as given (librosa only squares when it computes
   // the STFT itself), with tuning estimated from the same magnitudes.
   const tuning = estimateTuning(magnitude, nFrames, nBins, sampleRateHz, cfg.nFft);
-  const chroma = applyFilterBank(chromaBank(tuning), magnitude, nFrames);
+  const chroma = applyBank(chromaBank(tuning), magnitude, nFrames);
   normalizeColumnsMax(chroma, cfg.nChroma, nFrames);
 
   const vector = new Float32Array(clipVectorLength(cfg));
@@ -236,7 +245,7 @@ function extractWith(
   const T = sequenceFrames;
   const validFrames = Math.min(nFrames, T);
   const seqMelPower = padFrames(
-    seqMelBank === melBank ? mel : applyFilterBank(seqMelBank, power, nFrames),
+    seqMelBank === melBank ? mel : applyBank(seqMelBank, power, nFrames),
     cfg.sequenceMels,
     nFrames,
     T,

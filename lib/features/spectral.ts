@@ -96,39 +96,42 @@ export function estimateTuning(
   const fMin = 150;
   const fMax = Math.min(4000, sampleRateHz / 2);
   const threshold = 0.1;
-  const pitches: number[] = [];
-  const mags: number[] = [];
+  // Bins with fMin <= f < fMax, inside [1, nBins - 2] so both neighbours exist.
+  const kLo = Math.max(1, Math.ceil((fMin * nFft) / sampleRateHz));
+  let kHi = Math.min(nBins - 2, Math.floor((fMax * nFft) / sampleRateHz));
+  if ((kHi * sampleRateHz) / nFft >= fMax) kHi--;
+  const pitches = new Float64Array(nFrames * Math.max(0, kHi - kLo + 1));
+  const mags = new Float64Array(pitches.length);
+  let count = 0;
   for (let t = 0; t < nFrames; t++) {
-    const S = mag.subarray(t * nBins, (t + 1) * nBins);
+    const o = t * nBins;
     let colMax = 0;
-    for (let k = 0; k < nBins; k++) if (S[k] > colMax) colMax = S[k];
+    for (let k = 0; k < nBins; k++) if (mag[o + k] > colMax) colMax = mag[o + k];
     const ref = threshold * colMax;
-    // localmax over S * (S > ref), with edge padding at both ends.
-    const g = (k: number) => {
-      const kk = k < 0 ? 0 : k >= nBins ? nBins - 1 : k;
-      return S[kk] > ref ? S[kk] : 0;
-    };
-    for (let k = 1; k < nBins - 1; k++) {
-      const f = (k * sampleRateHz) / nFft;
-      if (f < fMin || f >= fMax) continue;
-      const x = g(k);
-      if (!(x > g(k - 1) && x >= g(k + 1))) continue;
-      const avg = 0.5 * (S[k + 1] - S[k - 1]);
-      let shift = 2 * S[k] - S[k + 1] - S[k - 1];
+    for (let k = kLo; k <= kHi; k++) {
+      // localmax of S * (S > ref): strictly above the left neighbour, at least the right one.
+      const s0 = mag[o + k - 1], s1 = mag[o + k], s2 = mag[o + k + 1];
+      const x = s1 > ref ? s1 : 0;
+      if (!(x > (s0 > ref ? s0 : 0) && x >= (s2 > ref ? s2 : 0))) continue;
+      const avg = 0.5 * (s2 - s0);
+      let shift = 2 * s1 - s2 - s0;
       shift = avg / (shift + (Math.abs(shift) < Number.MIN_VALUE ? 1 : 0));
-      pitches.push(((k + shift) * sampleRateHz) / nFft);
-      mags.push(S[k] + 0.5 * avg * shift);
+      const pitch = ((k + shift) * sampleRateHz) / nFft;
+      if (pitch > 0) {
+        pitches[count] = pitch;
+        mags[count++] = s1 + 0.5 * avg * shift;
+      }
     }
   }
-  const positive = pitches.map((p, i) => ({ p, m: mags[i] })).filter((x) => x.p > 0);
-  if (positive.length === 0) return 0;
-  const median = medianOf(positive.map((x) => x.m));
-  const selected = positive.filter((x) => x.m >= median).map((x) => x.p);
+  if (count === 0) return 0;
+  const median = medianOf(mags.subarray(0, count));
+  const selected: number[] = [];
+  for (let i = 0; i < count; i++) if (mags[i] >= median) selected.push(pitches[i]);
   return pitchTuning(selected);
 }
 
-function medianOf(values: number[]): number {
-  const s = Float64Array.from(values).sort();
+function medianOf(values: Float64Array): number {
+  const s = values.slice().sort();
   const mid = s.length >> 1;
   return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }

@@ -17,6 +17,8 @@ export interface StftOptions {
   padMode: PadMode;
   /** `auto`: the WebAssembly batch FFT where available (float32, ~4x faster); `js`: fft.js (double). */
   engine?: FftEngine;
+  /** Element type of the result; float32 halves the memory traffic where double is not needed. */
+  output?: "f64" | "f32";
 }
 
 export type FftEngine = "auto" | "js";
@@ -26,8 +28,8 @@ export interface Spectrogram {
   /** nFft/2 + 1: librosa keeps the Nyquist bin (meyda drops it). */
   nBins: number;
   /** Real and imaginary parts, frame-major. */
-  re: Float64Array;
-  im: Float64Array;
+  re: Float64Array | Float32Array;
+  im: Float64Array | Float32Array;
 }
 
 /**
@@ -35,10 +37,16 @@ export interface Spectrogram {
  * window is the symmetric one, which shifts every spectral value slightly.
  */
 export function hannPeriodic(n: number): Float64Array {
-  const w = new Float64Array(n);
-  for (let i = 0; i < n; i++) w[i] = 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / n);
+  let w = hannCache.get(n);
+  if (!w) {
+    w = new Float64Array(n);
+    for (let i = 0; i < n; i++) w[i] = 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / n);
+    hannCache.set(n, w);
+  }
   return w;
 }
+
+const hannCache = new Map<number, Float64Array>();
 
 /** `np.pad(y, (pad, pad), mode)` for the three modes librosa uses. */
 export function padSignal(y: ArrayLike<number>, pad: number, mode: PadMode): Float64Array {
@@ -109,8 +117,9 @@ export function stft(y: ArrayLike<number>, opts: StftOptions): Spectrogram {
   }
   const nBins = nFft / 2 + 1;
   const window = hannPeriodic(nFft);
-  const re = new Float64Array(nFrames * nBins);
-  const im = new Float64Array(nFrames * nBins);
+  const Out = opts.output === "f32" ? Float32Array : Float64Array;
+  const re = new Out(nFrames * nBins);
+  const im = new Out(nFrames * nBins);
   const batch = batchFftOf(nFft, opts.engine);
   if (batch) {
     const { samples, spectrum } = batch;
