@@ -3,8 +3,8 @@
 ;;
 ;; Memory layout (byte offsets, all passed in):
 ;;   x      f32[...]   input, already zero-padded so every tap reads inside it
-;;   phases i32[3*up]  per phase: weight offset (floats), taps (multiple of 8), first input index
-;;   w      f32[...]   weights of all phases, each phase zero-padded to a multiple of 8 taps
+;;   phases i32[3*up]  per phase: weight offset (floats), taps (multiple of 16), first input index
+;;   w      f32[...]   weights of all phases, each phase zero-padded to a multiple of 16 taps
 ;;   out    f32[nOut]
 (module
   (memory (export "memory") 1)
@@ -13,7 +13,7 @@
     (param $nOut i32) (param $up i32) (param $down i32)
     (local $t i32) (local $period i32) (local $p i32) (local $entry i32)
     (local $wp i32) (local $xp i32) (local $end i32)
-    (local $acc0 v128) (local $acc1 v128) (local $sum v128)
+    (local $acc0 v128) (local $acc1 v128) (local $acc2 v128) (local $acc3 v128) (local $sum v128)
     (block $done
       (loop $outer
         (br_if $done (i32.ge_u (local.get $t) (local.get $nOut)))
@@ -33,6 +33,8 @@
             (i32.const 2))))
         (local.set $acc0 (v128.const f32x4 0 0 0 0))
         (local.set $acc1 (v128.const f32x4 0 0 0 0))
+        (local.set $acc2 (v128.const f32x4 0 0 0 0))
+        (local.set $acc3 (v128.const f32x4 0 0 0 0))
         (block $inner_done
           (loop $inner
             (br_if $inner_done (i32.ge_u (local.get $wp) (local.get $end)))
@@ -40,10 +42,15 @@
               (f32x4.mul (v128.load (local.get $wp)) (v128.load (local.get $xp)))))
             (local.set $acc1 (f32x4.add (local.get $acc1)
               (f32x4.mul (v128.load offset=16 (local.get $wp)) (v128.load offset=16 (local.get $xp)))))
-            (local.set $wp (i32.add (local.get $wp) (i32.const 32)))
-            (local.set $xp (i32.add (local.get $xp) (i32.const 32)))
+            (local.set $acc2 (f32x4.add (local.get $acc2)
+              (f32x4.mul (v128.load offset=32 (local.get $wp)) (v128.load offset=32 (local.get $xp)))))
+            (local.set $acc3 (f32x4.add (local.get $acc3)
+              (f32x4.mul (v128.load offset=48 (local.get $wp)) (v128.load offset=48 (local.get $xp)))))
+            (local.set $wp (i32.add (local.get $wp) (i32.const 64)))
+            (local.set $xp (i32.add (local.get $xp) (i32.const 64)))
             (br $inner)))
-        (local.set $sum (f32x4.add (local.get $acc0) (local.get $acc1)))
+        (local.set $sum (f32x4.add (f32x4.add (local.get $acc0) (local.get $acc1))
+                                   (f32x4.add (local.get $acc2) (local.get $acc3))))
         (f32.store
           (i32.add (local.get $out) (i32.shl (local.get $t) (i32.const 2)))
           (f32.add

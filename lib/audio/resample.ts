@@ -120,7 +120,7 @@ export function rationalRatio(srInHz: number, srOutHz: number, nOut: number): Ra
 
 /**
  * Weights of every output phase, packed for the kernel: float32, each phase zero-padded to a
- * multiple of 8 taps, `table` holding (weight offset, taps, first input index + padLeft).
+ * multiple of 16 taps, `table` holding (weight offset, taps, first input index + padLeft).
  */
 interface ResamplePlan {
   up: number;
@@ -171,7 +171,7 @@ function buildPlan({ up, down }: RationalRatio, ratio: number, spec: SincFilterS
     const frac = scale * ((p * down - n0 * up) / up);
     phases.push({ n0, left: wings(frac), right: wings(scale - frac) });
   }
-  const padded = phases.map((ph) => Math.ceil((ph.left.count + ph.right.count) / 8) * 8);
+  const padded = phases.map((ph) => Math.ceil((ph.left.count + ph.right.count) / 16) * 16);
   const weights = new Float32Array(padded.reduce((a, b) => a + b, 0));
   const table = new Int32Array(3 * up);
   const padLeft = Math.max(0, ...phases.map((ph) => ph.left.count - 1 - ph.n0));

@@ -196,15 +196,16 @@ export function istft(
       if (count < 4) spectrum.fill(0);
       for (let f = 0; f < count; f++) {
         const base = (t0 + f) * nBins;
-        for (let k = 0; k < nBins; k++) {
-          spectrum[8 * k + f] = spec.re[base + k];
-          spectrum[8 * k + 4 + f] = spec.im[base + k];
+        const { re, im } = spec;
+        for (let k = 0, j = f; k < nBins; k++, j += 8) {
+          spectrum[j] = re[base + k];
+          spectrum[j + 4] = im[base + k];
         }
       }
       batch.inverse();
       for (let f = 0; f < count; f++) {
         const start = (t0 + f) * hopLength;
-        for (let i = 0; i < nFft; i++) y[start + i] += window[i] * samples[4 * i + f];
+        for (let i = 0, j = f; i < nFft; i++, j += 4) y[start + i] += window[i] * samples[j];
       }
     }
   } else {

@@ -128,14 +128,14 @@ export function stft(y: ArrayLike<number>, opts: StftOptions): Spectrogram {
       if (count < 4) samples.fill(0);
       for (let f = 0; f < count; f++) {
         const start = (t0 + f) * hopLength;
-        for (let i = 0; i < nFft; i++) samples[4 * i + f] = padded[start + i] * window[i];
+        for (let i = 0, j = f; i < nFft; i++, j += 4) samples[j] = padded[start + i] * window[i];
       }
       batch.forward();
       for (let f = 0; f < count; f++) {
         const base = (t0 + f) * nBins;
-        for (let k = 0; k < nBins; k++) {
-          re[base + k] = spectrum[8 * k + f];
-          im[base + k] = spectrum[8 * k + 4 + f];
+        for (let k = 0, j = f; k < nBins; k++, j += 8) {
+          re[base + k] = spectrum[j];
+          im[base + k] = spectrum[j + 4];
         }
       }
     }
