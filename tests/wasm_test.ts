@@ -2,6 +2,11 @@ import { assert, assertEquals } from "./assert.ts";
 import { resample } from "../lib/audio/resample.ts";
 import { compileWat, moduleText, WASM_SOURCES } from "../tools/build_wasm.ts";
 import { tone } from "./helpers.ts";
+import { createRng } from "../lib/util/random.ts";
+import { spectrumPower, stft } from "../lib/features/stft.ts";
+import { istft, phaseVocoder, vocoderPhasor } from "../lib/augment/stretch.ts";
+import { applyFilterBank, chromaFilterBank, melFilterBank } from "../lib/features/filters.ts";
+import { createFilterKernel } from "../lib/wasm/filter_rows.ts";
 
 Deno.test("wasm: the committed kernels are exactly what their .wat sources compile to", async () => {
   for (const s of WASM_SOURCES) {
@@ -38,4 +43,70 @@ Deno.test("wasm: the SIMD resampler agrees with the scalar JS reference to float
   const up = resample(tone(1000, 440, 16000), 16000, 48000);
   const upRef = resample(tone(1000, 440, 16000), 16000, 48000, "kaiser_best", "js");
   for (let i = 0; i < up.length; i++) assert(Math.abs(up[i] - upRef[i]) < 1e-5, `sample ${i}`);
+});
+
+function maxRelError(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let err = 0;
+  let scale = 0;
+  for (let i = 0; i < b.length; i++) {
+    err = Math.max(err, Math.abs(a[i] - b[i]));
+    scale = Math.max(scale, Math.abs(b[i]));
+  }
+  return err / scale;
+}
+
+function noise(n: number, seed: number): Float32Array {
+  const rng = createRng(seed);
+  return Float32Array.from({ length: n }, () => rng.normal() * 0.1);
+}
+
+Deno.test("wasm: the batch FFT's STFT matches fft.js in double to float32 precision", () => {
+  const y = noise(22050, 1);
+  const opts = { nFft: 2048, hopLength: 512, center: true, padMode: "constant" as const };
+  const fast = stft(y, opts);
+  const ref = stft(y, { ...opts, engine: "js" });
+  assertEquals(fast.nFrames, ref.nFrames);
+  assert(maxRelError(fast.re, ref.re) < 1e-6, `re ${maxRelError(fast.re, ref.re)}`);
+  assert(maxRelError(fast.im, ref.im) < 1e-6, `im ${maxRelError(fast.im, ref.im)}`);
+  // And the inverse: a round trip through both engines gives the signal back.
+  const back = istft(fast, 2048, 512, y.length);
+  const backRef = istft(ref, 2048, 512, y.length, "js");
+  assert(maxRelError(back, y) < 1e-5, `round trip ${maxRelError(back, y)}`);
+  assert(maxRelError(backRef, y) < 1e-6);
+});
+
+Deno.test("wasm: filter banks on the kernel equal the JS products", () => {
+  const y = noise(22050, 2);
+  const spec = stft(y, {
+    nFft: 2048,
+    hopLength: 512,
+    center: true,
+    padMode: "constant",
+    engine: "js",
+  });
+  const power = spectrumPower(spec, 2);
+  const kernel = createFilterKernel()!;
+  for (const bank of [melFilterBank(22050, 2048, 128), chromaFilterBank(22050, 2048, 0.1)]) {
+    const fast = kernel.apply(bank, power, spec.nFrames);
+    const ref = applyFilterBank(bank, power, spec.nFrames);
+    assert(maxRelError(fast, ref) < 1e-6, `${bank.nFilters} filters: ${maxRelError(fast, ref)}`);
+  }
+});
+
+Deno.test("wasm: the phase vocoder kernel equals the JS phasor vocoder", () => {
+  const y = noise(22050, 3);
+  const spec = stft(y, {
+    nFft: 2048,
+    hopLength: 512,
+    center: true,
+    padMode: "constant",
+    engine: "js",
+  });
+  for (const rate of [0.8, 1.25]) {
+    const fast = phaseVocoder(spec, rate, 512, "fast");
+    const ref = vocoderPhasor(spec, rate);
+    assertEquals(fast.nFrames, ref.nFrames);
+    assert(maxRelError(fast.re, ref.re) < 1e-4, `rate ${rate}: re ${maxRelError(fast.re, ref.re)}`);
+    assert(maxRelError(fast.im, ref.im) < 1e-4, `rate ${rate}: im ${maxRelError(fast.im, ref.im)}`);
+  }
 });

@@ -77,7 +77,8 @@ function timeSteps(nFrames: number, rate: number): number[] {
   return steps;
 }
 
-function vocoderPhasor(spec: Spectrogram, rate: number): Spectrogram {
+/** The fast vocoder in plain JS (double): the fallback, and the reference its kernel is tested against. */
+export function vocoderPhasor(spec: Spectrogram, rate: number): Spectrogram {
   const { nBins, nFrames } = spec;
   const steps = timeSteps(nFrames, rate);
   const nOut = steps.length;
