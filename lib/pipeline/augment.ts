@@ -23,7 +23,7 @@ import { defaultWorkerCount, runPool } from "./pool.ts";
 import type { AugmentReply, AugmentRequest } from "./augment_worker.ts";
 
 /** Bump when augmentation code changes its output, so old caches are not reused. */
-export const AUGMENT_CODE_VERSION = 1;
+export const AUGMENT_CODE_VERSION = 2;
 
 export interface AugmentedRow {
   /** Index of the source clip in the feature set. */

@@ -27,7 +27,7 @@ import { defaultWorkerCount, runPool } from "./pool.ts";
 import type { WorkerReply, WorkerRequest } from "./feature_worker.ts";
 
 /** Bump when feature code changes its numbers, so old caches are not reused. */
-export const FEATURE_CODE_VERSION = 1;
+export const FEATURE_CODE_VERSION = 2;
 
 export interface FeatureSet {
   dir: string;

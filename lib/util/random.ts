@@ -22,50 +22,71 @@ export function hashString(text: string): number {
   return h >>> 0;
 }
 
-/** sfc32, seeded through splitmix32: fast, 128-bit state, good statistical quality. */
-export function createRng(seed: number | string): Rng {
-  let s = typeof seed === "string" ? hashString(seed) : seed >>> 0;
-  const splitmix = () => {
-    s = (s + 0x9e3779b9) >>> 0;
-    let z = s;
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-    return (z ^ (z >>> 16)) >>> 0;
-  };
-  let a = splitmix(), b = splitmix(), c = splitmix(), d = splitmix();
-  const next = () => {
-    const t = (((a + b) >>> 0) + d) >>> 0;
-    d = (d + 1) >>> 0;
-    a = b ^ (b >>> 9);
-    b = (c + (c << 3)) >>> 0;
-    c = ((c << 21) | (c >>> 11)) >>> 0;
-    c = (c + t) >>> 0;
+/**
+ * sfc32 (Chris Doty-Humphrey's small fast counting generator), seeded through splitmix32: fast,
+ * 128-bit state, good statistical quality. State is kept as int32 fields so V8 keeps it unboxed.
+ */
+class Sfc32 implements Rng {
+  #a: number;
+  #b: number;
+  #c: number;
+  #d: number;
+  #spare = 0;
+  #hasSpare = false;
+
+  constructor(seed: number) {
+    let s = seed | 0;
+    const splitmix = () => {
+      s = (s + 0x9e3779b9) | 0;
+      let z = s;
+      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+      return (z ^ (z >>> 16)) | 0;
+    };
+    this.#a = splitmix();
+    this.#b = splitmix();
+    this.#c = splitmix();
+    this.#d = splitmix();
+    for (let i = 0; i < 12; i++) this.#next();
+  }
+
+  #next(): number {
+    const t = (((this.#a + this.#b) | 0) + this.#d) | 0;
+    this.#d = (this.#d + 1) | 0;
+    this.#a = this.#b ^ (this.#b >>> 9);
+    this.#b = (this.#c + (this.#c << 3)) | 0;
+    this.#c = (this.#c << 21) | (this.#c >>> 11);
+    this.#c = (this.#c + t) | 0;
     return t;
-  };
-  for (let i = 0; i < 12; i++) next();
-  let spare: number | null = null;
-  const uniform = () => next() / 4294967296;
-  return {
-    uniform,
-    normal() {
-      if (spare !== null) {
-        const v = spare;
-        spare = null;
-        return v;
-      }
-      // Marsaglia's polar method: no sin/cos, one log per pair of normals.
-      let u: number, v: number, q: number;
-      do {
-        u = 2 * uniform() - 1;
-        v = 2 * uniform() - 1;
-        q = u * u + v * v;
-      } while (q >= 1 || q === 0);
-      const f = Math.sqrt((-2 * Math.log(q)) / q);
-      spare = v * f;
-      return u * f;
-    },
-    int(lo, hi) {
-      return lo + Math.floor(uniform() * (hi - lo));
-    },
-  };
+  }
+
+  uniform(): number {
+    return (this.#next() >>> 0) / 4294967296;
+  }
+
+  normal(): number {
+    if (this.#hasSpare) {
+      this.#hasSpare = false;
+      return this.#spare;
+    }
+    // Marsaglia's polar method: no sin/cos, one log per pair of normals.
+    let u: number, v: number, q: number;
+    do {
+      u = 2 * this.uniform() - 1;
+      v = 2 * this.uniform() - 1;
+      q = u * u + v * v;
+    } while (q >= 1 || q === 0);
+    const f = Math.sqrt((-2 * Math.log(q)) / q);
+    this.#spare = v * f;
+    this.#hasSpare = true;
+    return u * f;
+  }
+
+  int(lo: number, hi: number): number {
+    return lo + Math.floor(this.uniform() * (hi - lo));
+  }
+}
+
+export function createRng(seed: number | string): Rng {
+  return new Sfc32(typeof seed === "string" ? hashString(seed) : seed);
 }
