@@ -118,3 +118,77 @@ export function irfft4(spectrum: usize, samples: usize, work: usize, n: i32, tw:
     v128.store(dst, f32x4.mul(v128.load(src, 16), scale), 16);
   }
 }
+
+// Whole STFT: frames of `signal` (already padded) at `hop`, windowed, four per rfft4 call, written
+// frame-major to outRe / outIm (nBins = n/2 + 1 floats per frame). `samples`/`spectrum`/`work`
+// are rfft4's buffers.
+export function stftFrames(signal: usize, nFrames: i32, hop: i32, window: usize, n: i32,
+                           outRe: usize, outIm: usize,
+                           samples: usize, spectrum: usize, work: usize, tw: usize, split: usize, bitrev: usize): void {
+  const nBins = (n >> 1) + 1;
+  for (let t0 = 0; t0 < nFrames; t0 += 4) {
+    const count = min(4, nFrames - t0);
+    const s0 = signal + (<usize>(t0 * hop) << 2);
+    const s1 = signal + (<usize>(min(t0 + 1, nFrames - 1) * hop) << 2);
+    const s2 = signal + (<usize>(min(t0 + 2, nFrames - 1) * hop) << 2);
+    const s3 = signal + (<usize>(min(t0 + 3, nFrames - 1) * hop) << 2);
+    for (let j = 0; j < n; j++) {
+      const o = <usize>j << 2;
+      let v = f32x4.splat(load<f32>(s0 + o));
+      v = f32x4.replace_lane(v, 1, load<f32>(s1 + o));
+      v = f32x4.replace_lane(v, 2, load<f32>(s2 + o));
+      v = f32x4.replace_lane(v, 3, load<f32>(s3 + o));
+      v128.store(samples + (<usize>j << 4), f32x4.mul(v, f32x4.splat(load<f32>(window + o))));
+    }
+    rfft4(samples, spectrum, work, n, tw, split, bitrev);
+    for (let f = 0; f < count; f++) {
+      const base = <usize>((t0 + f) * nBins) << 2;
+      const lane = <usize>f << 2;
+      for (let k = 0; k < nBins; k++) {
+        const src = spectrum + (<usize>k << 5) + lane;
+        const dst = base + (<usize>k << 2);
+        store<f32>(outRe + dst, load<f32>(src));
+        store<f32>(outIm + dst, load<f32>(src, 16));
+      }
+    }
+  }
+}
+
+// Whole inverse STFT: frames of re/im (frame-major, nBins each) inverse-transformed four at a
+// time (numpy irfft), windowed, overlap-added into the float32 buffer `y` (pre-zeroed, length
+// n + hop * (nFrames - 1)).
+export function istftFrames(re: usize, im: usize, nFrames: i32, hop: i32, window: usize, n: i32, y: usize,
+                            samples: usize, spectrum: usize, work: usize, tw: usize, split: usize, bitrev: usize): void {
+  const nBins = (n >> 1) + 1;
+  for (let t0 = 0; t0 < nFrames; t0 += 4) {
+    const count = min(4, nFrames - t0);
+    const b0 = <usize>(t0 * nBins) << 2;
+    const b1 = <usize>(min(t0 + 1, nFrames - 1) * nBins) << 2;
+    const b2 = <usize>(min(t0 + 2, nFrames - 1) * nBins) << 2;
+    const b3 = <usize>(min(t0 + 3, nFrames - 1) * nBins) << 2;
+    for (let k = 0; k < nBins; k++) {
+      const o = <usize>k << 2;
+      let r = f32x4.splat(load<f32>(re + b0 + o));
+      r = f32x4.replace_lane(r, 1, load<f32>(re + b1 + o));
+      r = f32x4.replace_lane(r, 2, load<f32>(re + b2 + o));
+      r = f32x4.replace_lane(r, 3, load<f32>(re + b3 + o));
+      let i = f32x4.splat(load<f32>(im + b0 + o));
+      i = f32x4.replace_lane(i, 1, load<f32>(im + b1 + o));
+      i = f32x4.replace_lane(i, 2, load<f32>(im + b2 + o));
+      i = f32x4.replace_lane(i, 3, load<f32>(im + b3 + o));
+      const dst = spectrum + (<usize>k << 5);
+      v128.store(dst, r);
+      v128.store(dst, i, 16);
+    }
+    irfft4(spectrum, samples, work, n, tw, split, bitrev);
+    for (let f = 0; f < count; f++) {
+      const out = y + (<usize>((t0 + f) * hop) << 2);
+      const lane = <usize>f << 2;
+      for (let j = 0; j < n; j++) {
+        const o = <usize>j << 2;
+        const p = out + o;
+        store<f32>(p, load<f32>(p) + load<f32>(window + o) * load<f32>(samples + (<usize>j << 4) + lane));
+      }
+    }
+  }
+}

@@ -190,25 +190,7 @@ export function istft(
   const window = hannPeriodic(nFft);
   const batch = batchFftOf(nFft, engine);
   if (batch) {
-    // Four frames per inverse transform, one per SIMD lane.
-    const { samples, spectrum } = batch;
-    for (let t0 = 0; t0 < nFrames; t0 += 4) {
-      const count = Math.min(4, nFrames - t0);
-      if (count < 4) spectrum.fill(0);
-      for (let f = 0; f < count; f++) {
-        const base = (t0 + f) * nBins;
-        const { re, im } = spec;
-        for (let k = 0, j = f; k < nBins; k++, j += 8) {
-          spectrum[j] = re[base + k];
-          spectrum[j + 4] = im[base + k];
-        }
-      }
-      batch.inverse();
-      for (let f = 0; f < count; f++) {
-        const start = (t0 + f) * hopLength;
-        for (let i = 0, j = f; i < nFft; i++, j += 4) y[start + i] += window[i] * samples[j];
-      }
-    }
+    y.set(batch.istft(spec.re, spec.im, nFrames, hopLength, window));
   } else {
     const fft = fftOf(nFft);
     const freq = new Float64Array(2 * nFft);

@@ -117,30 +117,14 @@ export function stft(y: ArrayLike<number>, opts: StftOptions): Spectrogram {
   }
   const nBins = nFft / 2 + 1;
   const window = hannPeriodic(nFft);
-  const Out = opts.output === "f32" ? Float32Array : Float64Array;
-  const re = new Out(nFrames * nBins);
-  const im = new Out(nFrames * nBins);
   const batch = batchFftOf(nFft, opts.engine);
   if (batch) {
-    const { samples, spectrum } = batch;
-    for (let t0 = 0; t0 < nFrames; t0 += 4) {
-      const count = Math.min(4, nFrames - t0);
-      if (count < 4) samples.fill(0);
-      for (let f = 0; f < count; f++) {
-        const start = (t0 + f) * hopLength;
-        for (let i = 0, j = f; i < nFft; i++, j += 4) samples[j] = padded[start + i] * window[i];
-      }
-      batch.forward();
-      for (let f = 0; f < count; f++) {
-        const base = (t0 + f) * nBins;
-        for (let k = 0, j = f; k < nBins; k++, j += 8) {
-          re[base + k] = spectrum[j];
-          im[base + k] = spectrum[j + 4];
-        }
-      }
-    }
-    return { nFrames, nBins, re, im };
+    const { re, im } = batch.stft(padded, nFrames, hopLength, window);
+    if (opts.output === "f32") return { nFrames, nBins, re, im };
+    return { nFrames, nBins, re: Float64Array.from(re), im: Float64Array.from(im) };
   }
+  const re = new Float64Array(nFrames * nBins);
+  const im = new Float64Array(nFrames * nBins);
   const fft = fftOf(nFft);
   const frame = new Float64Array(nFft);
   const spec = new Float64Array(2 * nFft);
