@@ -148,10 +148,11 @@ function dctFrames(
 ): Float64Array {
   const out = new Float64Array(nMfcc * nFrames);
   for (let k = 0; k < nMfcc; k++) {
-    for (let t = 0; t < nFrames; t++) {
-      let acc = 0;
-      for (let m = 0; m < nMels; m++) acc += dct[k * nMels + m] * melDb[m * nFrames + t];
-      out[k * nFrames + t] = acc;
+    const row = out.subarray(k * nFrames, (k + 1) * nFrames);
+    for (let m = 0; m < nMels; m++) {
+      const c = dct[k * nMels + m];
+      const src = m * nFrames;
+      for (let t = 0; t < nFrames; t++) row[t] += c * melDb[src + t];
     }
   }
   return out;

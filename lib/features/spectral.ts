@@ -2,7 +2,7 @@
  * Frame-level features with librosa 0.9's definitions. Pure: no Deno APIs.
  * Every function returns feature-major arrays `[nFeatures][nFrames]`, like librosa.
  */
-import { frameCount, padSignal } from "./stft.ts";
+import { frameCount } from "./stft.ts";
 import { hzToOcts, linspace } from "./filters.ts";
 
 const FLOAT32_TINY = 1.1754943508222875e-38;
@@ -17,22 +17,27 @@ export function zeroCrossingRate(
   frameLength: number,
   hopLength: number,
 ): Float64Array {
-  const padded = padSignal(y, Math.floor(frameLength / 2), "edge");
+  // Edge padding repeats the end samples, which adds no sign changes: count changes between
+  // consecutive samples of y only. changes[j] = sign changes among y[0..j].
+  const half = Math.floor(frameLength / 2);
   const n = frameCount(y.length, frameLength, hopLength, true);
-  // crossings[i] = number of sign changes between samples j-1 and j for all j <= i, so a frame's
-  // count is a difference of two entries: O(samples) instead of O(frames x frameLength).
-  const crossings = new Int32Array(padded.length);
-  let prevNegative = false;
-  for (let i = 0; i < padded.length; i++) {
-    const v = padded[i];
-    const negative = Math.abs(v) > 1e-10 && v < 0;
-    crossings[i] = (i > 0 ? crossings[i - 1] : 0) + (i > 0 && negative !== prevNegative ? 1 : 0);
-    prevNegative = negative;
+  const len = y.length;
+  const changes = new Int32Array(len);
+  const isNegative = (v: number) => Math.abs(v) > 1e-10 && v < 0;
+  let prev = len > 0 && isNegative(y[0]);
+  for (let j = 1; j < len; j++) {
+    const neg = isNegative(y[j]);
+    changes[j] = changes[j - 1] + (neg !== prev ? 1 : 0);
+    prev = neg;
   }
   const out = new Float64Array(n);
   for (let t = 0; t < n; t++) {
-    const s = t * hopLength;
-    out[t] = (crossings[s + frameLength - 1] - crossings[s]) / frameLength;
+    // The frame compares padded neighbours (i-1, i) for i in (s, s + L - 1], i.e. signal
+    // positions j = i - half in (s - half, s - half + L - 1], clipped to [1, len - 1].
+    const s0 = t * hopLength - half;
+    const hi = Math.min(s0 + frameLength - 1, len - 1);
+    const lo = Math.max(s0, 0);
+    out[t] = hi > lo ? (changes[hi] - changes[lo]) / frameLength : 0;
   }
   return out;
 }
@@ -46,13 +51,15 @@ export function rmsEnergy(
   frameLength: number,
   hopLength: number,
 ): Float64Array {
-  const padded = padSignal(y, Math.floor(frameLength / 2), "constant");
+  // Zero padding contributes nothing: sum over the frame's span clipped to the signal.
+  const half = Math.floor(frameLength / 2);
   const n = frameCount(y.length, frameLength, hopLength, true);
   const out = new Float64Array(n);
   for (let t = 0; t < n; t++) {
-    const s = t * hopLength;
+    const lo = Math.max(0, t * hopLength - half);
+    const hi = Math.min(y.length, t * hopLength - half + frameLength);
     let acc = 0;
-    for (let i = 0; i < frameLength; i++) acc += padded[s + i] * padded[s + i];
+    for (let i = lo; i < hi; i++) acc += y[i] * y[i];
     out[t] = Math.sqrt(acc / frameLength);
   }
   return out;

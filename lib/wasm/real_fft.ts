@@ -86,7 +86,9 @@ function kernelModule(): WebAssembly.Module | null {
 
 /** A batch-of-four real FFT of size `n` (a power of two >= 8), or null without wasm SIMD. */
 export function createRealFft4(n: number): RealFft4 | null {
-  if (n < 8 || (n & (n - 1)) !== 0) throw new Error(`real FFT: size must be a power of two >= 8, got ${n}`);
+  if (n < 8 || (n & (n - 1)) !== 0) {
+    throw new Error(`real FFT: size must be a power of two >= 8, got ${n}`);
+  }
   const mod = kernelModule();
   if (!mod) return null;
   const m = n / 2;
@@ -106,7 +108,8 @@ export function createRealFft4(n: number): RealFft4 | null {
   const bitrev = take(m * 4);
   const windowPtr = take(n * 4);
   const dynamic = at; // per-call buffers (signal, spectra) start here
-  const ex = new WebAssembly.Instance(mod, { env: { abort: () => {} } }).exports as unknown as Exports;
+  const ex = new WebAssembly.Instance(mod, { env: { abort: () => {} } })
+    .exports as unknown as Exports;
   const ensure = (end: number) => {
     const pages = Math.ceil(end / 65536) - ex.memory.buffer.byteLength / 65536;
     if (pages > 0) ex.memory.grow(pages);
@@ -154,14 +157,30 @@ export function createRealFft4(n: number): RealFft4 | null {
     inverse: () => ex.irfft4(spectrum, samples, work, n, tw, split, bitrev),
     stft(signal, nFrames, hop, window) {
       const need = n + hop * (nFrames - 1);
-      if (signal.length < need) throw new Error(`stft: ${nFrames} frames need ${need} samples, got ${signal.length}`);
+      if (signal.length < need) {
+        throw new Error(`stft: ${nFrames} frames need ${need} samples, got ${signal.length}`);
+      }
       const sig = dynamic;
       const outRe = sig + 4 * need + 64;
       const outIm = outRe + 4 * nFrames * nBins + 64;
       ensure(outIm + 4 * nFrames * nBins + 64);
       setWindow(window);
       new Float32Array(ex.memory.buffer, sig, need).set(signal.subarray(0, need));
-      ex.stftFrames(sig, nFrames, hop, windowPtr, n, outRe, outIm, samples, spectrum, work, tw, split, bitrev);
+      ex.stftFrames(
+        sig,
+        nFrames,
+        hop,
+        windowPtr,
+        n,
+        outRe,
+        outIm,
+        samples,
+        spectrum,
+        work,
+        tw,
+        split,
+        bitrev,
+      );
       return {
         re: new Float32Array(ex.memory.buffer, outRe, nFrames * nBins).slice(),
         im: new Float32Array(ex.memory.buffer, outIm, nFrames * nBins).slice(),
@@ -178,7 +197,21 @@ export function createRealFft4(n: number): RealFft4 | null {
       new Float32Array(mem, reP, nFrames * nBins).set(re.subarray(0, nFrames * nBins));
       new Float32Array(mem, imP, nFrames * nBins).set(im.subarray(0, nFrames * nBins));
       new Float32Array(mem, yP, total).fill(0);
-      ex.istftFrames(reP, imP, nFrames, hop, windowPtr, n, yP, samples, spectrum, work, tw, split, bitrev);
+      ex.istftFrames(
+        reP,
+        imP,
+        nFrames,
+        hop,
+        windowPtr,
+        n,
+        yP,
+        samples,
+        spectrum,
+        work,
+        tw,
+        split,
+        bitrev,
+      );
       return new Float32Array(ex.memory.buffer, yP, total).slice();
     },
   };
