@@ -108,21 +108,23 @@ export function fftOf(size: number): FFT {
 export function stft(y: ArrayLike<number>, opts: StftOptions): Spectrogram {
   const { nFft, hopLength } = opts;
   if (y.length === 0) throw new Error("stft: empty signal");
-  const padded = opts.center
-    ? padSignal(y, Math.floor(nFft / 2), opts.padMode)
-    : Float64Array.from(y);
   const nFrames = frameCount(y.length, nFft, hopLength, opts.center);
   if (nFrames < 1) {
     throw new Error(`stft: signal of ${y.length} samples is shorter than n_fft=${nFft}`);
   }
   const nBins = nFft / 2 + 1;
   const window = hannPeriodic(nFft);
+  const pad = opts.center ? Math.floor(nFft / 2) : 0;
   const batch = batchFftOf(nFft, opts.engine);
   if (batch) {
-    const { re, im } = batch.stft(padded, nFrames, hopLength, window);
+    // Zero padding is written straight into the kernel's buffer; other modes pad here first.
+    const { re, im } = pad === 0 || opts.padMode === "constant"
+      ? batch.stft(y, nFrames, hopLength, window, pad)
+      : batch.stft(padSignal(y, pad, opts.padMode), nFrames, hopLength, window);
     if (opts.output === "f32") return { nFrames, nBins, re, im };
     return { nFrames, nBins, re: Float64Array.from(re), im: Float64Array.from(im) };
   }
+  const padded = pad ? padSignal(y, pad, opts.padMode) : Float64Array.from(y);
   const re = new Float64Array(nFrames * nBins);
   const im = new Float64Array(nFrames * nBins);
   const fft = fftOf(nFft);

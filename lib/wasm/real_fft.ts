@@ -18,8 +18,17 @@ export interface RealFft4 {
   forward(): void;
   /** spectrum -> samples, as numpy's irfft (1/n scaling, imaginary DC and Nyquist ignored). */
   inverse(): void;
-  /** Frame-major spectra (n/2 + 1 bins per frame) of `nFrames` windowed frames of `signal`. */
-  stft(signal: Float32Array | Float64Array, nFrames: number, hop: number, window: Float64Array): {
+  /**
+   * Frame-major spectra (n/2 + 1 bins per frame) of `nFrames` windowed frames of `signal`, which
+   * is first preceded by `zeros` zero samples (and followed by as many as the frames need).
+   */
+  stft(
+    signal: ArrayLike<number>,
+    nFrames: number,
+    hop: number,
+    window: Float64Array,
+    zeros?: number,
+  ): {
     re: Float32Array;
     im: Float32Array;
   };
@@ -155,17 +164,21 @@ export function createRealFft4(n: number): RealFft4 | null {
     },
     forward: () => ex.rfft4(samples, spectrum, work, n, tw, split, bitrev),
     inverse: () => ex.irfft4(spectrum, samples, work, n, tw, split, bitrev),
-    stft(signal, nFrames, hop, window) {
+    stft(signal, nFrames, hop, window, zeros = 0) {
       const need = n + hop * (nFrames - 1);
-      if (signal.length < need) {
-        throw new Error(`stft: ${nFrames} frames need ${need} samples, got ${signal.length}`);
-      }
       const sig = dynamic;
       const outRe = sig + 4 * need + 64;
       const outIm = outRe + 4 * nFrames * nBins + 64;
       ensure(outIm + 4 * nFrames * nBins + 64);
       setWindow(window);
-      new Float32Array(ex.memory.buffer, sig, need).set(signal.subarray(0, need));
+      const buf = new Float32Array(ex.memory.buffer, sig, need);
+      const kept = Math.max(0, Math.min(signal.length, need - zeros));
+      buf.fill(0, 0, Math.min(zeros, need));
+      const head = ArrayBuffer.isView(signal)
+        ? (signal as Float32Array).subarray(0, kept)
+        : Array.from(signal).slice(0, kept);
+      buf.set(head, Math.min(zeros, need));
+      buf.fill(0, Math.min(zeros, need) + kept);
       ex.stftFrames(
         sig,
         nFrames,
