@@ -50,6 +50,15 @@ function maxAbsError(
   return { err, scale };
 }
 
+/** Largest per-value relative error of a clip vector (values under 1e-6 compared absolutely). */
+function vectorRelError(ours: ArrayLike<number>, ref: ArrayLike<number>): number {
+  let worst = 0;
+  for (let i = 0; i < ref.length; i++) {
+    worst = Math.max(worst, Math.abs(ours[i] - ref[i]) / Math.max(Math.abs(ref[i]), 1e-6));
+  }
+  return worst;
+}
+
 export function snrDb(ours: ArrayLike<number>, ref: ArrayLike<number>): number {
   let s = 0;
   let e = 0;
@@ -82,14 +91,7 @@ for (const [name, spec] of Object.entries(index.fixtures)) {
       const chroma = maxAbsError(f.frames.chroma, await reference(`${name}.chroma`));
       note("chroma abs", name, chroma.err);
       assert(chroma.err <= 1e-4, `chroma error ${chroma.err}`);
-      const ref162 = await reference(`${name}.vector162`);
-      let vecRel = 0;
-      for (let i = 0; i < 162; i++) {
-        vecRel = Math.max(
-          vecRel,
-          Math.abs(f.vector[i] - ref162[i]) / Math.max(Math.abs(ref162[i]), 1e-6),
-        );
-      }
+      const vecRel = vectorRelError(f.vector, await reference(`${name}.vector162`));
       note("vector162 rel", name, vecRel);
       assert(vecRel <= 1e-4, `162-vector relative error ${vecRel}`);
     },
@@ -122,14 +124,7 @@ for (const [name, spec] of Object.entries(index.fixtures)) {
         const y = await reference(`${name}.y`);
         const snr = snrDb(f.samples, y);
         assert(snr >= 100, `loaded samples SNR ${snr.toFixed(1)} dB`);
-        const ref162 = await reference(`${name}.vector162`);
-        let vecRel = 0;
-        for (let i = 0; i < 162; i++) {
-          vecRel = Math.max(
-            vecRel,
-            Math.abs(f.vector[i] - ref162[i]) / Math.max(Math.abs(ref162[i]), 1e-6),
-          );
-        }
+        const vecRel = vectorRelError(f.vector, await reference(`${name}.vector162`));
         note("file->vector162 rel", name, vecRel);
         assert(vecRel <= 1e-4, `162-vector relative error ${vecRel}`);
       },

@@ -19,7 +19,7 @@
  *
  * Pure: no Deno APIs.
  */
-import { decodeBase64Bytes } from "../util/base64.ts";
+import { ensureMemory, instantiateKernel } from "../wasm/instance.ts";
 import { RESAMPLE_KERNEL_WASM } from "./resample_kernel_wasm.ts";
 
 export interface SincFilterSpec {
@@ -224,13 +224,7 @@ let kernel: Kernel | null | undefined;
 /** The wasm kernel, or null where WebAssembly SIMD is unavailable. */
 function wasmKernel(): Kernel | null {
   if (kernel !== undefined) return kernel;
-  try {
-    const bytes = decodeBase64Bytes(RESAMPLE_KERNEL_WASM);
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes as BufferSource));
-    kernel = instance.exports as unknown as Kernel;
-  } catch {
-    kernel = null;
-  }
+  kernel = instantiateKernel<Kernel>(RESAMPLE_KERNEL_WASM);
   return kernel;
 }
 
@@ -249,8 +243,7 @@ function resampleWasm(
   const { weights, table, padLeft } = plan;
   const xLen = paddedLength(plan, x.length);
   const bytes = 4 * (xLen + table.length + weights.length + nOut) + 64;
-  const need = Math.ceil(bytes / 65536) - k.memory.buffer.byteLength / 65536;
-  if (need > 0) k.memory.grow(need);
+  ensureMemory(k.memory, bytes);
   const mem = k.memory.buffer;
   const xPtr = 0;
   const tPtr = xPtr + 4 * xLen;

@@ -5,12 +5,11 @@
  * relative errors near 1e-7, far inside the parity tests' bounds. Pure: no Deno APIs. Returns null
  * where WebAssembly SIMD is unavailable; callers fall back to JS.
  */
-import { decodeBase64Bytes } from "../util/base64.ts";
+import { ensureMemory, instantiateKernel } from "./instance.ts";
 import type { FilterBank } from "../features/filters.ts";
 import { DSP_KERNEL_WASM } from "./dsp_kernel_wasm.ts";
 
 interface Exports {
-  memory: WebAssembly.Memory;
   filterRows(
     x: number,
     nFrames: number,
@@ -49,13 +48,8 @@ function pack(bank: FilterBank): Packed {
 }
 
 export function createFilterKernel(): FilterKernel | null {
-  let ex: Exports;
-  try {
-    const mod = new WebAssembly.Module(decodeBase64Bytes(DSP_KERNEL_WASM) as BufferSource);
-    ex = new WebAssembly.Instance(mod, { env: { abort: () => {} } }).exports as unknown as Exports;
-  } catch {
-    return null;
-  }
+  const ex = instantiateKernel<Exports>(DSP_KERNEL_WASM);
+  if (!ex) return null;
   const packed = new WeakMap<FilterBank, Packed>();
   return {
     apply(bank, spec, nFrames) {
@@ -71,8 +65,7 @@ export function createFilterKernel(): FilterKernel | null {
       const xPtr = wPtr + 4 * p.weights.length;
       const outPtr = xPtr + 4 * (nFrames * stride + 4);
       const end = outPtr + 4 * bank.nFilters * nFrames;
-      const grow = Math.ceil(end / 65536) - ex.memory.buffer.byteLength / 65536;
-      if (grow > 0) ex.memory.grow(grow);
+      ensureMemory(ex.memory, end);
       const mem = ex.memory.buffer;
       new Int32Array(mem, rowsPtr, p.rows.length).set(p.rows);
       new Float32Array(mem, wPtr, p.weights.length).set(p.weights);

@@ -5,7 +5,7 @@
  * precision, far below anything the features or augmentations resolve (tests compare against
  * fft.js in double). Pure: no Deno APIs. Null where WebAssembly SIMD is unavailable.
  */
-import { decodeBase64Bytes } from "../util/base64.ts";
+import { ensureMemory, instantiateKernel } from "./instance.ts";
 import { FFT_KERNEL_WASM } from "./fft_kernel_wasm.ts";
 
 export interface RealFft4 {
@@ -45,7 +45,6 @@ export interface RealFft4 {
 type Ptr = number;
 
 interface Exports {
-  memory: WebAssembly.Memory;
   rfft4(samples: Ptr, spectrum: Ptr, work: Ptr, n: number, tw: Ptr, split: Ptr, bitrev: Ptr): void;
   irfft4(spectrum: Ptr, samples: Ptr, work: Ptr, n: number, tw: Ptr, split: Ptr, bitrev: Ptr): void;
   stftFrames(
@@ -80,26 +79,13 @@ interface Exports {
   ): void;
 }
 
-let module: WebAssembly.Module | null | undefined;
-
-function kernelModule(): WebAssembly.Module | null {
-  if (module === undefined) {
-    try {
-      module = new WebAssembly.Module(decodeBase64Bytes(FFT_KERNEL_WASM) as BufferSource);
-    } catch {
-      module = null;
-    }
-  }
-  return module;
-}
-
 /** A batch-of-four real FFT of size `n` (a power of two >= 8), or null without wasm SIMD. */
 export function createRealFft4(n: number): RealFft4 | null {
   if (n < 8 || (n & (n - 1)) !== 0) {
     throw new Error(`real FFT: size must be a power of two >= 8, got ${n}`);
   }
-  const mod = kernelModule();
-  if (!mod) return null;
+  const ex = instantiateKernel<Exports>(FFT_KERNEL_WASM);
+  if (!ex) return null;
   const m = n / 2;
   const nBins = m + 1;
   const V = 16; // bytes per v128
@@ -117,12 +103,7 @@ export function createRealFft4(n: number): RealFft4 | null {
   const bitrev = take(m * 4);
   const windowPtr = take(n * 4);
   const dynamic = at; // per-call buffers (signal, spectra) start here
-  const ex = new WebAssembly.Instance(mod, { env: { abort: () => {} } })
-    .exports as unknown as Exports;
-  const ensure = (end: number) => {
-    const pages = Math.ceil(end / 65536) - ex.memory.buffer.byteLength / 65536;
-    if (pages > 0) ex.memory.grow(pages);
-  };
+  const ensure = (end: number) => ensureMemory(ex.memory, end);
   ensure(dynamic);
   const f32 = () => new Float32Array(ex.memory.buffer);
   {

@@ -3,12 +3,11 @@
  * the same phasor arithmetic as `vocoderPhasor` in lib/augment/stretch.ts, float32, four bins
  * per instruction. Pure: no Deno APIs. Null where WebAssembly SIMD is unavailable.
  */
-import { decodeBase64Bytes } from "../util/base64.ts";
+import { ensureMemory, instantiateKernel } from "./instance.ts";
 import type { Spectrogram } from "../features/stft.ts";
 import { DSP_KERNEL_WASM } from "./dsp_kernel_wasm.ts";
 
 interface Exports {
-  memory: WebAssembly.Memory;
   vocode(
     re: number,
     im: number,
@@ -26,13 +25,8 @@ interface Exports {
 export type VocoderKernel = (spec: Spectrogram, steps: readonly number[]) => Spectrogram;
 
 export function createVocoderKernel(): VocoderKernel | null {
-  let ex: Exports;
-  try {
-    const mod = new WebAssembly.Module(decodeBase64Bytes(DSP_KERNEL_WASM) as BufferSource);
-    ex = new WebAssembly.Instance(mod, { env: { abort: () => {} } }).exports as unknown as Exports;
-  } catch {
-    return null;
-  }
+  const ex = instantiateKernel<Exports>(DSP_KERNEL_WASM);
+  if (!ex) return null;
   return (spec, steps) => {
     const { nBins, nFrames } = spec;
     const nOut = steps.length;
@@ -51,8 +45,7 @@ export function createVocoderKernel(): VocoderKernel | null {
     const alpha = take(nOut);
     const phaseRe = take(nBins + 4);
     const phaseIm = take(nBins + 4);
-    const grow = Math.ceil(at / 65536) - ex.memory.buffer.byteLength / 65536;
-    if (grow > 0) ex.memory.grow(grow);
+    ensureMemory(ex.memory, at);
     const mem = ex.memory.buffer;
     const reIn = new Float32Array(mem, re, inSize);
     const imIn = new Float32Array(mem, im, inSize);
