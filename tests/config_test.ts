@@ -19,7 +19,11 @@ Deno.test("config: --key=value overrides a leaf by dotted path or unique name, t
 });
 
 Deno.test("config: unknown, ambiguous, mistyped and invalid settings are errors that say so", () => {
-  assertThrows(() => parseArgs(["--nmels=3"]), Error, "unknown setting --nmels");
+  assertThrows(
+    () => parseArgs(["--nmels=3"]),
+    Error,
+    "unknown setting --nmels (did you mean --features.nMels?)",
+  );
   assertThrows(
     () => parseArgs(["--nMels=lots"]),
     Error,

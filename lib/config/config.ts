@@ -172,8 +172,13 @@ export function resolveKey(config: RunConfig, key: string): string {
   if (byLeaf.length > 1) {
     throw new Error(`--${key} is ambiguous: say one of ${byLeaf.map((p) => `--${p}`).join(", ")}`);
   }
+  const lower = key.toLowerCase();
+  const close = paths.filter((p) =>
+    p.toLowerCase() === lower || p.toLowerCase().endsWith(`.${lower}`)
+  );
+  const hint = close.length ? ` (did you mean ${close.map((p) => `--${p}`).join(" or ")}?)` : "";
   throw new Error(
-    `unknown setting --${key}; settings are: ${paths.map((p) => `--${p}`).join(" ")}`,
+    `unknown setting --${key}${hint}; settings are: ${paths.map((p) => `--${p}`).join(" ")}`,
   );
 }
 
