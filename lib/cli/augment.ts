@@ -4,7 +4,7 @@
  */
 import { cliContext, fromRoot, openCorpus, runCli } from "./common.ts";
 import { featurizeCorpus } from "../pipeline/featurize.ts";
-import { augmentForSplit } from "../pipeline/augment.ts";
+import { augmentForSplits } from "../pipeline/augment.ts";
 import { splitsFromConfig } from "../corpus/splits.ts";
 
 if (import.meta.main) {
@@ -17,21 +17,22 @@ if (import.meta.main) {
       ctx.sink,
       fromRoot(ctx.config.cacheDir),
     );
-    for (const split of splitsFromConfig(corpus.clips, ctx.config.split)) {
-      const set = await augmentForSplit(ctx.config, features, corpus.root, split, ctx.sink);
+    const splits = splitsFromConfig(corpus.clips, ctx.config.split);
+    const sets = await augmentForSplits(ctx.config, features, corpus.root, splits, ctx.sink);
+    splits.forEach((split, i) => {
+      const set = sets[i];
+      const heldOut = [...split.testActors, ...split.valActors].join(",");
+      const source = set.computedActors.length
+        ? `computed actors ${set.computedActors.join(",")}`
+        : "all from cache";
       console.log(
         `${split.name}: train actors ${
           split.trainActors.join(",")
         } -> ${set.rows.length} derived rows ` +
-          `(${ctx.config.augment.recipe.join(", ")}); held out ${
-            [...split.testActors, ...split.valActors].join(",")
-          } ` +
-          `never augmented; ${
-            set.computedActors.length
-              ? `computed actors ${set.computedActors.join(",")}`
-              : "all from cache"
-          }\n  ${set.dir}`,
+          `(${
+            ctx.config.augment.recipe.join(", ")
+          }); held out ${heldOut} never augmented; ${source}\n  ${set.dir}`,
       );
-    }
+    });
   });
 }

@@ -5,7 +5,7 @@
  */
 import { cliContext, fromRoot, openCorpus, runCli } from "./common.ts";
 import { featurizeCorpus } from "../pipeline/featurize.ts";
-import { augmentForSplit } from "../pipeline/augment.ts";
+import { augmentForSplits } from "../pipeline/augment.ts";
 import { splitsFromConfig } from "../corpus/splits.ts";
 
 if (import.meta.main) {
@@ -17,17 +17,18 @@ if (import.meta.main) {
     const set = await featurizeCorpus(ctx.config, corpus, ctx.sink, fromRoot(ctx.config.cacheDir));
     ctx.sink.write("stage 3/3: augment\n");
     const lines: string[] = [];
-    for (const split of splitsFromConfig(corpus.clips, ctx.config.split)) {
-      const aug = await augmentForSplit(ctx.config, set, corpus.root, split, ctx.sink);
+    const splits = splitsFromConfig(corpus.clips, ctx.config.split);
+    const augmented = await augmentForSplits(ctx.config, set, corpus.root, splits, ctx.sink);
+    splits.forEach((split, i) => {
       lines.push(
-        `  ${split.name.padEnd(12)} train actors ${
-          split.trainActors.join(",")
-        }: ${aug.rows.length} ` +
+        `  ${split.name.padEnd(12)} train actors ${split.trainActors.join(",")}: ${
+          augmented[i].rows.length
+        } ` +
           `derived rows; held-out actors ${
             [...split.testActors, ...split.valActors].join(",")
           } not augmented`,
       );
-    }
+    });
     const computed = set.fromCache ? "from cache" : `computed in ${set.computeS.toFixed(1)} s`;
     console.log(
       [

@@ -110,20 +110,9 @@ async function writeActorRows(
   }
 }
 
-/**
- * Derived rows for the training actors of `split`, computing (on every core) only the actors not
- * cached yet. `corpusRoot` is where the clips' audio lives.
- */
-export async function augmentForSplit(
-  config: RunConfig,
-  features: FeatureSet,
-  corpusRoot: string,
-  split: SpeakerSplit,
-  sink: ProgressSink,
-): Promise<AugmentedSet> {
-  const recipeRows = derivedRows(config.augment.recipe);
-  const key = await augmentCacheKey(config);
-  const dir = join(features.dir, `augment-${key}`);
+/** The augmentation cache folder for this config, next to the features it derives from. */
+async function augmentDir(config: RunConfig, features: FeatureSet): Promise<string> {
+  const dir = join(features.dir, `augment-${await augmentCacheKey(config)}`);
   await Deno.mkdir(dir, { recursive: true });
   await Deno.writeTextFile(
     join(dir, "augment.json"),
@@ -131,86 +120,162 @@ export async function augmentForSplit(
       { augment: config.augment, seed: config.seed, featureKey: features.key },
       null,
       2,
-    ) + "\n",
+    ) +
+      "\n",
   );
+  return dir;
+}
+
+function actorDir(dir: string, actor: number): string {
+  return join(dir, `actor-${String(actor).padStart(2, "0")}`);
+}
+
+/**
+ * Computes (on every core, in one worker pool) the rows of those `actors` not cached yet. Only
+ * called with the training actors of the splits being prepared.
+ */
+async function computeActors(
+  config: RunConfig,
+  features: FeatureSet,
+  corpusRoot: string,
+  dir: string,
+  actors: readonly number[],
+  label: string,
+  sink: ProgressSink,
+): Promise<{ computed: number[]; computeS: number }> {
+  const recipeRows = derivedRows(config.augment.recipe);
   const D = features.vectorDim,
     T = features.seqFrames,
     M = features.logmelDim,
     Q = features.mfccDeltaDim;
-  const actorDir = (a: number) => join(dir, `actor-${String(a).padStart(2, "0")}`);
-  const trainClipIdx = features.clips.map((c, i) => ({ c, i })).filter(({ c }) =>
-    split.trainActors.includes(c.actor)
-  );
-  assertTrainingOnly(trainClipIdx.map(({ c }) => c), split);
-
   const missing: number[] = [];
-  for (const a of split.trainActors) {
-    if (!(await exists(join(actorDir(a), "rows.json")))) missing.push(a);
+  for (const a of actors) {
+    if (!(await exists(join(actorDir(dir, a), "rows.json")))) missing.push(a);
   }
-  let computeS = 0;
-  if (missing.length && recipeRows.length) {
-    const jobs = trainClipIdx.filter(({ c }) => missing.includes(c.actor));
-    const results = new Map<number, Extract<AugmentReply, { kind: "clip" }>["rows"]>();
-    const workers = defaultWorkerCount(config.workers);
-    const bar = new ProgressBar(`augment ${split.name} (${workers} workers)`, jobs.length, {
-      sink,
-      unit: "clips",
-    });
-    const t0 = performance.now();
-    await runPool<{ c: ClipRecord; i: number }, AugmentReply>({
-      workerUrl: new URL("./augment_worker.ts", import.meta.url),
-      size: workers,
-      init: {
-        kind: "init",
-        audio: config.audio,
-        features: config.features,
-        augment: config.augment,
-        seed: config.seed,
-      } satisfies AugmentRequest,
-      jobs,
-      message: ({ c, i }) =>
-        ({
-          kind: "clip",
-          index: i,
-          path: join(corpusRoot, c.relPath),
-          clipId: c.id,
-        }) satisfies AugmentRequest,
-      onReply: (r) => {
-        if (r.kind === "error") return r.message;
-        results.set(r.index, r.rows);
-        bar.tick();
-      },
-    });
-    computeS = (performance.now() - t0) / 1000;
-    bar.finish(`${((computeS * 1000) / jobs.length).toFixed(1)} ms/clip wall`);
-    for (const a of missing) {
-      const clips = jobs.filter(({ c }) => c.actor === a);
-      const n = clips.length * recipeRows.length;
-      const out: ActorRows = {
-        rows: [],
-        vectors: new Float32Array(n * D),
-        logmel: new Float32Array(n * T * M),
-        mfccDelta: new Float32Array(n * T * Q),
-        validFrames: new Int32Array(n),
-      };
-      let r = 0;
-      for (const { c, i } of clips) {
-        results.get(i)!.forEach((row, k) => {
-          out.rows.push({ clipIndex: i, clipId: c.id, actor: c.actor, row: recipeRows[k].name });
-          out.vectors.set(row.vector, r * D);
-          out.logmel.set(row.logmel, r * T * M);
-          out.mfccDelta.set(row.mfccDelta, r * T * Q);
-          out.validFrames[r] = row.validFrames;
-          r++;
-        });
-      }
-      await writeActorRows(actorDir(a), out, { D, T, M, Q });
+  if (missing.length === 0 || recipeRows.length === 0) return { computed: [], computeS: 0 };
+  const jobs = features.clips.map((c, i) => ({ c, i })).filter(({ c }) =>
+    missing.includes(c.actor)
+  );
+  const results = new Map<number, Extract<AugmentReply, { kind: "clip" }>["rows"]>();
+  const workers = defaultWorkerCount(config.workers);
+  const bar = new ProgressBar(`augment ${label} (${workers} workers)`, jobs.length, {
+    sink,
+    unit: "clips",
+  });
+  const t0 = performance.now();
+  await runPool<{ c: ClipRecord; i: number }, AugmentReply>({
+    workerUrl: new URL("./augment_worker.ts", import.meta.url),
+    size: workers,
+    init: {
+      kind: "init",
+      audio: config.audio,
+      features: config.features,
+      augment: config.augment,
+      seed: config.seed,
+    } satisfies AugmentRequest,
+    jobs,
+    message: ({ c, i }) =>
+      ({
+        kind: "clip",
+        index: i,
+        path: join(corpusRoot, c.relPath),
+        clipId: c.id,
+      }) satisfies AugmentRequest,
+    onReply: (r) => {
+      if (r.kind === "error") return r.message;
+      results.set(r.index, r.rows);
+      bar.tick();
+    },
+  });
+  const computeS = (performance.now() - t0) / 1000;
+  bar.finish(`${((computeS * 1000) / jobs.length).toFixed(1)} ms/clip wall`);
+  for (const a of missing) {
+    const clips = jobs.filter(({ c }) => c.actor === a);
+    const n = clips.length * recipeRows.length;
+    const out: ActorRows = {
+      rows: [],
+      vectors: new Float32Array(n * D),
+      logmel: new Float32Array(n * T * M),
+      mfccDelta: new Float32Array(n * T * Q),
+      validFrames: new Int32Array(n),
+    };
+    let r = 0;
+    for (const { c, i } of clips) {
+      results.get(i)!.forEach((row, k) => {
+        out.rows.push({ clipIndex: i, clipId: c.id, actor: c.actor, row: recipeRows[k].name });
+        out.vectors.set(row.vector, r * D);
+        out.logmel.set(row.logmel, r * T * M);
+        out.mfccDelta.set(row.mfccDelta, r * T * Q);
+        out.validFrames[r] = row.validFrames;
+        r++;
+      });
     }
+    await writeActorRows(actorDir(dir, a), out, { D, T, M, Q });
   }
+  return { computed: missing, computeS };
+}
 
+/**
+ * Derived rows for the training actors of each split. The training actors of all splits are
+ * computed together (one worker pool; k folds share every actor), then each split's rows are
+ * assembled from its own training actors only. `corpusRoot` is where the clips' audio lives.
+ */
+export async function augmentForSplits(
+  config: RunConfig,
+  features: FeatureSet,
+  corpusRoot: string,
+  splits: readonly SpeakerSplit[],
+  sink: ProgressSink,
+): Promise<AugmentedSet[]> {
+  const dir = await augmentDir(config, features);
+  for (const split of splits) {
+    assertTrainingOnly(features.clips.filter((c) => split.trainActors.includes(c.actor)), split);
+  }
+  const actors = [...new Set(splits.flatMap((s) => s.trainActors))].sort((a, b) => a - b);
+  const label = splits.length === 1 ? splits[0].name : `${splits.length} splits`;
+  const { computed, computeS } = await computeActors(
+    config,
+    features,
+    corpusRoot,
+    dir,
+    actors,
+    label,
+    sink,
+  );
+  const out: AugmentedSet[] = [];
+  for (const split of splits) {
+    out.push(await assembleSplit(config, features, dir, split, computed, computeS));
+  }
+  return out;
+}
+
+/** Derived rows for the training actors of one split. */
+export async function augmentForSplit(
+  config: RunConfig,
+  features: FeatureSet,
+  corpusRoot: string,
+  split: SpeakerSplit,
+  sink: ProgressSink,
+): Promise<AugmentedSet> {
+  return (await augmentForSplits(config, features, corpusRoot, [split], sink))[0];
+}
+
+async function assembleSplit(
+  config: RunConfig,
+  features: FeatureSet,
+  dir: string,
+  split: SpeakerSplit,
+  computed: number[],
+  computeS: number,
+): Promise<AugmentedSet> {
+  const recipeRows = derivedRows(config.augment.recipe);
+  const D = features.vectorDim,
+    T = features.seqFrames,
+    M = features.logmelDim,
+    Q = features.mfccDeltaDim;
   // Assemble the split's rows from the per-actor folders, in actor order.
   const parts = recipeRows.length
-    ? await Promise.all(split.trainActors.map((a) => readActorRows(actorDir(a))))
+    ? await Promise.all(split.trainActors.map((a) => readActorRows(actorDir(dir, a))))
     : [];
   const n = parts.reduce((s, p) => s + p.rows.length, 0);
   const set: AugmentedSet = {
@@ -220,7 +285,7 @@ export async function augmentForSplit(
     logmel: new Float32Array(n * T * M),
     mfccDelta: new Float32Array(n * T * Q),
     validFrames: new Int32Array(n),
-    computedActors: recipeRows.length ? missing : [],
+    computedActors: computed.filter((a) => split.trainActors.includes(a)),
     computeS,
   };
   let at = 0;
