@@ -1,5 +1,5 @@
 import { assert, assertEquals } from "./assert.ts";
-import { resample } from "../lib/audio/resample.ts";
+import { KAISER_BEST, resample, resampleDirect } from "../lib/audio/resample.ts";
 import { compileWat, moduleText, WASM_SOURCES } from "../tools/build_wasm.ts";
 import { tone } from "./helpers.ts";
 import { createRng } from "../lib/util/random.ts";
@@ -109,4 +109,30 @@ Deno.test("wasm: the phase vocoder kernel equals the JS phasor vocoder", () => {
     assert(maxRelError(fast.re, ref.re) < 1e-4, `rate ${rate}: re ${maxRelError(fast.re, ref.re)}`);
     assert(maxRelError(fast.im, ref.im) < 1e-4, `rate ${rate}: im ${maxRelError(fast.im, ref.im)}`);
   }
+});
+
+Deno.test("resample: the precomputed polyphase plan equals resampy's own per-sample loop", () => {
+  const x = noise(48000, 4);
+  const direct = resampleDirect(x, 48000, 22050, KAISER_BEST);
+  const planned = resample(x, 48000, 22050);
+  assertEquals(direct.length, planned.length);
+  let s = 0;
+  let e = 0;
+  for (let i = 0; i < direct.length; i++) {
+    s += direct[i] ** 2;
+    e += (planned[i] - direct[i]) ** 2;
+  }
+  assert(10 * Math.log10(s / e) > 100, `SNR ${10 * Math.log10(s / e)} dB`);
+  // A non-integer source rate (librosa's pitch shift) takes the rational-approximation plan.
+  const rate = 2 ** (-0.7 / 12);
+  const pitched = resample(x, 22050 / rate, 22050);
+  const pitchedDirect = resampleDirect(x, 22050 / rate, 22050, KAISER_BEST);
+  assertEquals(pitched.length, pitchedDirect.length);
+  s = 0;
+  e = 0;
+  for (let i = 0; i < pitched.length; i++) {
+    s += pitchedDirect[i] ** 2;
+    e += (pitched[i] - pitchedDirect[i]) ** 2;
+  }
+  assert(10 * Math.log10(s / e) > 60, `rational plan vs direct: SNR ${10 * Math.log10(s / e)} dB`);
 });

@@ -318,7 +318,7 @@ export function resample(
  * resampy's own loop, for any rate ratio: a time register advanced by `1 / ratio` per output
  * sample, and table-interpolated weights for the left and right wings of the filter.
  */
-function resampleDirect(
+export function resampleDirect(
   x: ArrayLike<number>,
   srInHz: number,
   srOutHz: number,
