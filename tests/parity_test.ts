@@ -22,6 +22,7 @@ import { createFeatureExtractor } from "../lib/features/extract.ts";
 import { DEFAULT_CONFIG } from "../lib/config/config.ts";
 import { resample } from "../lib/audio/resample.ts";
 import { createClipFeaturizer } from "../lib/features/clip.ts";
+import { snrDb } from "../lib/augment/noise.ts";
 
 const index = referenceIndex();
 const ignore = requires("reference");
@@ -57,16 +58,6 @@ function vectorRelError(ours: ArrayLike<number>, ref: ArrayLike<number>): number
     worst = Math.max(worst, Math.abs(ours[i] - ref[i]) / Math.max(Math.abs(ref[i]), 1e-6));
   }
   return worst;
-}
-
-export function snrDb(ours: ArrayLike<number>, ref: ArrayLike<number>): number {
-  let s = 0;
-  let e = 0;
-  for (let i = 0; i < ref.length; i++) {
-    s += ref[i] * ref[i];
-    e += (ours[i] - ref[i]) ** 2;
-  }
-  return e === 0 ? Infinity : 10 * Math.log10(s / e);
 }
 
 for (const [name, spec] of Object.entries(index.fixtures)) {
@@ -106,7 +97,7 @@ for (const [name, spec] of Object.entries(index.fixtures)) {
         const y = await reference(`${name}.y`);
         const ours = resample(native, spec.native_sr!, 22050, "kaiser_best");
         assertEquals(ours.length, y.length);
-        const snr = snrDb(ours, y);
+        const snr = snrDb(y, ours);
         note("resample SNR dB (lowest)", name, -snr);
         assert(snr >= 100, `SNR ${snr.toFixed(1)} dB`);
       },
@@ -122,7 +113,7 @@ for (const [name, spec] of Object.entries(index.fixtures)) {
         const featurizer = createClipFeaturizer(DEFAULT_CONFIG.audio, DEFAULT_CONFIG.features);
         const f = featurizer.featurize(await Deno.readFile(path), path);
         const y = await reference(`${name}.y`);
-        const snr = snrDb(f.samples, y);
+        const snr = snrDb(y, f.samples);
         assert(snr >= 100, `loaded samples SNR ${snr.toFixed(1)} dB`);
         const vecRel = vectorRelError(f.vector, await reference(`${name}.vector162`));
         note("file->vector162 rel", name, vecRel);
