@@ -52,7 +52,10 @@ export interface ClipFeatures {
   sequence: SequenceFeatures;
 }
 
-export const CLIP_VECTOR_LAYOUT = (f: FeatureConfig) => [
+export type VectorBlock = "zcr" | "chroma" | "mfcc" | "rms" | "mel";
+
+/** The clip vector's blocks in order, with their sizes: the classic recipe's layout. */
+export const CLIP_VECTOR_LAYOUT = (f: FeatureConfig): { name: VectorBlock; size: number }[] => [
   { name: "zcr", size: 1 },
   { name: "chroma", size: f.nChroma },
   { name: "mfcc", size: f.nMfcc },
@@ -228,15 +231,11 @@ function extractWith(
   normalizeColumnsMax(chroma, cfg.nChroma, nFrames);
 
   const vector = new Float32Array(clipVectorLength(cfg));
+  const blocks: Record<VectorBlock, Float64Array> = { zcr, chroma, mfcc, rms, mel };
   let at = 0;
-  for (
-    const [block, rows] of [[zcr, 1], [chroma, cfg.nChroma], [mfcc, cfg.nMfcc], [rms, 1], [
-      mel,
-      cfg.nMels,
-    ]] as const
-  ) {
-    vector.set(rowMeans(block, rows, nFrames), at);
-    at += rows;
+  for (const { name, size } of CLIP_VECTOR_LAYOUT(cfg)) {
+    vector.set(rowMeans(blocks[name], size, nFrames), at);
+    at += size;
   }
 
   const frames = { nFrames, zcr, rms, chroma, mel, mfcc, tuning };

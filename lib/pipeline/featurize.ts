@@ -18,7 +18,7 @@ import { canonicalJson } from "../config/config.ts";
 import type { ClipRecord } from "../corpus/ravdess.ts";
 import { EMOTIONS_8 } from "../corpus/ravdess.ts";
 import type { CorpusIndex } from "../corpus/index_fs.ts";
-import { clipVectorLength, sequenceFrameCount } from "../features/extract.ts";
+import { CLIP_VECTOR_LAYOUT, clipVectorLength, sequenceFrameCount } from "../features/extract.ts";
 import { exists, readNpyFile } from "../cache/files.ts";
 import { encodeNpy } from "../cache/npy.ts";
 import { sha256Hex } from "../util/hash.ts";
@@ -121,7 +121,7 @@ export async function featurizeCorpus(
     features: config.features,
     count: N,
     shapes: { vectors: [N, D], seq_logmel: [N, T, M], seq_mfcc_delta: [N, T, Q] },
-    vectorLayout: ["zcr:1", `chroma:${f.nChroma}`, `mfcc:${f.nMfcc}`, "rms:1", `mel:${f.nMels}`],
+    vectorLayout: CLIP_VECTOR_LAYOUT(f).map((b) => `${b.name}:${b.size}`),
     emotions: EMOTIONS_8,
     computeS,
   };
