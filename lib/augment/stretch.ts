@@ -186,12 +186,13 @@ export function istft(
   const { nBins } = spec;
   const nFrames = Math.min(spec.nFrames, Math.ceil((length + nFft) / hopLength));
   const total = nFft + hopLength * (nFrames - 1);
-  const y = new Float32Array(total);
   const window = hannPeriodic(nFft);
   const batch = batchFftOf(nFft, engine);
-  if (batch) {
-    y.set(batch.istft(spec.re, spec.im, nFrames, hopLength, window));
-  } else {
+  // The kernel returns the overlap-added buffer itself; the fallback fills a fresh one.
+  const y = batch
+    ? batch.istft(spec.re, spec.im, nFrames, hopLength, window)
+    : new Float32Array(total);
+  if (!batch) {
     const fft = fftOf(nFft);
     const freq = new Float64Array(2 * nFft);
     const time = new Float64Array(2 * nFft);

@@ -208,11 +208,13 @@ function extractWith(
   const { cfg, sampleRateHz, melBank, seqMelBank, dct, chromaBank, sequenceFrames, applyBank } =
     ctx;
   if (y.length === 0) throw new Error("extractFeatures: empty signal");
+  // The wasm FFT's spectra are float32 already; widening them to float64 would only copy.
   const spec = stft(y, {
     nFft: cfg.nFft,
     hopLength: cfg.hopLength,
     center: true,
     padMode: cfg.padMode,
+    output: "f32",
   });
   const { nFrames, nBins } = spec;
   const power = spectrumPower(spec, 2);
