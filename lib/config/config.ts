@@ -69,6 +69,48 @@ export interface AugmentConfig {
   vocoder: "fast" | "librosa";
 }
 
+/** Which network trains: the classic recipe's Conv1D on the 162-vector, or the frame model. */
+export type ModelName = "seed" | "temporal";
+
+export interface TemporalConfig {
+  /** Frame features fed to the temporal model. */
+  input: "logmel" | "mfccDelta";
+  /** Filters per Conv1D block (conv -> batch norm -> relu -> max-pool 2). */
+  filters: number[];
+  kernelSize: number;
+  dropout: number;
+  denseUnits: number;
+}
+
+export interface TrainConfig {
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  /** ReduceLROnPlateau on the training loss, as in the seed recipe. */
+  lrFactor: number;
+  lrPatience: number;
+  minLr: number;
+  /** BLAS threads for training; 0 means one per core. */
+  threads: number;
+  /** `auto`: native BLAS through FFI when it loads, else JavaScript; `js` forces the latter. */
+  gemm: "auto" | "js";
+}
+
+/**
+ * `speaker`: held-out actors (explicit lists or k folds); `random`: stratified file split,
+ * augmenting training files only; `seed-leaky`: the classic recipe (augment every file, then
+ * split rows at random), kept to show how much leakage inflates accuracy.
+ */
+export type Protocol = "speaker" | "random" | "seed-leaky";
+
+export interface EvalConfig {
+  protocol: Protocol;
+  /** Label set the model trains on; 8-class runs also report 7 classes (calm merged). */
+  labels: "8class" | "7class";
+  /** Test share for the `random` and `seed-leaky` protocols. */
+  testFraction: number;
+}
+
 export interface RunConfig {
   seed: number;
   /** Parallel feature workers; 0 means one per core. */
@@ -79,6 +121,12 @@ export interface RunConfig {
   features: FeatureConfig;
   split: SplitConfig;
   augment: AugmentConfig;
+  model: ModelName;
+  temporal: TemporalConfig;
+  train: TrainConfig;
+  eval: EvalConfig;
+  /** Where run folders go (`<resultsDir>/<run-id>/`). */
+  resultsDir: string;
 }
 
 export const DEFAULT_CONFIG: RunConfig = {
@@ -109,6 +157,26 @@ export const DEFAULT_CONFIG: RunConfig = {
     shiftMode: "roll",
     vocoder: "fast",
   },
+  model: "temporal",
+  temporal: {
+    input: "logmel",
+    filters: [64, 128, 128],
+    kernelSize: 5,
+    dropout: 0.3,
+    denseUnits: 64,
+  },
+  train: {
+    epochs: 50,
+    batchSize: 64,
+    learningRate: 1e-3,
+    lrFactor: 0.4,
+    lrPatience: 2,
+    minLr: 1e-7,
+    threads: 0,
+    gemm: "auto",
+  },
+  eval: { protocol: "speaker", labels: "8class", testFraction: 0.25 },
+  resultsDir: "results",
 };
 
 export const AUGMENT_STEPS: readonly AugmentStep[] = [
@@ -252,6 +320,37 @@ export function validateConfig(c: RunConfig): void {
   if (a.resampler !== "kaiser_best") problems.push("audio.resampler must be kaiser_best");
   if (!Number.isInteger(c.workers) || c.workers < 0) {
     problems.push("workers must be an integer >= 0");
+  }
+  if (c.model !== "seed" && c.model !== "temporal") {
+    problems.push(`model must be seed or temporal (got ${c.model})`);
+  }
+  const t = c.temporal;
+  if (t.input !== "logmel" && t.input !== "mfccDelta") {
+    problems.push(`temporal.input must be logmel or mfccDelta (got ${t.input})`);
+  }
+  if (!t.filters.length || !t.filters.every((n) => Number.isInteger(n) && n > 0)) {
+    problems.push("temporal.filters must be a non-empty list of positive integers");
+  }
+  if (!(t.dropout >= 0 && t.dropout < 1)) problems.push("temporal.dropout must be in [0, 1)");
+  const tr = c.train;
+  for (const k of ["epochs", "batchSize", "lrPatience"] as const) {
+    if (!Number.isInteger(tr[k]) || tr[k] < 1) problems.push(`train.${k} must be an integer >= 1`);
+  }
+  if (!(tr.learningRate > 0)) problems.push("train.learningRate must be > 0");
+  if (!(tr.lrFactor > 0 && tr.lrFactor <= 1)) problems.push("train.lrFactor must be in (0, 1]");
+  if (!Number.isInteger(tr.threads) || tr.threads < 0) {
+    problems.push("train.threads must be an integer >= 0");
+  }
+  if (tr.gemm !== "auto" && tr.gemm !== "js") problems.push("train.gemm must be auto or js");
+  const e = c.eval;
+  if (!["speaker", "random", "seed-leaky"].includes(e.protocol)) {
+    problems.push(`eval.protocol must be speaker, random or seed-leaky (got ${e.protocol})`);
+  }
+  if (e.labels !== "8class" && e.labels !== "7class") {
+    problems.push(`eval.labels must be 8class or 7class (got ${e.labels})`);
+  }
+  if (!(e.testFraction > 0 && e.testFraction < 1)) {
+    problems.push("eval.testFraction must be in (0, 1)");
   }
   if (problems.length) throw new Error(`invalid configuration:\n  ${problems.join("\n  ")}`);
 }

@@ -1,0 +1,171 @@
+/**
+ * One fold of an experiment: gather its rows, standardise with statistics of the training rows
+ * only, train, predict the test rows, score. Pure (tfjs, no Deno APIs).
+ */
+import type * as tf from "@tensorflow/tfjs";
+import type { RunConfig } from "../config/config.ts";
+import { type ClipRecord, EMOTIONS_8, labelSet } from "../corpus/ravdess.ts";
+import { buildSeedModel, buildTemporalModel } from "../model/networks.ts";
+import { applyScaler, fitScaler, type Scaler } from "../model/scaler.ts";
+import {
+  type EpochRecord,
+  predictProbabilities,
+  type Samples,
+  type TrainHooks,
+  trainModel,
+} from "../model/train.ts";
+import {
+  argmaxRows,
+  confusionMatrix,
+  mergeCalmIntoNeutral,
+  type Metrics,
+  metricsFromConfusion,
+} from "./metrics.ts";
+import type { FoldPlan, RowRef } from "./protocols.ts";
+
+/** Where rows come from: per-clip originals and the derived rows of augmented sets. */
+export interface RowSource {
+  clips: readonly ClipRecord[];
+  seqFrames: number;
+  original: { vectors: Float32Array; logmel: Float32Array; mfccDelta: Float32Array };
+  vectorDim: number;
+  logmelDim: number;
+  mfccDeltaDim: number;
+  augmented: readonly { vectors: Float32Array; logmel: Float32Array; mfccDelta: Float32Array }[];
+}
+
+export type InputKind = "vector" | "logmel" | "mfccDelta";
+
+export function inputKindOf(config: RunConfig): InputKind {
+  return config.model === "seed" ? "vector" : config.temporal.input;
+}
+
+/** Shape of one model input row, and the size of the feature axis the scaler works on. */
+export function inputShape(
+  kind: InputKind,
+  src: Pick<RowSource, "seqFrames" | "vectorDim" | "logmelDim" | "mfccDeltaDim">,
+): { rowShape: number[]; featureDim: number } {
+  if (kind === "vector") return { rowShape: [src.vectorDim, 1], featureDim: src.vectorDim };
+  const dim = kind === "logmel" ? src.logmelDim : src.mfccDeltaDim;
+  return { rowShape: [src.seqFrames, dim], featureDim: dim };
+}
+
+export function gatherRows(
+  src: RowSource,
+  rows: readonly RowRef[],
+  kind: InputKind,
+  augmented: number,
+): Float32Array {
+  const { rowShape } = inputShape(kind, src);
+  const size = rowShape[0] * rowShape[1];
+  const key = kind === "vector" ? "vectors" : kind;
+  const out = new Float32Array(rows.length * size);
+  rows.forEach((r, i) => {
+    const from = r.derived < 0 ? src.original[key] : src.augmented[augmented][key];
+    const at = r.derived < 0 ? r.clip : r.derived;
+    out.set(from.subarray(at * size, (at + 1) * size), i * size);
+  });
+  return out;
+}
+
+export function labelsOf(
+  src: RowSource,
+  rows: readonly RowRef[],
+  labels: "8class" | "7class",
+): Int32Array {
+  const set = labelSet(labels);
+  return Int32Array.from(rows, (r) => set.indexOf(src.clips[r.clip].emotion));
+}
+
+export interface FoldResult {
+  name: string;
+  protocol: string;
+  leaky: boolean;
+  trainActors: number[];
+  testActors: number[];
+  trainRows: number;
+  valRows: number;
+  testRows: number;
+  /** Metrics on the label set the model was trained on. */
+  metrics: Metrics;
+  /** 7-class metrics of an 8-class model (calm's probability added to neutral's). */
+  metrics7?: Metrics;
+  history: EpochRecord[];
+  trainSeconds: number;
+  /** Test clips' probabilities, row-major [testRows, classes], and their clip indices. */
+  testProbabilities: Float32Array;
+  testClips: number[];
+  model: tf.LayersModel;
+  scaler: Scaler;
+}
+
+export function buildModel(
+  config: RunConfig,
+  rowShape: number[],
+  classes: number,
+  seed: number,
+): tf.LayersModel {
+  if (config.model === "seed") return buildSeedModel(rowShape[0], classes, seed);
+  return buildTemporalModel(rowShape[0], rowShape[1], classes, config.temporal, seed);
+}
+
+export async function runFold(
+  config: RunConfig,
+  src: RowSource,
+  plan: FoldPlan,
+  seed: number,
+  hooks: Omit<TrainHooks, "val"> = {},
+): Promise<FoldResult> {
+  const kind = inputKindOf(config);
+  const { rowShape, featureDim } = inputShape(kind, src);
+  const classes = labelSet(config.eval.labels).classes.length;
+  const rawTrain = gatherRows(src, plan.train, kind, plan.augmented);
+  const scaler = fitScaler(rawTrain, featureDim);
+  const samples = (rows: readonly RowRef[], raw?: Float32Array): Samples => ({
+    x: applyScaler(scaler, raw ?? gatherRows(src, rows, kind, plan.augmented)),
+    rowShape,
+    labels: labelsOf(src, rows, config.eval.labels),
+    classes,
+  });
+  const train = samples(plan.train, rawTrain);
+  const val = plan.val.length ? samples(plan.val) : undefined;
+  const test = samples(plan.test);
+  const model = buildModel(config, rowShape, classes, seed);
+  const start = performance.now();
+  const history = await trainModel(model, train, config.train, seed, { ...hooks, val });
+  const trainSeconds = (performance.now() - start) / 1000;
+  const probs = predictProbabilities(model, test.x, rowShape);
+  const labelNames = [...labelSet(config.eval.labels).classes];
+  const metrics = metricsFromConfusion(
+    confusionMatrix(test.labels, argmaxRows(probs, classes), classes),
+    labelNames,
+  );
+  let metrics7: Metrics | undefined;
+  if (classes === 8) {
+    const truth7 = labelsOf(src, plan.test, "7class");
+    metrics7 = metricsFromConfusion(
+      confusionMatrix(truth7, argmaxRows(mergeCalmIntoNeutral(probs), 7), 7),
+      [...labelSet("7class").classes],
+    );
+  }
+  return {
+    name: plan.name,
+    protocol: plan.protocol,
+    leaky: plan.leaky,
+    trainActors: plan.trainActors,
+    testActors: plan.testActors,
+    trainRows: plan.train.length,
+    valRows: plan.val.length,
+    testRows: plan.test.length,
+    metrics,
+    metrics7,
+    history,
+    trainSeconds,
+    testProbabilities: probs,
+    testClips: plan.test.map((r) => r.clip),
+    model,
+    scaler,
+  };
+}
+
+export { EMOTIONS_8 };

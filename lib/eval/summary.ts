@@ -1,0 +1,149 @@
+/**
+ * What a run reports: per-fold metrics, their mean and spread, and the pooled confusion matrix,
+ * with the protocol named in every summary. Pure.
+ */
+import type { Protocol } from "../config/config.ts";
+import type { EpochRecord } from "../model/train.ts";
+import {
+  addConfusions,
+  meanStd,
+  type Metrics,
+  metricsFromConfusion,
+  type Spread,
+} from "./metrics.ts";
+import { PROTOCOL_TEXT } from "./protocols.ts";
+
+export interface FoldSummary {
+  name: string;
+  trainActors: number[];
+  testActors: number[];
+  trainRows: number;
+  valRows: number;
+  testRows: number;
+  trainSeconds: number;
+  metrics: Metrics;
+  metrics7?: Metrics;
+}
+
+export interface LabelSetSummary {
+  labels: string[];
+  accuracy: Spread;
+  uar: Spread;
+  macroF1: Spread;
+  /** Metrics of all folds' test rows together (confusions summed). */
+  pooled: Metrics;
+}
+
+export interface RunSummary {
+  runId: string;
+  model: string;
+  protocol: Protocol;
+  protocolText: string;
+  leaky: boolean;
+  folds: FoldSummary[];
+  /** On the label set the model trained on. */
+  primary: LabelSetSummary;
+  /** 7 classes from an 8-class model (calm merged into neutral), when it trained on 8. */
+  merged7?: LabelSetSummary;
+}
+
+export interface RunHistory {
+  folds: { name: string; epochs: EpochRecord[] }[];
+}
+
+function labelSetSummary(metrics: Metrics[]): LabelSetSummary {
+  const pooled = metrics.map((m) => m.confusion).reduce(addConfusions);
+  return {
+    labels: metrics[0].labels,
+    accuracy: meanStd(metrics.map((m) => m.accuracy)),
+    uar: meanStd(metrics.map((m) => m.uar)),
+    macroF1: meanStd(metrics.map((m) => m.macroF1)),
+    pooled: metricsFromConfusion(pooled, metrics[0].labels),
+  };
+}
+
+export function summarizeRun(
+  runId: string,
+  model: string,
+  protocol: Protocol,
+  leaky: boolean,
+  folds: FoldSummary[],
+): RunSummary {
+  if (!folds.length) throw new Error("summary: no folds");
+  const has7 = folds.every((f) => f.metrics7);
+  return {
+    runId,
+    model,
+    protocol,
+    protocolText: PROTOCOL_TEXT[protocol],
+    leaky,
+    folds,
+    primary: labelSetSummary(folds.map((f) => f.metrics)),
+    merged7: has7 ? labelSetSummary(folds.map((f) => f.metrics7!)) : undefined,
+  };
+}
+
+const pct = (v: number) => `${(100 * v).toFixed(1)} %`;
+const spread = (s: Spread) =>
+  s.values.length > 1 ? `${pct(s.mean)} ± ${(100 * s.std).toFixed(1)}` : pct(s.mean);
+
+/** The plain-text results table `deno task reproduce` prints. */
+export function formatSummary(s: RunSummary): string {
+  const lines: string[] = [];
+  const flag = s.leaky ? "  [LEAKY: not an estimate of accuracy on new recordings]" : "";
+  lines.push(`protocol  ${s.protocol}: ${s.protocolText}${flag}`);
+  lines.push(`model     ${s.model}`);
+  lines.push("");
+  lines.push(
+    `${"fold".padEnd(16)}${"test actors".padEnd(14)}${"train".padStart(7)}${"test".padStart(6)}` +
+      `${"acc".padStart(9)}${"UAR".padStart(9)}${"macroF1".padStart(9)}${"acc7".padStart(9)}${
+        "train s".padStart(9)
+      }`,
+  );
+  for (const f of s.folds) {
+    const actors = s.protocol === "speaker" ? f.testActors.join(",") : "mixed";
+    lines.push(
+      `${f.name.padEnd(16)}${actors.padEnd(14)}${String(f.trainRows).padStart(7)}${
+        String(f.testRows).padStart(6)
+      }` +
+        `${pct(f.metrics.accuracy).padStart(9)}${pct(f.metrics.uar).padStart(9)}${
+          f.metrics.macroF1.toFixed(3).padStart(9)
+        }` +
+        `${(f.metrics7 ? pct(f.metrics7.accuracy) : "-").padStart(9)}${
+          f.trainSeconds.toFixed(0).padStart(9)
+        }`,
+    );
+  }
+  const p = s.primary;
+  lines.push("");
+  lines.push(
+    `${p.labels.length} classes: accuracy ${spread(p.accuracy)}, UAR ${spread(p.uar)}, macro-F1 ${
+      p.macroF1.mean.toFixed(3)
+    }${
+      p.macroF1.values.length > 1 ? ` ± ${p.macroF1.std.toFixed(3)}` : ""
+    } (mean ± std over ${s.folds.length} fold${s.folds.length > 1 ? "s" : ""})`,
+  );
+  if (s.merged7) {
+    lines.push(
+      `7 classes (calm merged into neutral): accuracy ${spread(s.merged7.accuracy)}, macro-F1 ${
+        s.merged7.macroF1.mean.toFixed(3)
+      }`,
+    );
+  }
+  return lines.join("\n");
+}
+
+/** Confusion matrix as CSV: a header of predicted labels, one row per true label. */
+export function confusionCsv(m: Metrics): string {
+  const head = ["true\\predicted", ...m.labels].join(",");
+  return [head, ...m.confusion.map((row, i) => [m.labels[i], ...row].join(","))].join("\n") + "\n";
+}
+
+export function perClassCsv(m: Metrics): string {
+  return [
+    "label,precision,recall,f1,support",
+    ...m.perClass.map((c) =>
+      [c.label, c.precision.toFixed(4), c.recall.toFixed(4), c.f1.toFixed(4), c.support].join(",")
+    ),
+  ].join("\n") + "\n";
+}

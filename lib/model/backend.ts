@@ -1,0 +1,27 @@
+/**
+ * The tfjs backend for training and inference. Training uses tfjs's `cpu` backend with the
+ * kernels of `cpu_kernels.ts` (im2col + GEMM convolutions); the GEMM is injected so this module
+ * stays free of Deno APIs.
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { Gemm } from "./gemm.ts";
+import { registerFastCpuKernels } from "./cpu_kernels.ts";
+
+export interface TrainingBackend {
+  gemm: Gemm;
+  /** Puts tfjs's stock cpu kernels back. */
+  restore: () => void;
+}
+
+/**
+ * Select the cpu backend and install the fast kernels. The cpu backend prints a "use tfjs-node"
+ * banner on first use under Deno; it does not apply here (tfjs-node is a Node addon), so it is
+ * marked as already shown.
+ */
+export async function useTrainingBackend(gemm: Gemm): Promise<TrainingBackend> {
+  await tf.setBackend("cpu");
+  await tf.ready();
+  (tf.backend() as unknown as { firstUse: boolean }).firstUse = false;
+  const restore = registerFastCpuKernels(gemm, "cpu");
+  return { gemm, restore };
+}

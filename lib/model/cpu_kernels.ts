@@ -1,0 +1,518 @@
+/**
+ * Training kernels for tfjs's `cpu` backend: convolutions lowered to im2col + one GEMM each, and
+ * loop-tight replacements for the element-wise, reduction and pooling kernels that dominate
+ * once the convolutions are fast (the stock ones go through per-element index arithmetic:
+ * MaxPoolGrad alone took 1.8 s of a 2.9 s seed-network batch before this module existed).
+ *
+ * tfjs 4.22's cpu backend computes Conv2DBackpropFilter with a scalar loop nest (about 525 s for
+ * one batch of the seed network), and its forward and input-gradient convolutions are loops too.
+ * Conv1D layers run as Conv2D with a filter height of one, so these three kernels cover every
+ * convolution our models use. Shapes, padding and strides come from tfjs's own
+ * `computeConv2DInfo`, so "same"/"valid" padding and strides match the stock kernels exactly;
+ * anything else (NCHW, dilation) is handed back to the stock kernel.
+ *
+ * No Deno APIs here: the GEMM is injected (native BLAS under Deno, JavaScript elsewhere).
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { Gemm } from "./gemm.ts";
+
+type Conv2DInfo = ReturnType<typeof tf.backend_util.computeConv2DInfo>;
+
+// deno-lint-ignore no-explicit-any
+type CpuBackend = any;
+interface KernelArgs {
+  inputs: Record<string, tf.TensorInfo>;
+  backend: CpuBackend;
+  attrs: Record<string, unknown>;
+}
+
+function valuesOf(backend: CpuBackend, t: tf.TensorInfo): Float32Array {
+  return backend.data.get(t.dataId).values as Float32Array;
+}
+
+/** Scratch buffers owned by one registration; training reuses the same few shapes. */
+class Scratch {
+  private buf = new Float32Array(0);
+  get(size: number): Float32Array {
+    if (this.buf.length < size) this.buf = new Float32Array(size);
+    return this.buf.subarray(0, size);
+  }
+}
+
+/** cols[(b,oy,ox), (ky,kx,c)] = x[b, oy*sh+ky-top, ox*sw+kx-left, c], zero outside. */
+export function im2col(x: Float32Array, info: Conv2DInfo, cols: Float32Array): void {
+  const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth } = info;
+  const { filterHeight, filterWidth, strideHeight, strideWidth } = info;
+  const top = info.padInfo.top;
+  const left = info.padInfo.left;
+  const rowLen = filterHeight * filterWidth * inChannels;
+  let row = 0;
+  for (let b = 0; b < batchSize; b++) {
+    const xBatch = b * inHeight * inWidth * inChannels;
+    for (let oy = 0; oy < outHeight; oy++) {
+      for (let ox = 0; ox < outWidth; ox++, row++) {
+        let dst = row * rowLen;
+        for (let ky = 0; ky < filterHeight; ky++) {
+          const iy = oy * strideHeight + ky - top;
+          for (let kx = 0; kx < filterWidth; kx++, dst += inChannels) {
+            const ix = ox * strideWidth + kx - left;
+            if (iy < 0 || iy >= inHeight || ix < 0 || ix >= inWidth) {
+              cols.fill(0, dst, dst + inChannels);
+            } else {
+              const src = xBatch + (iy * inWidth + ix) * inChannels;
+              if (inChannels === 1) cols[dst] = x[src];
+              else cols.set(x.subarray(src, src + inChannels), dst);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/** The adjoint of im2col: dx[b, iy, ix, c] += cols[...] for every patch the pixel appears in. */
+export function col2im(cols: Float32Array, info: Conv2DInfo, dx: Float32Array): void {
+  const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth } = info;
+  const { filterHeight, filterWidth, strideHeight, strideWidth } = info;
+  const top = info.padInfo.top;
+  const left = info.padInfo.left;
+  const rowLen = filterHeight * filterWidth * inChannels;
+  dx.fill(0);
+  let row = 0;
+  for (let b = 0; b < batchSize; b++) {
+    const xBatch = b * inHeight * inWidth * inChannels;
+    for (let oy = 0; oy < outHeight; oy++) {
+      for (let ox = 0; ox < outWidth; ox++, row++) {
+        let src = row * rowLen;
+        for (let ky = 0; ky < filterHeight; ky++) {
+          const iy = oy * strideHeight + ky - top;
+          for (let kx = 0; kx < filterWidth; kx++, src += inChannels) {
+            const ix = ox * strideWidth + kx - left;
+            if (iy < 0 || iy >= inHeight || ix < 0 || ix >= inWidth) continue;
+            const dst = xBatch + (iy * inWidth + ix) * inChannels;
+            for (let c = 0; c < inChannels; c++) dx[dst + c] += cols[src + c];
+          }
+        }
+      }
+    }
+  }
+}
+
+function supported(info: Conv2DInfo, dilations: unknown): boolean {
+  const d = dilations ?? 1;
+  const dilationOne = Array.isArray(d) ? d.every((v) => v === 1) : d === 1;
+  return info.dataFormat === "channelsLast" && dilationOne;
+}
+
+const KERNELS = [
+  "Conv2D",
+  "Conv2DBackpropFilter",
+  "Conv2DBackpropInput",
+  "MaxPool",
+  "MaxPoolGrad",
+  "Add",
+  "Sub",
+  "Multiply",
+  "RealDiv",
+  "Equal",
+  "Sum",
+  "Mean",
+  "Tile",
+  "Relu",
+  "Step",
+  "BatchMatMul",
+] as const;
+
+/**
+ * Replace the cpu backend's convolution kernels with im2col + `gemm`, and its pooling, add,
+ * multiply and sum kernels with fast paths for the shapes training produces (anything else goes
+ * to the stock kernel). Returns a function that restores the stock kernels (tests compare both).
+ */
+export function registerFastCpuKernels(gemm: Gemm, backendName = "cpu"): () => void {
+  const stock = new Map<string, tf.KernelConfig>();
+  for (const name of KERNELS) {
+    const k = tf.getKernel(name, backendName);
+    if (!k) throw new Error(`tfjs backend '${backendName}' has no ${name} kernel to replace`);
+    stock.set(name, k);
+  }
+  const cols = new Scratch();
+  const fallback = (name: string, args: KernelArgs) =>
+    // deno-lint-ignore no-explicit-any
+    stock.get(name)!.kernelFunc(args as any) as tf.TensorInfo;
+
+  const conv2d = (args: KernelArgs): tf.TensorInfo => {
+    const { inputs, backend, attrs } = args;
+    const { x, filter } = inputs;
+    const info = tf.backend_util.computeConv2DInfo(
+      x.shape as [number, number, number, number],
+      filter.shape as [number, number, number, number],
+      attrs.strides as [number, number],
+      attrs.dilations as [number, number],
+      attrs.pad as "same",
+      attrs.dimRoundingMode as "floor" | undefined,
+      false,
+      tf.backend_util.convertConv2DDataFormat(attrs.dataFormat as "NHWC"),
+    );
+    if (!supported(info, attrs.dilations)) return fallback("Conv2D", args);
+    const rows = info.batchSize * info.outHeight * info.outWidth;
+    const depth = info.filterHeight * info.filterWidth * info.inChannels;
+    const c = cols.get(rows * depth);
+    im2col(valuesOf(backend, x), info, c);
+    const out = new Float32Array(rows * info.outChannels);
+    gemm.sgemm(false, false, rows, info.outChannels, depth, c, valuesOf(backend, filter), out);
+    return backend.makeTensorInfo(info.outShape, "float32", out);
+  };
+
+  const backpropFilter = (args: KernelArgs): tf.TensorInfo => {
+    const { inputs, backend, attrs } = args;
+    const { x, dy } = inputs;
+    const info = tf.backend_util.computeConv2DInfo(
+      x.shape as [number, number, number, number],
+      attrs.filterShape as [number, number, number, number],
+      attrs.strides as [number, number],
+      1,
+      attrs.pad as "same",
+      attrs.dimRoundingMode as "floor" | undefined,
+      false,
+      tf.backend_util.convertConv2DDataFormat(attrs.dataFormat as "NHWC"),
+    );
+    if (!supported(info, 1)) return fallback("Conv2DBackpropFilter", args);
+    const rows = info.batchSize * info.outHeight * info.outWidth;
+    const depth = info.filterHeight * info.filterWidth * info.inChannels;
+    const c = cols.get(rows * depth);
+    im2col(valuesOf(backend, x), info, c);
+    const dw = new Float32Array(depth * info.outChannels);
+    gemm.sgemm(true, false, depth, info.outChannels, rows, c, valuesOf(backend, dy), dw);
+    return backend.makeTensorInfo(info.filterShape, "float32", dw);
+  };
+
+  const backpropInput = (args: KernelArgs): tf.TensorInfo => {
+    const { inputs, backend, attrs } = args;
+    const { dy, filter } = inputs;
+    const info = tf.backend_util.computeConv2DInfo(
+      attrs.inputShape as [number, number, number, number],
+      filter.shape as [number, number, number, number],
+      attrs.strides as [number, number],
+      1,
+      attrs.pad as "same",
+      attrs.dimRoundingMode as "floor" | undefined,
+      false,
+      tf.backend_util.convertConv2DDataFormat(attrs.dataFormat as "NHWC"),
+    );
+    if (!supported(info, 1)) return fallback("Conv2DBackpropInput", args);
+    const rows = info.batchSize * info.outHeight * info.outWidth;
+    const depth = info.filterHeight * info.filterWidth * info.inChannels;
+    const c = cols.get(rows * depth);
+    gemm.sgemm(
+      false,
+      true,
+      rows,
+      depth,
+      info.outChannels,
+      valuesOf(backend, dy),
+      valuesOf(backend, filter),
+      c,
+    );
+    const dx = new Float32Array(info.batchSize * info.inHeight * info.inWidth * info.inChannels);
+    col2im(c, info, dx);
+    return backend.makeTensorInfo(info.inShape, "float32", dx);
+  };
+
+  const impls: Record<string, (args: KernelArgs) => tf.TensorInfo> = {
+    Conv2D: conv2d,
+    Conv2DBackpropFilter: backpropFilter,
+    Conv2DBackpropInput: backpropInput,
+    MaxPool: (args) => maxPool(args) ?? fallback("MaxPool", args),
+    MaxPoolGrad: (args) => maxPoolGrad(args) ?? fallback("MaxPoolGrad", args),
+    Add: (args) => binary("Add", args) ?? fallback("Add", args),
+    Sub: (args) => binary("Sub", args) ?? fallback("Sub", args),
+    Multiply: (args) => binary("Multiply", args) ?? fallback("Multiply", args),
+    RealDiv: (args) => binary("RealDiv", args) ?? fallback("RealDiv", args),
+    Equal: (args) => binary("Equal", args) ?? fallback("Equal", args),
+    Sum: (args) => reduce(false, args) ?? fallback("Sum", args),
+    Mean: (args) => reduce(true, args) ?? fallback("Mean", args),
+    Tile: (args) => tile(args) ?? fallback("Tile", args),
+    Relu: (args) => relu(args) ?? fallback("Relu", args),
+    Step: (args) => step(args) ?? fallback("Step", args),
+    BatchMatMul: (args) => batchMatMul(gemm, args) ?? fallback("BatchMatMul", args),
+  };
+  for (const name of KERNELS) {
+    tf.unregisterKernel(name, backendName);
+    // deno-lint-ignore no-explicit-any
+    tf.registerKernel({ kernelName: name, backendName, kernelFunc: impls[name] as any });
+  }
+  return () => {
+    for (const name of KERNELS) {
+      tf.unregisterKernel(name, backendName);
+      tf.registerKernel(stock.get(name)!);
+    }
+  };
+}
+
+type PoolInfo = ReturnType<typeof tf.backend_util.computePool2DInfo>;
+
+function poolInfo(x: tf.TensorInfo, attrs: Record<string, unknown>): PoolInfo | null {
+  if (x.dtype !== "float32" || x.shape.length !== 4) return null;
+  const info = tf.backend_util.computePool2DInfo(
+    x.shape as [number, number, number, number],
+    attrs.filterSize as [number, number],
+    attrs.strides as [number, number],
+    1,
+    attrs.pad as "same",
+    attrs.dimRoundingMode as "floor" | undefined,
+  );
+  return info.dilationHeight === 1 && info.dilationWidth === 1 ? info : null;
+}
+
+/**
+ * Visit every output position of a max pool with the first maximum of each channel, in the
+ * stock kernel's window order (rows, then columns; a later equal value does not win), so the
+ * gradient goes where tfjs would send it even when ReLU zeros tie.
+ */
+function forEachPoolMax(
+  x: Float32Array,
+  info: PoolInfo,
+  visit: (outBase: number, maxValues: Float32Array, maxIndex: Int32Array) => void,
+): void {
+  const { batchSize, inHeight, inWidth, inChannels: C, outHeight, outWidth } = info;
+  const { filterHeight, filterWidth, strideHeight, strideWidth } = info;
+  const top = info.padInfo.top;
+  const left = info.padInfo.left;
+  const best = new Float32Array(C);
+  const bestAt = new Int32Array(C);
+  for (let b = 0; b < batchSize; b++) {
+    const xBatch = b * inHeight * inWidth * C;
+    for (let oy = 0; oy < outHeight; oy++) {
+      for (let ox = 0; ox < outWidth; ox++) {
+        best.fill(-Infinity);
+        bestAt.fill(-1);
+        for (let ky = 0; ky < filterHeight; ky++) {
+          const iy = oy * strideHeight + ky - top;
+          if (iy < 0 || iy >= inHeight) continue;
+          for (let kx = 0; kx < filterWidth; kx++) {
+            const ix = ox * strideWidth + kx - left;
+            if (ix < 0 || ix >= inWidth) continue;
+            const base = xBatch + (iy * inWidth + ix) * C;
+            for (let c = 0; c < C; c++) {
+              const v = x[base + c];
+              if (v > best[c] || bestAt[c] < 0) {
+                best[c] = v;
+                bestAt[c] = base + c;
+              }
+            }
+          }
+        }
+        visit(((b * outHeight + oy) * outWidth + ox) * C, best, bestAt);
+      }
+    }
+  }
+}
+
+function maxPool({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo | null {
+  const info = poolInfo(inputs.x, attrs);
+  if (!info) return null;
+  const out = new Float32Array(info.batchSize * info.outHeight * info.outWidth * info.inChannels);
+  forEachPoolMax(valuesOf(backend, inputs.x), info, (base, best) => out.set(best, base));
+  return backend.makeTensorInfo(info.outShape, "float32", out);
+}
+
+function maxPoolGrad({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo | null {
+  const info = poolInfo(inputs.input, attrs);
+  if (!info) return null;
+  const dy = valuesOf(backend, inputs.dy);
+  const dx = new Float32Array(info.batchSize * info.inHeight * info.inWidth * info.inChannels);
+  forEachPoolMax(valuesOf(backend, inputs.input), info, (base, _best, at) => {
+    for (let c = 0; c < at.length; c++) if (at[c] >= 0) dx[at[c]] += dy[base + c];
+  });
+  return backend.makeTensorInfo(inputs.input.shape, "float32", dx);
+}
+
+const sizeOf = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+
+type RowOp = (
+  out: Float32Array | Uint8Array,
+  o: number,
+  a: Float32Array,
+  ai: number,
+  as: number,
+  b: Float32Array,
+  bi: number,
+  bs: number,
+  n: number,
+) => void;
+
+// One monomorphic loop per operation: V8 inlines nothing through a shared callback here.
+const ROW_OPS: Record<string, RowOp> = {
+  Add: (out, o, a, ai, as, b, bi, bs, n) => {
+    for (let j = 0; j < n; j++, ai += as, bi += bs) out[o + j] = a[ai] + b[bi];
+  },
+  Sub: (out, o, a, ai, as, b, bi, bs, n) => {
+    for (let j = 0; j < n; j++, ai += as, bi += bs) out[o + j] = a[ai] - b[bi];
+  },
+  Multiply: (out, o, a, ai, as, b, bi, bs, n) => {
+    for (let j = 0; j < n; j++, ai += as, bi += bs) out[o + j] = a[ai] * b[bi];
+  },
+  RealDiv: (out, o, a, ai, as, b, bi, bs, n) => {
+    for (let j = 0; j < n; j++, ai += as, bi += bs) out[o + j] = a[ai] / b[bi];
+  },
+  Equal: (out, o, a, ai, as, b, bi, bs, n) => {
+    for (let j = 0; j < n; j++, ai += as, bi += bs) out[o + j] = a[ai] === b[bi] ? 1 : 0;
+  },
+};
+
+/** Strides of `shape` seen from the broadcast shape `full` (0 along broadcast axes). */
+function broadcastStrides(shape: number[], full: number[]): number[] {
+  const offset = full.length - shape.length;
+  const strides = new Array(full.length).fill(0);
+  let stride = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    strides[i + offset] = shape[i] === 1 ? 0 : stride;
+    stride *= shape[i];
+  }
+  return strides;
+}
+
+/**
+ * Float32 binary ops with NumPy broadcasting, walked row by row with an odometer over the outer
+ * axes instead of the stock kernel's per-element index decomposition.
+ */
+function binary(name: string, { inputs, backend }: KernelArgs): tf.TensorInfo | null {
+  const { a, b } = inputs;
+  if (a.dtype !== "float32" || b.dtype !== "float32") return null;
+  const shape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
+  const size = sizeOf(shape);
+  const out = name === "Equal" ? new Uint8Array(size) : new Float32Array(size);
+  const av = valuesOf(backend, a);
+  const bv = valuesOf(backend, b);
+  const rowOp = ROW_OPS[name];
+  if (size === 0) return backend.makeTensorInfo(shape, name === "Equal" ? "bool" : "float32", out);
+  if (shape.length === 0) {
+    rowOp(out, 0, av, 0, 0, bv, 0, 0, 1);
+    return backend.makeTensorInfo(shape, name === "Equal" ? "bool" : "float32", out);
+  }
+  const sa = broadcastStrides(a.shape, shape);
+  const sb = broadcastStrides(b.shape, shape);
+  const last = shape.length - 1;
+  const n = shape[last];
+  const counter = new Array(last).fill(0);
+  let ai = 0;
+  let bi = 0;
+  for (let o = 0; o < size; o += n) {
+    rowOp(out, o, av, ai, sa[last], bv, bi, sb[last], n);
+    for (let d = last - 1; d >= 0; d--) {
+      counter[d]++;
+      ai += sa[d];
+      bi += sb[d];
+      if (counter[d] < shape[d]) break;
+      ai -= sa[d] * shape[d];
+      bi -= sb[d] * shape[d];
+      counter[d] = 0;
+    }
+  }
+  return backend.makeTensorInfo(shape, name === "Equal" ? "bool" : "float32", out);
+}
+
+/** Sum or mean of float32 over any axes, accumulated in double precision. */
+function reduce(mean: boolean, { inputs, backend, attrs }: KernelArgs): tf.TensorInfo | null {
+  const { x } = inputs;
+  if (x.dtype !== "float32" || x.shape.length === 0) return null;
+  const axes = tf.util.parseAxisParam(attrs.axis as number | number[], x.shape);
+  const keepDims = attrs.keepDims === true;
+  const reduced = x.shape.map((_, i) => axes.includes(i));
+  const outShape = keepDims
+    ? x.shape.map((d, i) => (reduced[i] ? 1 : d))
+    : x.shape.filter((_, i) => !reduced[i]);
+  const kept = x.shape.map((d, i) => (reduced[i] ? 1 : d));
+  const outStrides = broadcastStrides(kept, x.shape);
+  const acc = new Float64Array(sizeOf(outShape));
+  const xv = valuesOf(backend, x);
+  const last = x.shape.length - 1;
+  const n = x.shape[last];
+  const innerStride = outStrides[last];
+  const counter = new Array(last).fill(0);
+  let oi = 0;
+  for (let i = 0; i < xv.length; i += n) {
+    if (innerStride === 0) {
+      let s = 0;
+      for (let j = 0; j < n; j++) s += xv[i + j];
+      acc[oi] += s;
+    } else {
+      for (let j = 0; j < n; j++) acc[oi + j] += xv[i + j];
+    }
+    for (let d = last - 1; d >= 0; d--) {
+      counter[d]++;
+      oi += outStrides[d];
+      if (counter[d] < x.shape[d]) break;
+      oi -= outStrides[d] * x.shape[d];
+      counter[d] = 0;
+    }
+  }
+  const count = sizeOf(x.shape) / Math.max(1, acc.length);
+  const out = new Float32Array(acc.length);
+  for (let i = 0; i < out.length; i++) out[i] = mean ? acc[i] / count : acc[i];
+  return backend.makeTensorInfo(outShape, "float32", out);
+}
+
+/** Tile of float32 (what broadcastTo and several gradients lower to). */
+function tile({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo | null {
+  const { x } = inputs;
+  const reps = attrs.reps as number[];
+  if (x.dtype !== "float32" || x.shape.length === 0 || reps.length !== x.shape.length) return null;
+  const shape = x.shape.map((d, i) => d * reps[i]);
+  const size = sizeOf(shape);
+  const out = new Float32Array(size);
+  const xv = valuesOf(backend, x);
+  const rank = shape.length;
+  const inStrides = broadcastStrides(x.shape, x.shape);
+  const counter = new Array(rank).fill(0);
+  for (let o = 0; o < size; o++) {
+    let xi = 0;
+    for (let d = 0; d < rank; d++) xi += (counter[d] % x.shape[d]) * inStrides[d];
+    out[o] = xv[xi];
+    for (let d = rank - 1; d >= 0; d--) {
+      if (++counter[d] < shape[d]) break;
+      counter[d] = 0;
+    }
+  }
+  return backend.makeTensorInfo(shape, "float32", out);
+}
+
+function relu({ inputs, backend }: KernelArgs): tf.TensorInfo | null {
+  const { x } = inputs;
+  if (x.dtype !== "float32") return null;
+  const xv = valuesOf(backend, x);
+  const out = new Float32Array(xv.length);
+  for (let i = 0; i < out.length; i++) out[i] = xv[i] > 0 ? xv[i] : 0;
+  return backend.makeTensorInfo(x.shape, "float32", out);
+}
+
+/** Step with alpha 0 is ReLU's derivative; NaN stays NaN as in the stock kernel. */
+function step({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo | null {
+  const { x } = inputs;
+  if (x.dtype !== "float32") return null;
+  const alpha = (attrs.alpha as number | undefined) ?? 0;
+  const xv = valuesOf(backend, x);
+  const out = new Float32Array(xv.length);
+  for (let i = 0; i < out.length; i++) {
+    const v = xv[i];
+    out[i] = v > 0 ? 1 : v !== v ? NaN : alpha;
+  }
+  return backend.makeTensorInfo(x.shape, "float32", out);
+}
+
+/** Unbatched float32 matmul (dense layers) through the injected GEMM. */
+function batchMatMul(gemm: Gemm, { inputs, backend, attrs }: KernelArgs): tf.TensorInfo | null {
+  const { a, b } = inputs;
+  if (a.dtype !== "float32" || b.dtype !== "float32") return null;
+  if (a.shape.length !== 3 || b.shape.length !== 3 || a.shape[0] !== 1 || b.shape[0] !== 1) {
+    return null;
+  }
+  const ta = attrs.transposeA === true;
+  const tb = attrs.transposeB === true;
+  const m = ta ? a.shape[2] : a.shape[1];
+  const k = ta ? a.shape[1] : a.shape[2];
+  const n = tb ? b.shape[1] : b.shape[2];
+  const out = new Float32Array(m * n);
+  gemm.sgemm(ta, tb, m, n, k, valuesOf(backend, a), valuesOf(backend, b), out);
+  return backend.makeTensorInfo([1, m, n], "float32", out);
+}

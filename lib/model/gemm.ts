@@ -1,0 +1,60 @@
+/**
+ * Single-precision matrix multiply, the one primitive the training kernels need.
+ *
+ * Row-major throughout: C[m×n] = op(A)·op(B) (+ C when `accumulate`), where op(A) is m×k (A stored
+ * k×m when `transA`) and op(B) is k×n (B stored n×k when `transB`). Implementations: native BLAS
+ * through Deno's FFI (`blas_ffi.ts`, Deno only) and the portable JavaScript one below, which runs
+ * anywhere, browsers included, and is what tests compare the native one against.
+ */
+export interface Gemm {
+  /** Where the numbers come from, e.g. "openblas (2 threads)" or "js"; recorded with results. */
+  readonly name: string;
+  sgemm(
+    transA: boolean,
+    transB: boolean,
+    m: number,
+    n: number,
+    k: number,
+    a: Float32Array,
+    b: Float32Array,
+    c: Float32Array,
+    accumulate?: boolean,
+  ): void;
+}
+
+function transposed(src: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(rows * cols);
+  for (let r = 0; r < rows; r++) {
+    const base = r * cols;
+    for (let c = 0; c < cols; c++) out[c * rows + r] = src[base + c];
+  }
+  return out;
+}
+
+/**
+ * Portable GEMM: i-k-j loop order so the inner loop streams rows of B and C, in blocks of k so
+ * a block of B stays in cache. About 1-2 GFLOP/s in V8: fine for tests and small models, two
+ * orders of magnitude slower than OpenBLAS for the seed network.
+ */
+export const jsGemm: Gemm = {
+  name: "js",
+  sgemm(transA, transB, m, n, k, a, b, c, accumulate = false) {
+    const A = transA ? transposed(a, k, m) : a;
+    const B = transB ? transposed(b, n, k) : b;
+    if (!accumulate) c.fill(0, 0, m * n);
+    const blockK = 128;
+    for (let k0 = 0; k0 < k; k0 += blockK) {
+      const k1 = Math.min(k, k0 + blockK);
+      for (let i = 0; i < m; i++) {
+        const cRow = i * n;
+        const aRow = i * k;
+        for (let p = k0; p < k1; p++) {
+          const aip = A[aRow + p];
+          if (aip === 0) continue;
+          const bRow = p * n;
+          for (let j = 0; j < n; j++) c[cRow + j] += aip * B[bRow + j];
+        }
+      }
+    }
+  },
+};

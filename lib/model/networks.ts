@@ -1,0 +1,107 @@
+/**
+ * The two networks. Both are plain tfjs layers models, so they save to and load from the tfjs
+ * layers format (`model.json` + weights) and run in a browser unchanged.
+ */
+import * as tf from "@tensorflow/tfjs";
+
+export type ModelKind = "seed" | "temporal";
+
+export interface TemporalModelConfig {
+  /** Filters of each Conv1D block (conv -> batch norm -> relu -> max-pool 2). */
+  filters: number[];
+  kernelSize: number;
+  dropout: number;
+  denseUnits: number;
+}
+
+function glorot(seed: number) {
+  return tf.initializers.glorotUniform({ seed });
+}
+
+/**
+ * The seed recipe's Conv1D network, layer for layer: input [162, 1]; Conv1D(256,5) ->
+ * MaxPool(5, stride 2) -> Conv1D(256,5) -> MaxPool -> Conv1D(128,5) -> MaxPool -> Dropout(0.2)
+ * -> Conv1D(64,5) -> MaxPool -> Flatten -> Dense(32, relu) -> Dropout(0.3) -> softmax.
+ */
+export function buildSeedModel(inputDim: number, classes: number, seed: number): tf.LayersModel {
+  const model = tf.sequential({ name: "seed_conv1d" });
+  const filters = [256, 256, 128, 64];
+  filters.forEach((f, i) => {
+    model.add(tf.layers.conv1d({
+      ...(i === 0 ? { inputShape: [inputDim, 1] } : {}),
+      filters: f,
+      kernelSize: 5,
+      strides: 1,
+      padding: "same",
+      activation: "relu",
+      kernelInitializer: glorot(seed + i),
+    }));
+    model.add(tf.layers.maxPooling1d({ poolSize: 5, strides: 2, padding: "same" }));
+    if (i === 2) model.add(tf.layers.dropout({ rate: 0.2 }));
+  });
+  model.add(tf.layers.flatten());
+  model.add(
+    tf.layers.dense({ units: 32, activation: "relu", kernelInitializer: glorot(seed + 10) }),
+  );
+  model.add(tf.layers.dropout({ rate: 0.3 }));
+  model.add(
+    tf.layers.dense({
+      units: classes,
+      activation: "softmax",
+      kernelInitializer: glorot(seed + 11),
+    }),
+  );
+  return model;
+}
+
+/**
+ * A frame-level model: [frames, dims] sequences -> Conv1D blocks with batch norm -> mean and
+ * max pooling over time -> dense -> softmax. Pooling over time makes it indifferent to where in
+ * the 2.5 s window the sentence sits, which the flat 162-vector cannot express either.
+ */
+export function buildTemporalModel(
+  frames: number,
+  dims: number,
+  classes: number,
+  cfg: TemporalModelConfig,
+  seed: number,
+): tf.LayersModel {
+  const input = tf.input({ shape: [frames, dims], name: "frames" });
+  let h: tf.SymbolicTensor = input;
+  cfg.filters.forEach((f, i) => {
+    h = tf.layers.conv1d({
+      filters: f,
+      kernelSize: cfg.kernelSize,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: glorot(seed + i),
+      name: `conv${i + 1}`,
+    }).apply(h) as tf.SymbolicTensor;
+    h = tf.layers.batchNormalization({ name: `bn${i + 1}` }).apply(h) as tf.SymbolicTensor;
+    h = tf.layers.reLU({ name: `relu${i + 1}` }).apply(h) as tf.SymbolicTensor;
+    if (i < cfg.filters.length - 1) {
+      h = tf.layers.maxPooling1d({ poolSize: 2, strides: 2, padding: "same", name: `pool${i + 1}` })
+        .apply(h) as tf.SymbolicTensor;
+    }
+  });
+  const mean = tf.layers.globalAveragePooling1d({ name: "time_mean" }).apply(
+    h,
+  ) as tf.SymbolicTensor;
+  const max = tf.layers.globalMaxPooling1d({ name: "time_max" }).apply(h) as tf.SymbolicTensor;
+  h = tf.layers.concatenate({ name: "pooled" }).apply([mean, max]) as tf.SymbolicTensor;
+  h = tf.layers.dropout({ rate: cfg.dropout, name: "drop1" }).apply(h) as tf.SymbolicTensor;
+  h = tf.layers.dense({
+    units: cfg.denseUnits,
+    activation: "relu",
+    kernelInitializer: glorot(seed + 20),
+    name: "dense1",
+  }).apply(h) as tf.SymbolicTensor;
+  h = tf.layers.dropout({ rate: cfg.dropout, name: "drop2" }).apply(h) as tf.SymbolicTensor;
+  const out = tf.layers.dense({
+    units: classes,
+    activation: "softmax",
+    kernelInitializer: glorot(seed + 21),
+    name: "probs",
+  }).apply(h) as tf.SymbolicTensor;
+  return tf.model({ inputs: input, outputs: out, name: "temporal_conv1d" });
+}

@@ -1,0 +1,199 @@
+/**
+ * The training loop: seeded shuffling and dropout, Adam, categorical cross-entropy, and Keras's
+ * ReduceLROnPlateau. Pure tfjs (no Deno APIs), so it runs in a browser page too.
+ *
+ * A hand-written loop rather than `model.fit`: fit shuffles with Math.random and gives dropout
+ * one fixed seed (the same mask every batch), so neither would make runs reproducible.
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { TrainConfig } from "../config/config.ts";
+import { createRng } from "../util/random.ts";
+
+/** Row-major samples: `x` holds n rows of `rowShape`, `labels` the class index per row. */
+export interface Samples {
+  x: Float32Array;
+  rowShape: number[];
+  labels: Int32Array;
+  classes: number;
+}
+
+export interface EpochRecord {
+  epoch: number;
+  loss: number;
+  accuracy: number;
+  learningRate: number;
+  seconds: number;
+  valLoss?: number;
+  valAccuracy?: number;
+}
+
+export interface TrainHooks {
+  val?: Samples;
+  onEpoch?: (record: EpochRecord) => void;
+  onBatch?: (batch: number, batches: number) => void;
+}
+
+export function rowSize(rowShape: readonly number[]): number {
+  return rowShape.reduce((a, b) => a * b, 1);
+}
+
+function batchTensors(samples: Samples, order: ArrayLike<number>, from: number, to: number) {
+  const size = rowSize(samples.rowShape);
+  const n = to - from;
+  const x = new Float32Array(n * size);
+  const y = new Float32Array(n * samples.classes);
+  for (let i = 0; i < n; i++) {
+    const r = order[from + i];
+    x.set(samples.x.subarray(r * size, (r + 1) * size), i * size);
+    y[i * samples.classes + samples.labels[r]] = 1;
+  }
+  return {
+    x: tf.tensor(x, [n, ...samples.rowShape]),
+    y: tf.tensor2d(y, [n, samples.classes]),
+  };
+}
+
+/** Keras's categorical cross-entropy on probabilities (clipped to [1e-7, 1 - 1e-7]). */
+function crossEntropy(y: tf.Tensor, p: tf.Tensor): tf.Scalar {
+  return tf.tidy(() => {
+    const clipped = tf.clipByValue(p, 1e-7, 1 - 1e-7);
+    return tf.mean(tf.neg(tf.sum(tf.mul(y, tf.log(clipped)), -1))) as tf.Scalar;
+  });
+}
+
+function setLearningRate(optimizer: tf.Optimizer, lr: number): void {
+  (optimizer as unknown as { learningRate: number }).learningRate = lr;
+}
+
+/**
+ * Give each Dropout layer a fresh seed per batch, drawn from the run's generator: masks differ
+ * from batch to batch and repeat from run to run.
+ */
+function reseedDropout(model: tf.LayersModel, next: () => number): void {
+  for (const layer of model.layers) {
+    if (layer.getClassName() === "Dropout") (layer as unknown as { seed?: number }).seed = next();
+  }
+}
+
+/** Mean loss and accuracy of `model` on `samples` (inference mode). */
+export function evaluateLoss(
+  model: tf.LayersModel,
+  samples: Samples,
+  batchSize = 256,
+): { loss: number; accuracy: number } {
+  const probs = predictProbabilities(model, samples.x, samples.rowShape, batchSize);
+  const k = samples.classes;
+  let loss = 0;
+  let correct = 0;
+  const n = samples.labels.length;
+  for (let i = 0; i < n; i++) {
+    const t = samples.labels[i];
+    const p = Math.min(Math.max(probs[i * k + t], 1e-7), 1 - 1e-7);
+    loss -= Math.log(p);
+    let best = 0;
+    for (let c = 1; c < k; c++) if (probs[i * k + c] > probs[i * k + best]) best = c;
+    if (best === t) correct++;
+  }
+  return { loss: loss / n, accuracy: correct / n };
+}
+
+export async function trainModel(
+  model: tf.LayersModel,
+  train: Samples,
+  cfg: TrainConfig,
+  seed: number,
+  hooks: TrainHooks = {},
+): Promise<EpochRecord[]> {
+  const n = train.labels.length;
+  if (n === 0) throw new Error("training: no training rows");
+  const optimizer = tf.train.adam(cfg.learningRate);
+  const rng = createRng(seed);
+  const history: EpochRecord[] = [];
+  const batches = Math.ceil(n / cfg.batchSize);
+  let lr = cfg.learningRate;
+  let best = Infinity;
+  let wait = 0;
+  const order = new Int32Array(n);
+  for (let epoch = 1; epoch <= cfg.epochs; epoch++) {
+    const start = performance.now();
+    for (let i = 0; i < n; i++) order[i] = i;
+    for (let i = n - 1; i > 0; i--) {
+      const j = rng.int(0, i + 1);
+      [order[i], order[j]] = [order[j], order[i]];
+    }
+    let lossSum = 0;
+    let correct = 0;
+    for (let b = 0; b < batches; b++) {
+      const from = b * cfg.batchSize;
+      const to = Math.min(n, from + cfg.batchSize);
+      reseedDropout(model, () => rng.int(0, 2 ** 31));
+      const { x, y } = batchTensors(train, order, from, to);
+      let hits: tf.Tensor | null = null;
+      const loss = optimizer.minimize(() => {
+        const p = model.apply(x, { training: true }) as tf.Tensor;
+        hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(p, -1), tf.argMax(y, -1)), "float32")));
+        return crossEntropy(y, p);
+      }, true) as tf.Scalar;
+      lossSum += (await loss.data())[0] * (to - from);
+      correct += (await hits!.data())[0];
+      tf.dispose([x, y, loss, hits!]);
+      hooks.onBatch?.(b + 1, batches);
+    }
+    const record: EpochRecord = {
+      epoch,
+      loss: lossSum / n,
+      accuracy: correct / n,
+      learningRate: lr,
+      seconds: (performance.now() - start) / 1000,
+    };
+    if (hooks.val && hooks.val.labels.length) {
+      const v = evaluateLoss(model, hooks.val);
+      record.valLoss = v.loss;
+      record.valAccuracy = v.accuracy;
+    }
+    history.push(record);
+    hooks.onEpoch?.(record);
+    // ReduceLROnPlateau(monitor="loss", factor, patience, min_lr), Keras semantics:
+    // an improvement must beat the best by min_delta 1e-4; cooldown 0.
+    if (record.loss < best - 1e-4) {
+      best = record.loss;
+      wait = 0;
+    } else if (++wait >= cfg.lrPatience) {
+      if (lr > cfg.minLr) {
+        lr = Math.max(lr * cfg.lrFactor, cfg.minLr);
+        setLearningRate(optimizer, lr);
+      }
+      wait = 0;
+    }
+  }
+  optimizer.dispose();
+  for (const layer of model.layers) {
+    if (layer.getClassName() === "Dropout") {
+      (layer as unknown as { seed?: number }).seed = undefined;
+    }
+  }
+  return history;
+}
+
+/** Class probabilities, row-major [n, classes], computed in batches in inference mode. */
+export function predictProbabilities(
+  model: tf.LayersModel,
+  x: Float32Array,
+  rowShape: readonly number[],
+  batchSize = 256,
+): Float32Array {
+  const size = rowSize(rowShape);
+  const n = x.length / size;
+  const classes = (model.outputs[0].shape[1]) as number;
+  const out = new Float32Array(n * classes);
+  for (let from = 0; from < n; from += batchSize) {
+    const to = Math.min(n, from + batchSize);
+    const probs = tf.tidy(() => {
+      const xb = tf.tensor(x.subarray(from * size, to * size), [to - from, ...rowShape]);
+      return model.predict(xb) as tf.Tensor;
+    });
+    out.set(probs.dataSync() as Float32Array, from * classes);
+    probs.dispose();
+  }
+  return out;
+}

@@ -1,0 +1,248 @@
+/**
+ * The experiment after featurize/augment (Deno only): build the protocol's row plans, train one
+ * model per fold, score it, and write the run folder. `deno task reproduce` calls this.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { join } from "node:path";
+import { canonicalJson, type RunConfig } from "../config/config.ts";
+import type { CorpusIndex } from "../corpus/index_fs.ts";
+import { type SpeakerSplit, splitsFromConfig } from "../corpus/splits.ts";
+import { actorsOf } from "../corpus/splits.ts";
+import { labelSet } from "../corpus/ravdess.ts";
+import {
+  type FoldPlan,
+  leakyPlan,
+  PROTOCOL_TEXT,
+  randomPlan,
+  speakerPlans,
+} from "../eval/protocols.ts";
+import {
+  type FoldResult,
+  inputKindOf,
+  inputShape,
+  type RowSource,
+  runFold,
+} from "../eval/experiment.ts";
+import {
+  confusionCsv,
+  formatSummary,
+  perClassCsv,
+  type RunSummary,
+  summarizeRun,
+} from "../eval/summary.ts";
+import { renderReport } from "../eval/report.ts";
+import { chooseGemm } from "../model/blas_ffi.ts";
+import { useTrainingBackend } from "../model/backend.ts";
+import { saveModel } from "../model/io_fs.ts";
+import { createRunWriter, gitState, makeRunId, RUN_FILES } from "./run_folder.ts";
+import { type AugmentedSet, augmentForSplits } from "./augment.ts";
+import type { FeatureSet } from "./featurize.ts";
+import { ProgressBar, type ProgressSink } from "../util/progress.ts";
+import { PROJECT_ROOT } from "../corpus/locate.ts";
+import { defaultWorkerCount } from "./pool.ts";
+import { sha256Hex } from "../util/hash.ts";
+
+export interface ExperimentOutcome {
+  runDir: string;
+  summary: RunSummary;
+  table: string;
+}
+
+/** Augmented rows and row plans for the configured protocol. */
+export async function planExperiment(
+  config: RunConfig,
+  features: FeatureSet,
+  corpus: CorpusIndex,
+  sink: ProgressSink,
+): Promise<{ plans: FoldPlan[]; augmented: AugmentedSet[] }> {
+  const keepOriginals = config.augment.recipe.includes("original");
+  const clips = features.clips;
+  if (config.eval.protocol === "speaker") {
+    const splits = splitsFromConfig(clips, config.split);
+    const augmented = await augmentForSplits(config, features, corpus.root, splits, sink);
+    return { plans: speakerPlans(clips, splits, augmented, keepOriginals), augmented };
+  }
+  // random and seed-leaky augment every file; the random plan then uses only the rows of its
+  // training files, seed-leaky uses them all (that is the leak it exists to show).
+  const all: SpeakerSplit = {
+    name: "all-clips",
+    trainActors: actorsOf(clips),
+    testActors: [],
+    valActors: [],
+  };
+  const augmented = await augmentForSplits(config, features, corpus.root, [all], sink);
+  const f = config.eval.testFraction;
+  const plan = config.eval.protocol === "random"
+    ? randomPlan(clips, augmented[0], f, config.seed, keepOriginals)
+    : leakyPlan(clips, augmented[0], f, config.seed, keepOriginals);
+  return { plans: [plan], augmented };
+}
+
+export function rowSourceOf(features: FeatureSet, augmented: readonly AugmentedSet[]): RowSource {
+  return {
+    clips: features.clips,
+    seqFrames: features.seqFrames,
+    vectorDim: features.vectorDim,
+    logmelDim: features.logmelDim,
+    mfccDeltaDim: features.mfccDeltaDim,
+    original: { vectors: features.vectors, logmel: features.logmel, mfccDelta: features.mfccDelta },
+    augmented,
+  };
+}
+
+export const foldSeed = (seed: number, fold: number) => seed + 1000 * fold;
+
+function predictionsCsv(
+  features: FeatureSet,
+  results: FoldResult[],
+  labels: readonly string[],
+): string {
+  const k = labels.length;
+  const lines = [
+    ["clip", "actor", "fold", "true", "predicted", ...labels.map((l) => `p_${l}`)].join(","),
+  ];
+  const set = labelSet(k === 8 ? "8class" : "7class");
+  for (const r of results) {
+    r.testClips.forEach((clip, i) => {
+      const p = Array.from(r.testProbabilities.subarray(i * k, (i + 1) * k));
+      const best = p.indexOf(Math.max(...p));
+      const c = features.clips[clip];
+      lines.push(
+        [
+          c.id,
+          c.actor,
+          r.name,
+          set.classes[set.indexOf(c.emotion)],
+          labels[best],
+          ...p.map((v) => v.toFixed(5)),
+        ]
+          .join(","),
+      );
+    });
+  }
+  return lines.join("\n") + "\n";
+}
+
+export async function runExperiment(
+  config: RunConfig,
+  features: FeatureSet,
+  corpus: CorpusIndex,
+  sink: ProgressSink,
+  resultsDir: string,
+): Promise<ExperimentOutcome> {
+  const { plans, augmented } = await planExperiment(config, features, corpus, sink);
+  const threads = defaultWorkerCount(config.train.threads);
+  const { gemm, note } = chooseGemm(config.train.gemm, threads);
+  sink.write(`${note}\n`);
+  const backend = await useTrainingBackend(gemm);
+  const src = rowSourceOf(features, augmented);
+  const runId = makeRunId(config.model, config.eval.protocol);
+  const writer = await createRunWriter(resultsDir, runId);
+  const results: FoldResult[] = [];
+  try {
+    for (const [i, plan] of plans.entries()) {
+      const bar = new ProgressBar(
+        `train ${plan.name} (${plan.train.length} rows)`,
+        config.train.epochs,
+        { sink, unit: "epochs" },
+      );
+      const result = await runFold(config, src, plan, foldSeed(config.seed, i), {
+        onEpoch: (e) => bar.update(e.epoch),
+      });
+      const last = result.history[result.history.length - 1];
+      bar.finish(
+        `loss ${last.loss.toFixed(3)}, train acc ${(100 * last.accuracy).toFixed(1)} %, test acc ${
+          (100 * result.metrics.accuracy).toFixed(1)
+        } %`,
+      );
+      const modelDir = join(writer.dir, RUN_FILES.models, plan.name);
+      await saveModel(result.model, modelDir);
+      await Deno.writeTextFile(join(modelDir, RUN_FILES.scaler), JSON.stringify(result.scaler));
+      result.model.dispose();
+      results.push(result);
+    }
+  } catch (err) {
+    await Deno.remove(writer.dir, { recursive: true }).catch(() => {});
+    throw err;
+  } finally {
+    backend.restore();
+  }
+  const summary = summarizeRun(
+    runId,
+    config.model,
+    config.eval.protocol,
+    plans.some((p) => p.leaky),
+    results.map((r) => ({
+      name: r.name,
+      trainActors: r.trainActors,
+      testActors: r.testActors,
+      trainRows: r.trainRows,
+      valRows: r.valRows,
+      testRows: r.testRows,
+      trainSeconds: r.trainSeconds,
+      metrics: r.metrics,
+      metrics7: r.metrics7,
+    })),
+  );
+  const git = await gitState(PROJECT_ROOT);
+  const createdAt = new Date().toISOString();
+  const kind = inputKindOf(config);
+  const runConfig = {
+    runId,
+    createdAt,
+    config,
+    configHash: (await sha256Hex(canonicalJson(config))).slice(0, 16),
+    seeds: {
+      run: config.seed,
+      folds: Object.fromEntries(plans.map((p, i) => [p.name, foldSeed(config.seed, i)])),
+    },
+    protocol: {
+      name: config.eval.protocol,
+      text: PROTOCOL_TEXT[config.eval.protocol],
+      leaky: summary.leaky,
+    },
+    labels: [...labelSet(config.eval.labels).classes],
+    input: { kind, ...inputShape(kind, src) },
+    folds: plans.map((p) => ({
+      name: p.name,
+      trainActors: p.trainActors,
+      testActors: p.testActors,
+      trainRows: p.train.length,
+      valRows: p.val.length,
+      testRows: p.test.length,
+    })),
+    corpus: { root: corpus.root, clips: corpus.clips.length, manifestHash: corpus.manifestHash },
+    features: { key: features.key, dir: features.dir },
+    augmented: augmented.map((a) => ({ dir: a.dir, rows: a.rows.length })),
+    git,
+    runtime: {
+      deno: Deno.version.deno,
+      tfjs: tf.version.tfjs,
+      backend: tf.getBackend(),
+      gemm: gemm.name,
+    },
+  };
+  await writer.writeJson(RUN_FILES.config, runConfig);
+  await writer.writeJson(RUN_FILES.metrics, summary);
+  await writer.writeJson(RUN_FILES.history, {
+    folds: results.map((r) => ({ name: r.name, epochs: r.history })),
+  });
+  await writer.writeText(RUN_FILES.confusion, confusionCsv(summary.primary.pooled));
+  await writer.writeText(RUN_FILES.perClass, perClassCsv(summary.primary.pooled));
+  await writer.writeText(
+    RUN_FILES.predictions,
+    predictionsCsv(features, results, summary.primary.labels),
+  );
+  await writer.writeText(
+    RUN_FILES.report,
+    renderReport(summary, {
+      configJson: JSON.stringify(runConfig, null, 2),
+      createdAt,
+      corpus: `${corpus.root} (${corpus.clips.length} clips, manifest ${
+        corpus.manifestHash.slice(0, 12)
+      })`,
+    }),
+  );
+  const runDir = await writer.commit();
+  return { runDir, summary, table: formatSummary(summary) };
+}
