@@ -1,0 +1,118 @@
+/**
+ * `deno task predict clip.wav [more.wav ...] [--run=<run id or folder>]`: emotion
+ * probabilities for your own audio from a trained run (the newest by default). Clips are
+ * featurized exactly as in training (decode, mono, crop, resample to the run's rate), so any
+ * sample rate, channel count or length works.
+ */
+import { join } from "node:path";
+import { parseArgs, type RunConfig } from "../config/config.ts";
+import { createClipFeaturizer } from "../features/clip.ts";
+import { chooseGemm } from "../model/blas_ffi.ts";
+import { useTrainingBackend } from "../model/backend.ts";
+import { loadModel } from "../model/io_fs.ts";
+import { predictClip, type Predictor, type PredictorInput } from "../model/predictor.ts";
+import { parseScaler } from "../model/scaler.ts";
+import { resolveRun, RUN_FILES } from "../pipeline/run_folder.ts";
+import { fromRoot, runCli } from "./common.ts";
+
+/** Splits `--run X` / `--run=X` off the arguments; everything else is parsed as settings. */
+export function takeRunArg(args: readonly string[]): { run: string; rest: string[] } {
+  const rest: string[] = [];
+  let run = "";
+  for (let i = 0; i < args.length; i++) {
+    if (args[i].startsWith("--run=")) run = args[i].slice(6);
+    else if (args[i] === "--run" && i + 1 < args.length) run = args[++i];
+    else rest.push(args[i]);
+  }
+  return { run, rest };
+}
+
+export async function loadPredictor(
+  runDir: string,
+): Promise<{ predictor: Predictor; config: RunConfig }> {
+  const path = join(runDir, RUN_FILES.config);
+  const runConfig = JSON.parse(await Deno.readTextFile(path));
+  const config = runConfig.config as RunConfig;
+  if (!config || !runConfig.input || !Array.isArray(runConfig.labels)) {
+    throw new Error(`${path}: not a run configuration (no config/input/labels)`);
+  }
+  const members: Predictor["members"] = [];
+  const modelsDir = join(runDir, RUN_FILES.models);
+  const names: string[] = [];
+  for await (const e of Deno.readDir(modelsDir)) if (e.isDirectory) names.push(e.name);
+  for (const name of names.sort()) {
+    const dir = join(modelsDir, name);
+    const scalerPath = join(dir, RUN_FILES.scaler);
+    const scaler = parseScaler(JSON.parse(await Deno.readTextFile(scalerPath)), scalerPath);
+    members.push({ name, model: await loadModel(dir), scaler });
+  }
+  if (!members.length) throw new Error(`${modelsDir}: no trained models`);
+  return {
+    config,
+    predictor: {
+      labels: runConfig.labels,
+      input: runConfig.input.kind as PredictorInput,
+      rowShape: runConfig.input.rowShape,
+      members,
+    },
+  };
+}
+
+if (import.meta.main) {
+  await runCli(async () => {
+    const { run, rest } = takeRunArg(Deno.args);
+    const { config: cli, positional } = parseArgs(rest);
+    if (!positional.length) {
+      throw new Error(
+        "usage: deno task predict clip.wav [more.wav ...] [--run=<run id or folder>]",
+      );
+    }
+    const runDir = await resolveRun(fromRoot(cli.resultsDir), run);
+    const { gemm } = chooseGemm(cli.train.gemm, 1);
+    await useTrainingBackend(gemm);
+    const { predictor, config } = await loadPredictor(runDir);
+    const featurizer = createClipFeaturizer(config.audio, config.features);
+    console.log(
+      `run ${runDir} (${config.model} model, ${predictor.members.length} fold model${
+        predictor.members.length > 1 ? "s averaged" : ""
+      }, ${config.eval.protocol} protocol)`,
+    );
+    const w = Math.max(8, ...predictor.labels.map((l) => l.length)) + 1;
+    let failed = 0;
+    for (const file of positional) {
+      let probs: Float32Array;
+      let note: string;
+      try {
+        let bytes: Uint8Array;
+        try {
+          bytes = await Deno.readFile(file);
+        } catch (err) {
+          throw new Error(`${file}: cannot read (${(err as Error).message})`);
+        }
+        const clip = featurizer.featurize(bytes, file);
+        probs = predictClip(predictor, clip);
+        note = `${clip.nativeSampleRateHz} Hz, ${clip.nativeChannels} ch, ${
+          clip.nativeDurationS.toFixed(2)
+        } s`;
+      } catch (err) {
+        console.log(`\n${file}\n  error: ${(err as Error).message}`);
+        failed++;
+        continue;
+      }
+      const best = probs.indexOf(Math.max(...probs));
+      console.log(
+        `\n${file} (${note}): ${predictor.labels[best]} ${(100 * probs[best]).toFixed(1)} %`,
+      );
+      const order = [...probs.keys()].sort((a, b) => probs[b] - probs[a]);
+      for (const c of order) {
+        const bar = "#".repeat(Math.round(probs[c] * 40));
+        console.log(
+          `  ${predictor.labels[c].padEnd(w)}${(100 * probs[c]).toFixed(1).padStart(5)} %  ${bar}`,
+        );
+      }
+    }
+    if (failed) {
+      throw new Error(`${failed} of ${positional.length} file(s) could not be classified`);
+    }
+  });
+}

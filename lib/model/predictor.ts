@@ -1,0 +1,43 @@
+/**
+ * Turning a clip's features into emotion probabilities with a trained run's models and scalers.
+ * Pure (tfjs, no Deno APIs): `deno task predict` and a browser page share it.
+ */
+import type * as tf from "@tensorflow/tfjs";
+import type { ClipFeatures } from "../features/extract.ts";
+import { applyScaler, type Scaler } from "./scaler.ts";
+import { predictProbabilities } from "./train.ts";
+
+export type PredictorInput = "vector" | "logmel" | "mfccDelta";
+
+export interface Predictor {
+  labels: string[];
+  input: PredictorInput;
+  rowShape: number[];
+  members: { name: string; model: tf.LayersModel; scaler: Scaler }[];
+}
+
+/** The model input of one clip, before scaling. */
+export function inputOf(features: ClipFeatures, input: PredictorInput): Float32Array {
+  if (input === "vector") return features.vector;
+  return input === "logmel" ? features.sequence.logmel : features.sequence.mfccDelta;
+}
+
+/**
+ * Probabilities for one clip: each member (one model per fold) scales the input with its own
+ * training statistics and predicts; the members' probabilities are averaged.
+ */
+export function predictClip(p: Predictor, features: ClipFeatures): Float32Array {
+  const raw = inputOf(features, p.input);
+  const size = p.rowShape.reduce((a, b) => a * b, 1);
+  if (raw.length !== size) {
+    throw new Error(
+      `features have ${raw.length} values but the model wants ${p.rowShape.join("x")}`,
+    );
+  }
+  const sum = new Float32Array(p.labels.length);
+  for (const m of p.members) {
+    const probs = predictProbabilities(m.model, applyScaler(m.scaler, raw), p.rowShape, 1);
+    for (let c = 0; c < sum.length; c++) sum[c] += probs[c] / p.members.length;
+  }
+  return sum;
+}

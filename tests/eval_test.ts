@@ -1,0 +1,160 @@
+/**
+ * Evaluation: metrics on confusion matrices worked out by hand, the spread over folds, the
+ * 7-class merge, and the protocols' leakage guarantees (and the leak `seed-leaky` exists to show).
+ */
+import { assert, assertAlmostEquals, assertEquals, assertThrows } from "./assert.ts";
+import {
+  argmaxRows,
+  confusionMatrix,
+  meanStd,
+  mergeCalmIntoNeutral,
+  metricsFromConfusion,
+} from "../lib/eval/metrics.ts";
+import {
+  assertNoLeak,
+  leakyPlan,
+  randomPlan,
+  speakerPlans,
+  stratifiedClipSplit,
+} from "../lib/eval/protocols.ts";
+import { actorKFold } from "../lib/corpus/splits.ts";
+import { type ClipRecord, EMOTIONS_8, parseRavdessName } from "../lib/corpus/ravdess.ts";
+import { ravdessName } from "./helpers.ts";
+import { applyScaler, fitScaler } from "../lib/model/scaler.ts";
+
+Deno.test("metrics of a known 3-class confusion matrix (as scikit-learn computes them)", () => {
+  // true \ predicted
+  const cm = [
+    [5, 1, 0], // a: recall 5/6
+    [2, 3, 1], // b: recall 3/6
+    [0, 0, 0], // c: no test rows, never predicted correctly
+  ];
+  const m = metricsFromConfusion(cm, ["a", "b", "c"]);
+  assertEquals(m.rows, 12);
+  assertAlmostEquals(m.accuracy, 8 / 12, 1e-12);
+  // precision a = 5/7, b = 3/4, c = 0/1 (one row predicted c, none correct)
+  assertAlmostEquals(m.perClass[0].precision, 5 / 7, 1e-12);
+  assertAlmostEquals(m.perClass[1].precision, 3 / 4, 1e-12);
+  assertEquals(m.perClass[2].precision, 0);
+  assertEquals(m.perClass[2].recall, 0);
+  const f1a = (2 * (5 / 7) * (5 / 6)) / (5 / 7 + 5 / 6);
+  const f1b = (2 * (3 / 4) * (1 / 2)) / (3 / 4 + 1 / 2);
+  assertAlmostEquals(m.perClass[0].f1, f1a, 1e-12);
+  assertAlmostEquals(m.macroF1, (f1a + f1b + 0) / 3, 1e-12);
+  assertAlmostEquals(m.uar, (5 / 6 + 3 / 6 + 0) / 3, 1e-12);
+  assertEquals(m.perClass.map((c) => c.support), [6, 6, 0]);
+});
+
+Deno.test("a perfect and a constant classifier", () => {
+  const truth = [0, 1, 2, 3, 0, 1, 2, 3];
+  const perfect = metricsFromConfusion(confusionMatrix(truth, truth, 4), ["w", "x", "y", "z"]);
+  assertEquals([perfect.accuracy, perfect.uar, perfect.macroF1], [1, 1, 1]);
+  const constant = metricsFromConfusion(confusionMatrix(truth, truth.map(() => 2), 4), [
+    "w",
+    "x",
+    "y",
+    "z",
+  ]);
+  assertEquals(constant.accuracy, 0.25);
+  assertEquals(constant.uar, 0.25);
+  assertAlmostEquals(constant.macroF1, (2 * 0.25 * 1) / 1.25 / 4, 1e-12);
+  assertThrows(() => confusionMatrix([0, 4], [0, 1], 4), Error, "out of range");
+});
+
+Deno.test("spread over folds is the population std: the reference 47.5/29.2/33.3/38.3 gives 37.1 ± 6.8", () => {
+  const s = meanStd([47.5, 29.2, 33.3, 38.3]);
+  assertAlmostEquals(s.mean, 37.075, 1e-9);
+  assertAlmostEquals(s.std, 6.83, 0.005);
+});
+
+Deno.test("an 8-class model scores on 7 classes by adding calm's probability to neutral's", () => {
+  const p8 = Float32Array.from([0.3, 0.35, 0.05, 0.05, 0.05, 0.1, 0.05, 0.05]);
+  const p7 = mergeCalmIntoNeutral(p8);
+  assertEquals(p7.length, 7);
+  assertAlmostEquals(p7[0], 0.65, 1e-6);
+  assertEquals(argmaxRows(p8, 8)[0], 1); // calm
+  assertEquals(argmaxRows(p7, 7)[0], 0); // neutral
+});
+
+Deno.test("the scaler is fitted on the rows it is given and leaves the rest alone", () => {
+  const train = Float32Array.from([1, 10, 3, 10, 5, 10]); // 3 rows x 2 features
+  const s = fitScaler(train, 2);
+  assertEquals(s.mean, [3, 10]);
+  assertAlmostEquals(s.scale[0], Math.sqrt(8 / 3), 1e-12);
+  assertEquals(s.scale[1], 1, "a constant feature is not divided by zero");
+  const test = applyScaler(s, Float32Array.from([3, 12]));
+  assertEquals(Array.from(test), [0, 2]);
+});
+
+/** 4 actors x 8 emotions x 2 statements of clip records, no audio needed. */
+function records(): ClipRecord[] {
+  const out: ClipRecord[] = [];
+  for (let a = 1; a <= 4; a++) {
+    for (let e = 1; e <= 8; e++) {
+      for (let s = 1; s <= 2; s++) {
+        const name = ravdessName(a, e, s);
+        out.push({
+          ...parseRavdessName(name),
+          id: name.replace(".wav", ""),
+          relPath: `Actor_0${a}/${name}`,
+          sizeBytes: 0,
+        });
+      }
+    }
+  }
+  return out;
+}
+
+/** Two derived rows per clip of the given clips, as the augment stage would make them. */
+function derivedFor(clipIdx: number[]) {
+  return { rows: clipIdx.flatMap((clipIndex) => [{ clipIndex }, { clipIndex }]) };
+}
+
+Deno.test("speaker protocol: no test actor's clip, and no row derived from one, trains", () => {
+  const clips = records();
+  const splits = actorKFold(clips, 2);
+  const derived = splits.map((s) =>
+    derivedFor(clips.flatMap((c, i) => (s.trainActors.includes(c.actor) ? [i] : [])))
+  );
+  const plans = speakerPlans(clips, splits, derived, true);
+  for (const p of plans) {
+    assert(!p.leaky);
+    assertEquals(p.train.length, 2 * 16 * 3, "originals + 2 derived rows per training clip");
+    assertEquals(p.test.length, 2 * 16);
+    assert(p.train.every((r) => !p.testActors.includes(clips[r.clip].actor)));
+    assert(p.test.every((r) => r.derived === -1 && p.testActors.includes(clips[r.clip].actor)));
+  }
+  // Handing fold 1 the derived rows of fold 2 (its test actors' rows) is refused.
+  assertThrows(
+    () => speakerPlans(clips, splits, [derived[1], derived[0]], true),
+    Error,
+    "leakage guard",
+  );
+});
+
+Deno.test("random protocol: stratified by emotion, augmented rows of training files only", () => {
+  const clips = records();
+  const { train, test } = stratifiedClipSplit(clips, 0.25, 7);
+  assertEquals(test.length, 8 * 2, "a quarter of each emotion's 8 clips");
+  for (const e of EMOTIONS_8) assertEquals(test.filter((i) => clips[i].emotion === e).length, 2);
+  assertEquals(new Set([...train, ...test]).size, clips.length);
+  const derived = derivedFor(clips.map((_, i) => i)); // every file augmented, as the stage does
+  const plan = randomPlan(clips, derived, 0.25, 7, true);
+  const testClips = new Set(plan.test.map((r) => r.clip));
+  assert(plan.train.every((r) => !testClips.has(r.clip)));
+  assertEquals(plan.train.length, 48 * 3);
+  assertEquals(randomPlan(clips, derived, 0.25, 7, true).test, plan.test, "seeded");
+});
+
+Deno.test("seed-leaky protocol is flagged and does leak: rows of test recordings train", () => {
+  const clips = records();
+  const derived = derivedFor(clips.map((_, i) => i));
+  const plan = leakyPlan(clips, derived, 0.25, 3, true);
+  assert(plan.leaky);
+  assertEquals(plan.train.length + plan.test.length, clips.length * 3);
+  const testClips = new Set(plan.test.map((r) => r.clip));
+  const shared = plan.train.filter((r) => testClips.has(r.clip)).length;
+  assert(shared > 0, "some training rows come from recordings that are also tested");
+  // The same plan marked honest fails the guard.
+  assertThrows(() => assertNoLeak({ ...plan, leaky: false }, derived), Error, "leakage guard");
+});

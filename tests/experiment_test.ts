@@ -1,0 +1,110 @@
+/**
+ * End to end on a tiny synthetic corpus with a tiny config: featurize -> augment -> train ->
+ * evaluate -> run folder -> predict, in seconds. The real corpus run is `deno task reproduce`.
+ */
+import { join } from "node:path";
+import { assert, assertAlmostEquals, assertEquals, assertThrows } from "./assert.ts";
+import { tone, writeSyntheticCorpus } from "./helpers.ts";
+import { parseArgs } from "../lib/config/config.ts";
+import { indexCorpus } from "../lib/corpus/index_fs.ts";
+import { featurizeCorpus } from "../lib/pipeline/featurize.ts";
+import { planExperiment, rowSourceOf, runExperiment } from "../lib/pipeline/experiment.ts";
+import { gatherRows, inputKindOf, inputShape } from "../lib/eval/experiment.ts";
+import { fitScaler } from "../lib/model/scaler.ts";
+import { loadPredictor, takeRunArg } from "../lib/cli/predict.ts";
+import { createClipFeaturizer } from "../lib/features/clip.ts";
+import { predictClip } from "../lib/model/predictor.ts";
+import { resolveRun } from "../lib/pipeline/run_folder.ts";
+import { encodeWav } from "../lib/audio/wav.ts";
+
+const quiet = { isTerminal: false, write: () => {} };
+
+Deno.test({
+  name: "reproduce on a tiny corpus writes a complete run folder, and predict uses it on any WAV",
+  sanitizeResources: false,
+  fn: async () => {
+    const tmp = await Deno.makeTempDir();
+    await writeSyntheticCorpus(join(tmp, "corpus"), [1, 2, 3, 4], [1, 3, 5, 6]);
+    const corpus = await indexCorpus(join(tmp, "corpus"));
+    const { config } = parseArgs([
+      "--workers=2",
+      "--folds=2",
+      "--epochs=3",
+      "--batchSize=8",
+      "--temporal.filters=[8,8]",
+      "--denseUnits=8",
+      '--recipe=["original","noise"]',
+      `--resultsDir=${join(tmp, "results")}`,
+    ]);
+    const features = await featurizeCorpus(config, corpus, quiet, join(tmp, "cache"));
+    const out = await runExperiment(config, features, corpus, quiet, join(tmp, "results"));
+
+    const files = [...Deno.readDirSync(out.runDir)].map((e) => e.name).sort();
+    assertEquals(files, [
+      "config.json",
+      "confusion.csv",
+      "history.json",
+      "metrics.json",
+      "models",
+      "per_class.csv",
+      "predictions.csv",
+      "report.html",
+    ]);
+    const runConfig = JSON.parse(Deno.readTextFileSync(join(out.runDir, "config.json")));
+    assertEquals(runConfig.corpus.manifestHash, corpus.manifestHash);
+    assertEquals(runConfig.config.train.epochs, 3);
+    assertEquals(runConfig.protocol.name, "speaker");
+    assertEquals(runConfig.seeds.run, 42);
+    assert("commit" in runConfig.git);
+    const history = JSON.parse(Deno.readTextFileSync(join(out.runDir, "history.json")));
+    assertEquals(history.folds.map((f: { epochs: unknown[] }) => f.epochs.length), [3, 3]);
+    assertEquals(out.summary.folds.map((f) => f.testActors), [[1, 2], [3, 4]]);
+    assertEquals(out.summary.folds.map((f) => f.testRows), [8, 8]);
+    assertEquals(
+      out.summary.folds.map((f) => f.trainRows),
+      [16, 16],
+      "8 clips x (original + noise)",
+    );
+    assert(out.table.includes("speaker"));
+    const report = Deno.readTextFileSync(join(out.runDir, "report.html"));
+    assert(report.includes("Confusion matrix") && !report.includes("<script"));
+
+    // Each fold's scaler holds the statistics of that fold's training rows, not of all rows.
+    const { plans, augmented } = await planExperiment(config, features, corpus, quiet);
+    const src = rowSourceOf(features, augmented);
+    const kind = inputKindOf(config);
+    const dim = inputShape(kind, src).featureDim;
+    for (const plan of plans) {
+      const saved = JSON.parse(
+        Deno.readTextFileSync(join(out.runDir, "models", plan.name, "scaler.json")),
+      );
+      const expected = fitScaler(gatherRows(src, plan.train, kind, plan.augmented), dim);
+      const withTest = fitScaler(
+        gatherRows(src, [...plan.train, ...plan.test], kind, plan.augmented),
+        dim,
+      );
+      saved.mean.forEach((m: number, d: number) => assertAlmostEquals(m, expected.mean[d], 1e-9));
+      assert(saved.mean.some((m: number, d: number) => Math.abs(m - withTest.mean[d]) > 1e-3));
+    }
+
+    // predict: the latest run, a 16 kHz stereo clip of another length, and a file that is not audio.
+    assertEquals(await resolveRun(join(tmp, "results"), ""), out.runDir);
+    const { predictor, config: runCfg } = await loadPredictor(out.runDir);
+    assertEquals(predictor.members.length, 2);
+    const featurizer = createClipFeaturizer(runCfg.audio, runCfg.features);
+    const mono = tone(16000 * 1.7, 330, 16000, 0.4);
+    const wav = encodeWav([mono, mono.map((v) => 0.5 * v)], 16000);
+    const probs = predictClip(predictor, featurizer.featurize(wav, "tone.wav"));
+    assertEquals(probs.length, 8);
+    assertAlmostEquals(probs.reduce((a, b) => a + b, 0), 1, 1e-4);
+    assertThrows(
+      () => featurizer.featurize(new TextEncoder().encode("hello, not a wav"), "notes.txt"),
+      Error,
+      "notes.txt",
+    );
+    assertEquals(takeRunArg(["a.wav", "--run", "x", "--epochs=2"]), {
+      run: "x",
+      rest: ["a.wav", "--epochs=2"],
+    });
+  },
+});
