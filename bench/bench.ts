@@ -1,6 +1,6 @@
 /**
  * `deno task bench [section ...]`: speed figures, printed as a table and written to
- * `results/bench/<section>.json`. Sections: featurize, augment.
+ * `results/bench/<section>.json`. Sections: featurize, augment, train.
  *
  * Benchmarks measure; they never assert. Reference figures (librosa 0.9.2 on this 2-core
  * machine, from the project's issues) are printed beside ours as ratios.
@@ -17,6 +17,18 @@ import { applyRow, derivedRows, parseRecipe, rowRng } from "../lib/augment/recip
 import { loadAudio } from "../lib/audio/load.ts";
 import { writeJsonAtomic } from "../lib/cache/files.ts";
 import { stderrSink } from "../lib/util/terminal.ts";
+import * as tf from "@tensorflow/tfjs";
+import { chooseGemm } from "../lib/model/blas_ffi.ts";
+import { useTrainingBackend } from "../lib/model/backend.ts";
+import { buildSeedModel, buildTemporalModel } from "../lib/model/networks.ts";
+import { trainModel } from "../lib/model/train.ts";
+import { createRng } from "../lib/util/random.ts";
+
+// Training references from the project's issue (this machine): tfjs wasm backend with
+// im2col replacement kernels, and PyTorch 1.13 on 2 CPU threads, seed network, batch 64.
+const TFJS_WASM_SEED_S_PER_BATCH = 0.77;
+const PYTORCH_SEED_S_PER_BATCH = 0.12;
+const PYTORCH_SEED_S_PER_EPOCH_3600 = 6.7;
 
 const LIBROSA_MS_PER_CLIP = 263; // load (kaiser_best) + features of the clip and 2 augmented copies
 const LIBROSA_ALL_1440_S = 209; // all 1440 clips, two processes
@@ -211,9 +223,68 @@ async function benchAugment(): Promise<Record<string, unknown>> {
   };
 }
 
+/**
+ * Seconds per batch of 64 and per 3,600-row epoch for both networks, through the real training
+ * loop (shuffling, Adam, dropout) on random inputs of the real shapes.
+ */
+async function benchTrain(): Promise<Record<string, unknown>> {
+  const cfg = DEFAULT_CONFIG;
+  const { gemm, note } = chooseGemm(cfg.train.gemm, navigator.hardwareConcurrency || 1);
+  const backend = await useTrainingBackend(gemm);
+  const rng = createRng(1);
+  const rows = 64 * 12;
+  const measure = async (name: string, model: tf.LayersModel, rowShape: number[]) => {
+    const size = rowShape[0] * rowShape[1];
+    const data = {
+      x: Float32Array.from({ length: rows * size }, () => rng.normal()),
+      rowShape,
+      labels: Int32Array.from({ length: rows }, () => rng.int(0, 8)),
+      classes: 8,
+    };
+    const history = await trainModel(model, data, { ...cfg.train, epochs: 3 }, 1);
+    // The first epoch includes JIT warm-up; take the best of the others.
+    const sPerBatch = Math.min(...history.slice(1).map((h) => h.seconds)) / (rows / 64);
+    model.dispose();
+    return { name, sPerBatch, sPerEpoch3600: (sPerBatch * 3600) / 64 };
+  };
+  const seed = await measure("seed", buildSeedModel(162, 8, 1), [162, 1]);
+  const temporal = await measure(
+    "temporal",
+    buildTemporalModel(108, cfg.features.sequenceMels, 8, cfg.temporal, 1),
+    [108, cfg.features.sequenceMels],
+  );
+  backend.restore();
+  console.log(`\ntrain benchmark (${note}; batch 64, best of epochs 2-3 of ${rows} rows)`);
+  for (const r of [seed, temporal]) {
+    console.log(
+      `  ${(r.name + " network").padEnd(20)} ${r.sPerBatch.toFixed(3)} s/batch  ${
+        r.sPerEpoch3600.toFixed(1)
+      } s per 3,600-row epoch`,
+    );
+  }
+  console.log(
+    `  seed vs tfjs wasm + im2col kernels (${TFJS_WASM_SEED_S_PER_BATCH} s/batch): ${
+      (TFJS_WASM_SEED_S_PER_BATCH / seed.sPerBatch).toFixed(2)
+    }x faster`,
+  );
+  console.log(
+    `  seed vs PyTorch 2 threads (${PYTORCH_SEED_S_PER_BATCH} s/batch, ${PYTORCH_SEED_S_PER_EPOCH_3600} s/epoch): ${
+      (PYTORCH_SEED_S_PER_BATCH / seed.sPerBatch).toFixed(2)
+    }x (above 1 is faster than PyTorch)`,
+  );
+  return {
+    gemm: gemm.name,
+    seed,
+    temporal,
+    ratioToTfjsWasm: TFJS_WASM_SEED_S_PER_BATCH / seed.sPerBatch,
+    ratioToPytorch: PYTORCH_SEED_S_PER_BATCH / seed.sPerBatch,
+  };
+}
+
 const SECTIONS: Record<string, () => Promise<Record<string, unknown>>> = {
   featurize: benchFeaturize,
   augment: benchAugment,
+  train: benchTrain,
 };
 
 if (import.meta.main) {
