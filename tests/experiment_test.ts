@@ -108,3 +108,47 @@ Deno.test({
     });
   },
 });
+
+Deno.test({
+  name: "the random and seed-leaky protocols and the 7-class label set run end to end and say so",
+  sanitizeResources: false,
+  fn: async () => {
+    const tmp = await Deno.makeTempDir();
+    await writeSyntheticCorpus(join(tmp, "corpus"), [1, 2], [1, 2, 3, 5]);
+    const corpus = await indexCorpus(join(tmp, "corpus"));
+    const base = [
+      "--workers=2",
+      "--epochs=1",
+      "--batchSize=8",
+      "--temporal.filters=[4]",
+      "--denseUnits=4",
+      '--recipe=["original","noise"]',
+      "--testFraction=0.5",
+    ];
+    const features = await featurizeCorpus(parseArgs(base).config, corpus, quiet, join(tmp, "c"));
+    const random = await runExperiment(
+      parseArgs([...base, "--protocol=random", "--labels=7class"]).config,
+      features,
+      corpus,
+      quiet,
+      join(tmp, "results"),
+    );
+    assertEquals(random.summary.protocol, "random");
+    assert(!random.summary.leaky);
+    assertEquals(random.summary.primary.labels.length, 7);
+    assertEquals(random.summary.merged7, undefined, "a 7-class model has no merged view");
+    assertEquals(random.summary.folds[0].testRows, 4, "half of each emotion's 2 clips");
+    assertEquals(random.summary.folds[0].trainRows, 8, "4 training clips x (original + noise)");
+    const leaky = await runExperiment(
+      parseArgs([...base, "--protocol=seed-leaky"]).config,
+      features,
+      corpus,
+      quiet,
+      join(tmp, "results"),
+    );
+    assert(leaky.summary.leaky);
+    assert(leaky.table.includes("LEAKY"));
+    assert(Deno.readTextFileSync(join(leaky.runDir, "report.html")).includes("LEAKY PROTOCOL"));
+    assertEquals(leaky.summary.folds[0].trainRows + leaky.summary.folds[0].testRows, 16);
+  },
+});

@@ -44,8 +44,16 @@ export async function createRunWriter(resultsDir: string, runId: string): Promis
     writeJson: (name, value) => writeJsonAtomic(join(dir, name), value),
     writeText: (name, text) => writeFileAtomic(join(dir, name), text),
     async commit() {
-      await Deno.rename(dir, finalDir);
-      return finalDir;
+      // Two runs in the same second get -2, -3, ... rather than overwriting each other.
+      for (let n = 1;; n++) {
+        const target = n === 1 ? finalDir : `${finalDir}-${n}`;
+        try {
+          await Deno.lstat(target);
+        } catch {
+          await Deno.rename(dir, target);
+          return target;
+        }
+      }
     },
   };
 }
