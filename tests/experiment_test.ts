@@ -47,6 +47,7 @@ Deno.test({
       "metrics.json",
       "models",
       "per_class.csv",
+      "plotly.js",
       "predictions.csv",
       "report.html",
     ]);
@@ -67,7 +68,9 @@ Deno.test({
     );
     assert(out.table.includes("speaker"));
     const report = Deno.readTextFileSync(join(out.runDir, "report.html"));
-    assert(report.includes("Confusion matrix") && !report.includes("<script"));
+    assert(report.includes("Confusion matrix") && report.includes('<script src="plotly.js">'));
+    assert(!/(src|href)="(https?:)?\/\//.test(report), "nothing is fetched from the network");
+    assert(report.includes("chart-confusion-counts") && report.includes("chart-curves"));
 
     // Each fold's scaler holds the statistics of that fold's training rows, not of all rows.
     const { plans, augmented } = await planExperiment(config, features, corpus, quiet);

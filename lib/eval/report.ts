@@ -1,5 +1,6 @@
 /**
- * `report.html`: one self-contained page (no scripts, no network) with the run's tables. Pure.
+ * `report.html`: the run's tables and charts in one page that needs no network: charts are drawn
+ * by `plotly.js` copied beside the page (the tables read fine without it). Pure.
  */
 import type { Metrics } from "./metrics.ts";
 import type { RunSummary } from "./summary.ts";
@@ -40,6 +41,8 @@ export interface ReportContext {
   corpus: string;
   /** Extra HTML sections (charts) appended after the tables. */
   extraSections?: string[];
+  /** Local scripts the page loads first, e.g. `plotly.js` beside it. */
+  scripts?: string[];
 }
 
 export function renderReport(s: RunSummary, ctx: ReportContext): string {
@@ -66,7 +69,9 @@ table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:
 th:first-child,td:first-child{text-align:left}.cm td{min-width:3em;text-align:center}
 .leaky{background:#fdd;border:2px solid #c00;padding:.8em;font-weight:bold}
 pre{background:#f6f6f6;padding:1em;overflow:auto;font-size:12px}
-</style></head><body>
+</style>
+${(ctx.scripts ?? []).map((src) => `<script src="${esc(src)}"></script>`).join("\n")}
+</head><body>
 <h1>Run ${esc(s.runId)}</h1>
 <p>Model <b>${esc(s.model)}</b>. Protocol <b>${esc(s.protocol)}</b>: ${esc(s.protocolText)}.</p>
 ${warn}

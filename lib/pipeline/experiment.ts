@@ -41,6 +41,21 @@ import { ProgressBar, type ProgressSink } from "../util/progress.ts";
 import { PROJECT_ROOT } from "../corpus/locate.ts";
 import { defaultWorkerCount } from "./pool.ts";
 import { sha256Hex } from "../util/hash.ts";
+import type { RunHistory } from "../eval/summary.ts";
+import { figuresHtml, runFigures } from "../plots/figures.ts";
+
+export const PLOTLY_FILE = "plotly.js";
+
+/** plotly.js from the project's `plotly.js-dist` dependency, copied beside a report. */
+export async function copyPlotly(dir: string): Promise<{ ok: boolean; why?: string }> {
+  const src = join(PROJECT_ROOT, "node_modules", "plotly.js-dist", "plotly.js");
+  try {
+    await Deno.copyFile(src, join(dir, PLOTLY_FILE));
+    return { ok: true };
+  } catch (err) {
+    return { ok: false, why: `${src}: ${(err as Error).message}; run deno install` };
+  }
+}
 
 export interface ExperimentOutcome {
   runDir: string;
@@ -233,6 +248,11 @@ export async function runExperiment(
     RUN_FILES.predictions,
     predictionsCsv(features, results, summary.primary.labels),
   );
+  const history: RunHistory = {
+    folds: results.map((r) => ({ name: r.name, epochs: r.history })),
+  };
+  const plotly = await copyPlotly(writer.dir);
+  if (!plotly.ok) sink.write(`report: charts need plotly.js (${plotly.why}); tables only\n`);
   await writer.writeText(
     RUN_FILES.report,
     renderReport(summary, {
@@ -241,6 +261,8 @@ export async function runExperiment(
       corpus: `${corpus.root} (${corpus.clips.length} clips, manifest ${
         corpus.manifestHash.slice(0, 12)
       })`,
+      scripts: plotly.ok ? [PLOTLY_FILE] : [],
+      extraSections: [`<h2>Charts</h2>\n${figuresHtml(runFigures(summary, history))}`],
     }),
   );
   const runDir = await writer.commit();
