@@ -8,7 +8,7 @@
 import type { ClipRecord } from "../corpus/ravdess.ts";
 import type { SpeakerSplit } from "../corpus/splits.ts";
 import type { Protocol } from "../config/config.ts";
-import { createRng } from "../util/random.ts";
+import { createRng, shuffleInPlace } from "../util/random.ts";
 
 export interface RowRef {
   clip: number;
@@ -112,10 +112,7 @@ export function stratifiedClipSplit(
   const test: number[] = [];
   for (const key of [...byEmotion.keys()].sort()) {
     const idx = byEmotion.get(key)!;
-    for (let i = idx.length - 1; i > 0; i--) {
-      const j = rng.int(0, i + 1);
-      [idx[i], idx[j]] = [idx[j], idx[i]];
-    }
+    shuffleInPlace(rng, idx);
     const nTest = Math.round(idx.length * testFraction);
     test.push(...idx.slice(0, nTest));
     train.push(...idx.slice(nTest));
@@ -166,11 +163,7 @@ export function leakyPlan(
     ...(keepOriginals ? originals(clips.map((_, i) => i)) : []),
     ...derived.rows.map((r, d) => ({ clip: r.clipIndex, derived: d })),
   ];
-  const rng = createRng(seed);
-  for (let i = rows.length - 1; i > 0; i--) {
-    const j = rng.int(0, i + 1);
-    [rows[i], rows[j]] = [rows[j], rows[i]];
-  }
+  shuffleInPlace(createRng(seed), rows);
   const nTest = Math.round(rows.length * testFraction);
   const actors = [...new Set(clips.map((c) => c.actor))].sort((a, b) => a - b);
   return {

@@ -98,6 +98,25 @@ export function col2im(cols: Float32Array, info: Conv2DInfo, dx: Float32Array): 
   }
 }
 
+/** tfjs's own shape/padding arithmetic for a conv kernel's attributes. */
+function convInfo(
+  inShape: number[],
+  filterShape: number[],
+  attrs: Record<string, unknown>,
+  dilations: unknown,
+): Conv2DInfo {
+  return tf.backend_util.computeConv2DInfo(
+    inShape as [number, number, number, number],
+    filterShape as [number, number, number, number],
+    attrs.strides as [number, number],
+    dilations as [number, number],
+    attrs.pad as "same",
+    attrs.dimRoundingMode as "floor" | undefined,
+    false,
+    tf.backend_util.convertConv2DDataFormat(attrs.dataFormat as "NHWC"),
+  );
+}
+
 function supported(info: Conv2DInfo, dilations: unknown): boolean {
   const d = dilations ?? 1;
   const dilationOne = Array.isArray(d) ? d.every((v) => v === 1) : d === 1;
@@ -143,16 +162,7 @@ export function registerFastCpuKernels(gemm: Gemm, backendName = "cpu"): () => v
   const conv2d = (args: KernelArgs): tf.TensorInfo => {
     const { inputs, backend, attrs } = args;
     const { x, filter } = inputs;
-    const info = tf.backend_util.computeConv2DInfo(
-      x.shape as [number, number, number, number],
-      filter.shape as [number, number, number, number],
-      attrs.strides as [number, number],
-      attrs.dilations as [number, number],
-      attrs.pad as "same",
-      attrs.dimRoundingMode as "floor" | undefined,
-      false,
-      tf.backend_util.convertConv2DDataFormat(attrs.dataFormat as "NHWC"),
-    );
+    const info = convInfo(x.shape, filter.shape, attrs, attrs.dilations as [number, number]);
     if (!supported(info, attrs.dilations)) return fallback("Conv2D", args);
     const rows = info.batchSize * info.outHeight * info.outWidth;
     const depth = info.filterHeight * info.filterWidth * info.inChannels;
@@ -166,16 +176,7 @@ export function registerFastCpuKernels(gemm: Gemm, backendName = "cpu"): () => v
   const backpropFilter = (args: KernelArgs): tf.TensorInfo => {
     const { inputs, backend, attrs } = args;
     const { x, dy } = inputs;
-    const info = tf.backend_util.computeConv2DInfo(
-      x.shape as [number, number, number, number],
-      attrs.filterShape as [number, number, number, number],
-      attrs.strides as [number, number],
-      1,
-      attrs.pad as "same",
-      attrs.dimRoundingMode as "floor" | undefined,
-      false,
-      tf.backend_util.convertConv2DDataFormat(attrs.dataFormat as "NHWC"),
-    );
+    const info = convInfo(x.shape, attrs.filterShape as number[], attrs, 1);
     if (!supported(info, 1)) return fallback("Conv2DBackpropFilter", args);
     const rows = info.batchSize * info.outHeight * info.outWidth;
     const depth = info.filterHeight * info.filterWidth * info.inChannels;
@@ -189,16 +190,7 @@ export function registerFastCpuKernels(gemm: Gemm, backendName = "cpu"): () => v
   const backpropInput = (args: KernelArgs): tf.TensorInfo => {
     const { inputs, backend, attrs } = args;
     const { dy, filter } = inputs;
-    const info = tf.backend_util.computeConv2DInfo(
-      attrs.inputShape as [number, number, number, number],
-      filter.shape as [number, number, number, number],
-      attrs.strides as [number, number],
-      1,
-      attrs.pad as "same",
-      attrs.dimRoundingMode as "floor" | undefined,
-      false,
-      tf.backend_util.convertConv2DDataFormat(attrs.dataFormat as "NHWC"),
-    );
+    const info = convInfo(attrs.inputShape as number[], filter.shape, attrs, 1);
     if (!supported(info, 1)) return fallback("Conv2DBackpropInput", args);
     const rows = info.batchSize * info.outHeight * info.outWidth;
     const depth = info.filterHeight * info.filterWidth * info.inChannels;

@@ -7,7 +7,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { TrainConfig } from "../config/config.ts";
-import { createRng } from "../util/random.ts";
+import { createRng, shuffleInPlace } from "../util/random.ts";
 
 /** Row-major samples: `x` holds n rows of `rowShape`, `labels` the class index per row. */
 export interface Samples {
@@ -117,10 +117,7 @@ export async function trainModel(
   for (let epoch = 1; epoch <= cfg.epochs; epoch++) {
     const start = performance.now();
     for (let i = 0; i < n; i++) order[i] = i;
-    for (let i = n - 1; i > 0; i--) {
-      const j = rng.int(0, i + 1);
-      [order[i], order[j]] = [order[j], order[i]];
-    }
+    shuffleInPlace(rng, order);
     let lossSum = 0;
     let correct = 0;
     for (let b = 0; b < batches; b++) {

@@ -90,3 +90,17 @@ class Sfc32 implements Rng {
 export function createRng(seed: number | string): Rng {
   return new Sfc32(typeof seed === "string" ? hashString(seed) : seed);
 }
+
+/** Fisher-Yates shuffle in place, drawing from `rng` (same draws, same order, every run). */
+export function shuffleInPlace<T extends { length: number; [i: number]: unknown }>(
+  rng: Rng,
+  items: T,
+): T {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = rng.int(0, i + 1);
+    const t = items[i];
+    items[i] = items[j];
+    items[j] = t;
+  }
+  return items;
+}
