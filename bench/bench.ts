@@ -19,6 +19,7 @@ import { writeJsonAtomic } from "../lib/cache/files.ts";
 import { stderrSink } from "../lib/util/terminal.ts";
 import * as tf from "@tensorflow/tfjs";
 import { chooseGemm } from "../lib/model/blas_ffi.ts";
+import { defaultWorkerCount } from "../lib/pipeline/pool.ts";
 import { useTrainingBackend } from "../lib/model/backend.ts";
 import { buildSeedModel, buildTemporalModel } from "../lib/model/networks.ts";
 import { trainModel } from "../lib/model/train.ts";
@@ -229,7 +230,7 @@ async function benchAugment(): Promise<Record<string, unknown>> {
  */
 async function benchTrain(): Promise<Record<string, unknown>> {
   const cfg = DEFAULT_CONFIG;
-  const { gemm, note } = chooseGemm(cfg.train.gemm, navigator.hardwareConcurrency || 1);
+  const { gemm, note } = chooseGemm(cfg.train.gemm, defaultWorkerCount(cfg.train.threads));
   const backend = await useTrainingBackend(gemm);
   const rng = createRng(1);
   const rows = 64 * 12;

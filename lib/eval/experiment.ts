@@ -4,7 +4,7 @@
  */
 import type * as tf from "@tensorflow/tfjs";
 import type { RunConfig } from "../config/config.ts";
-import { type ClipRecord, EMOTIONS_8, labelSet } from "../corpus/ravdess.ts";
+import { type ClipRecord, labelSet } from "../corpus/ravdess.ts";
 import { buildSeedModel, buildTemporalModel } from "../model/networks.ts";
 import { applyScaler, fitScaler, type Scaler } from "../model/scaler.ts";
 import {
@@ -167,5 +167,3 @@ export async function runFold(
     scaler,
   };
 }
-
-export { EMOTIONS_8 };

@@ -139,10 +139,9 @@ export function randomPlan(
     testActors: [...new Set(test.map((i) => clips[i].actor))].sort((a, b) => a - b),
     train: [
       ...(keepOriginals ? originals(train) : []),
-      ...derived.rows.flatMap((
-        r,
-        d,
-      ) => (trainSet.has(r.clipIndex) ? [{ clip: r.clipIndex, derived: d }] : [])),
+      ...derived.rows
+        .map((r, d) => ({ clip: r.clipIndex, derived: d }))
+        .filter((r) => trainSet.has(r.clip)),
     ],
     val: [],
     test: originals(test),

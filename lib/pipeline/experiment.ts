@@ -6,8 +6,7 @@ import * as tf from "@tensorflow/tfjs";
 import { join } from "node:path";
 import { canonicalJson, type RunConfig } from "../config/config.ts";
 import type { CorpusIndex } from "../corpus/index_fs.ts";
-import { type SpeakerSplit, splitsFromConfig } from "../corpus/splits.ts";
-import { actorsOf } from "../corpus/splits.ts";
+import { actorsOf, type SpeakerSplit, splitsFromConfig } from "../corpus/splits.ts";
 import { labelSet } from "../corpus/ravdess.ts";
 import {
   type FoldPlan,
