@@ -89,17 +89,23 @@ export function windowFrames(
   return [start, end - start];
 }
 
-/**
- * Decodes a WAV file's bytes, all of it or only `window` (decoding just the frames we keep is
- * the cheaper way to crop). Handles PCM 8/16/24/32-bit, float 32/64-bit,
- * WAVE_FORMAT_EXTENSIBLE, any channel count and extra chunks (RAVDESS files carry `FLLR`).
- * Integer PCM is scaled by 2^(bits-1), as libsndfile (and so librosa) does.
- */
-export function decodeWav(
-  bytes: Uint8Array,
-  source = "<wav bytes>",
-  window?: DecodeWindow,
-): DecodedAudio {
+/** What a WAV file's header says, validated: enough to survey a corpus without decoding it. */
+export interface WavInfo {
+  sampleRateHz: number;
+  channels: number;
+  bitDepth: number;
+  format: "pcm" | "float";
+  totalFrames: number;
+  durationS: number;
+}
+
+interface WavLayout extends WavInfo {
+  formatTag: number;
+  blockAlign: number;
+  dataOffset: number;
+}
+
+function wavLayout(bytes: Uint8Array, source: string): WavLayout {
   const chunks = riffChunks(bytes, source);
   const fmt = chunks.find((c) => c.id === "fmt ")!;
   const data = chunks.find((c) => c.id === "data")!;
@@ -129,15 +135,49 @@ export function decodeWav(
   if (blockAlign !== numChannels * (bitDepth / 8)) {
     unsupported(`block align ${blockAlign} does not match ${numChannels} x ${bitDepth}-bit`);
   }
+  const totalFrames = Math.floor(data.size / blockAlign);
+  return {
+    sampleRateHz,
+    channels: numChannels,
+    bitDepth,
+    format: isFloat ? "float" : "pcm",
+    totalFrames,
+    durationS: totalFrames / sampleRateHz,
+    formatTag,
+    blockAlign,
+    dataOffset: data.offset,
+  };
+}
+
+/** The header of a WAV file (validated as `decodeWav` validates it), without the samples. */
+export function wavInfo(bytes: Uint8Array, source = "<wav bytes>"): WavInfo {
+  const { formatTag: _t, blockAlign: _b, dataOffset: _d, ...info } = wavLayout(bytes, source);
+  return info;
+}
+
+/**
+ * Decodes a WAV file's bytes, all of it or only `window` (decoding just the frames we keep is
+ * the cheaper way to crop). Handles PCM 8/16/24/32-bit, float 32/64-bit,
+ * WAVE_FORMAT_EXTENSIBLE, any channel count and extra chunks (RAVDESS files carry `FLLR`).
+ * Integer PCM is scaled by 2^(bits-1), as libsndfile (and so librosa) does.
+ */
+export function decodeWav(
+  bytes: Uint8Array,
+  source = "<wav bytes>",
+  window?: DecodeWindow,
+): DecodedAudio {
+  const layout = wavLayout(bytes, source);
+  const { formatTag, sampleRateHz, blockAlign, bitDepth, totalFrames } = layout;
+  const numChannels = layout.channels;
+  const isFloat = layout.format === "float";
 
   // Hand wav-decoder a minimal canonical file: our validated fmt + data, nothing else. This
   // also normalises WAVE_FORMAT_EXTENSIBLE, which wav-decoder does not know.
-  const totalFrames = Math.floor(data.size / blockAlign);
   const [first, count] = window
     ? windowFrames(totalFrames, sampleRateHz, window)
     : [0, totalFrames];
   const dataBytes = count * blockAlign;
-  const dataStart = data.offset + first * blockAlign;
+  const dataStart = layout.dataOffset + first * blockAlign;
   const canonical = new Uint8Array(44 + dataBytes);
   const cv = new DataView(canonical.buffer);
   canonical.set([0x52, 0x49, 0x46, 0x46], 0); // RIFF
