@@ -5,7 +5,7 @@
  */
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
-import { readNpyFile } from "../lib/cache/files.ts";
+import { readReferenceArray } from "../lib/features/reference_fs.ts";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
 
@@ -41,9 +41,7 @@ export function requires(what: "reference" | "corpus"): boolean {
   return !have;
 }
 
-export async function reference(name: string): Promise<Float32Array> {
-  return (await readNpyFile(join(REFERENCE_DIR, `${name}.npy`))).data as Float32Array;
-}
+export const reference = (name: string) => readReferenceArray(REFERENCE_DIR, name);
 
 export interface ReferenceIndex {
   sr: number;

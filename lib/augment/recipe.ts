@@ -65,3 +65,22 @@ export function applyRow(
 ): Float32Array {
   return row.steps.reduce((signal, step) => applyStep(signal, step, sampleRateHz, cfg, rng), y);
 }
+
+/**
+ * Each named row applied to one clip with the generator training would use for it: the
+ * augment notebook's before/after gallery.
+ */
+export function applyEachStep(
+  y: Float32Array,
+  sampleRateHz: number,
+  cfg: AugmentConfig,
+  seed: number,
+  clipId: string,
+  rows: readonly string[],
+): { label: string; samples: Float32Array; sampleRateHz: number }[] {
+  return parseRecipe(rows).map((row) => ({
+    label: row.name,
+    samples: applyRow(y, row, sampleRateHz, cfg, rowRng(seed, clipId, row.name)),
+    sampleRateHz,
+  }));
+}

@@ -5,6 +5,7 @@
  *
  * Pure: no Deno APIs.
  */
+import { sha256Hex } from "../util/hash.ts";
 
 export const ZENODO_RAVDESS_URL =
   "https://zenodo.org/records/1188976/files/Audio_Speech_Actors_01-24.zip?download=1";
@@ -367,4 +368,9 @@ export function canonicalJson(value: unknown): string {
     return v as Json;
   };
   return JSON.stringify(sort(value));
+}
+
+/** 16 hex digits naming a whole config: equal configs (any key order) hash alike. */
+export async function configHash(config: RunConfig): Promise<string> {
+  return (await sha256Hex(canonicalJson(config))).slice(0, 16);
 }

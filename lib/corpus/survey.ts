@@ -29,3 +29,50 @@ export function countBy<T>(
   for (const it of items) counts.set(key(it), (counts.get(key(it)) ?? 0) + 1);
   return counts;
 }
+
+function range(values: number[], digits: number): string {
+  const lo = Math.min(...values), hi = Math.max(...values);
+  return lo === hi ? lo.toFixed(digits) : `${lo.toFixed(digits)}-${hi.toFixed(digits)}`;
+}
+
+/** One row per actor and one for the whole corpus: clips, durations, formats, stereo files. */
+export function corpusSummaryRows(clips: readonly SurveyedClip[]): Record<string, string | number>[] {
+  const row = (name: string, cs: readonly SurveyedClip[]) => ({
+    actor: name,
+    sex: [...new Set(cs.map((c) => c.sex))].join("/"),
+    clips: cs.length,
+    emotions: new Set(cs.map((c) => c.emotion)).size,
+    "duration s (min-max)": range(cs.map((c) => c.durationS), 2),
+    "mean s": +(cs.reduce((a, c) => a + c.durationS, 0) / cs.length).toFixed(2),
+    "rate Hz": [...new Set(cs.map((c) => c.sampleRateHz))].join("/"),
+    bits: [...new Set(cs.map((c) => c.bitDepth))].join("/"),
+    stereo: cs.filter((c) => c.channels > 1).length,
+  });
+  const actors = [...new Set(clips.map((c) => c.actor))].sort((a, b) => a - b);
+  return [
+    ...actors.map((a) => row(String(a).padStart(2, "0"), clips.filter((c) => c.actor === a))),
+    row("all", clips),
+  ];
+}
+
+/**
+ * One clip per emotion, for listening and looking: the first (by id) that matches `prefer`
+ * (e.g. an actor and statement); failing that, the first that matches it but for intensity
+ * (neutral has no strong clips); failing that, the first clip of that emotion.
+ */
+export function examplePerEmotion<C extends ClipRecord>(
+  clips: readonly C[],
+  emotions: readonly string[],
+  prefer: Partial<Pick<ClipRecord, "actor" | "intensity" | "statement" | "repetition">> = {},
+): C[] {
+  const sorted = [...clips].sort((a, b) => a.id.localeCompare(b.id));
+  const keys = Object.keys(prefer) as (keyof typeof prefer)[];
+  const matches = (c: C, ks: typeof keys) => ks.every((k) => c[k] === prefer[k]);
+  return emotions.map((e) => {
+    const pick = sorted.find((c) => c.emotion === e && matches(c, keys)) ??
+      sorted.find((c) => c.emotion === e && matches(c, keys.filter((k) => k !== "intensity"))) ??
+      sorted.find((c) => c.emotion === e);
+    if (!pick) throw new Error(`no clip of emotion ${e} in the corpus`);
+    return pick;
+  });
+}

@@ -29,7 +29,8 @@ export interface EpochRecord {
 
 export interface TrainHooks {
   val?: Samples;
-  onEpoch?: (record: EpochRecord) => void;
+  /** Awaited, so a notebook can redraw a chart before the next epoch starts. */
+  onEpoch?: (record: EpochRecord) => void | Promise<void>;
   onBatch?: (batch: number, batches: number) => void;
 }
 
@@ -149,7 +150,7 @@ export async function trainModel(
       record.valAccuracy = v.accuracy;
     }
     history.push(record);
-    hooks.onEpoch?.(record);
+    await hooks.onEpoch?.(record);
     // ReduceLROnPlateau(monitor="loss", factor, patience, min_lr), Keras semantics:
     // an improvement must beat the best by min_delta 1e-4; cooldown 0.
     if (record.loss < best - 1e-4) {

@@ -4,7 +4,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { join } from "node:path";
-import { canonicalJson, type RunConfig } from "../config/config.ts";
+import { configHash, type RunConfig } from "../config/config.ts";
 import type { CorpusIndex } from "../corpus/index_fs.ts";
 import { actorsOf, type SpeakerSplit, splitsFromConfig } from "../corpus/splits.ts";
 import { labelSet } from "../corpus/ravdess.ts";
@@ -39,9 +39,9 @@ import type { FeatureSet } from "./featurize.ts";
 import { ProgressBar, type ProgressSink } from "../util/progress.ts";
 import { PROJECT_ROOT } from "../corpus/locate.ts";
 import { defaultWorkerCount } from "./pool.ts";
-import { sha256Hex } from "../util/hash.ts";
 import type { RunHistory } from "../eval/summary.ts";
 import { figuresHtml, runFigures } from "../plots/figures.ts";
+import type { EpochRecord } from "../model/train.ts";
 
 export const PLOTLY_FILE = "plotly.js";
 
@@ -54,6 +54,11 @@ export async function copyPlotly(dir: string): Promise<{ ok: boolean; why?: stri
   } catch (err) {
     return { ok: false, why: `${src}: ${(err as Error).message}; run deno install` };
   }
+}
+
+/** Called after every epoch of every fold (a notebook draws live training curves with it). */
+export interface ExperimentHooks {
+  onEpoch?: (fold: { index: number; name: string }, record: EpochRecord) => void | Promise<void>;
 }
 
 export interface ExperimentOutcome {
@@ -143,6 +148,7 @@ export async function runExperiment(
   corpus: CorpusIndex,
   sink: ProgressSink,
   resultsDir: string,
+  hooks: ExperimentHooks = {},
 ): Promise<ExperimentOutcome> {
   const { plans, augmented } = await planExperiment(config, features, corpus, sink);
   const threads = defaultWorkerCount(config.train.threads);
@@ -161,7 +167,10 @@ export async function runExperiment(
         { sink, unit: "epochs" },
       );
       const result = await runFold(config, src, plan, foldSeed(config.seed, i), {
-        onEpoch: (e) => bar.update(e.epoch),
+        onEpoch: async (e) => {
+          bar.update(e.epoch);
+          await hooks.onEpoch?.({ index: i, name: plan.name }, e);
+        },
       });
       const last = result.history[result.history.length - 1];
       bar.finish(
@@ -205,7 +214,7 @@ export async function runExperiment(
     runId,
     createdAt,
     config,
-    configHash: (await sha256Hex(canonicalJson(config))).slice(0, 16),
+    configHash: await configHash(config),
     seeds: {
       run: config.seed,
       folds: Object.fromEntries(plans.map((p, i) => [p.name, foldSeed(config.seed, i)])),

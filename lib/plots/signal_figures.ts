@@ -3,6 +3,8 @@
  * group, plain bar charts. Pure, like `figures.ts`.
  */
 import type { Figure } from "./figures.ts";
+import type { FrameFeatures } from "../features/extract.ts";
+import { powerToDb } from "../features/spectral.ts";
 
 const BASE_LAYOUT = { margin: { l: 60, r: 20, t: 50, b: 50 }, font: { size: 12 } };
 
@@ -94,6 +96,21 @@ export interface SpectrogramItem {
   hopS: number;
 }
 
+/** A clip's mel power spectrogram (feature-major, as extracted) in dB, frame-major for plotting. */
+export function melSpectrogramItem(
+  label: string,
+  frames: FrameFeatures,
+  nMels: number,
+  hopS: number,
+): SpectrogramItem {
+  const db = powerToDb(frames.mel);
+  const out = new Float32Array(frames.nFrames * nMels);
+  for (let m = 0; m < nMels; m++) {
+    for (let f = 0; f < frames.nFrames; f++) out[f * nMels + m] = db[m * frames.nFrames + f];
+  }
+  return { label, db: out, frames: frames.nFrames, bins: nMels, hopS };
+}
+
 /** Heatmaps of frame-major dB matrices; values rounded to 0.1 dB to keep the JSON small. */
 export function spectrogramGridFigure(
   items: SpectrogramItem[],
@@ -176,4 +193,39 @@ export function heatmapFigure(item: SpectrogramItem, title: string, zTitle = "dB
   fig.data[0] = { ...fig.data[0], showscale: true, colorbar: { title: { text: zTitle } } };
   fig.layout.height = 360;
   return fig;
+}
+
+export function histogramFigure(
+  values: number[],
+  title: string,
+  xTitle: string,
+  bins = 30,
+): Figure {
+  return {
+    data: [{ type: "histogram", x: values, nbinsx: bins }],
+    layout: {
+      ...BASE_LAYOUT,
+      title: { text: title },
+      xaxis: { title: { text: xTitle } },
+      yaxis: { title: { text: "clips" } },
+      height: 320,
+    },
+  };
+}
+
+/** Box plots on a grid: one panel per measure, one box per group within it. */
+export function boxGridFigure(
+  panels: { label: string; groups: { name: string; values: number[] }[] }[],
+  title: string,
+  columns = 2,
+): Figure {
+  return gridFigure(
+    panels.map((p) => ({
+      label: p.label,
+      traces: p.groups.map((g) => ({ type: "box", name: g.name, y: g.values, boxpoints: false })),
+    })),
+    columns,
+    title,
+    260,
+  );
 }

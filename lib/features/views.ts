@@ -1,0 +1,105 @@
+/**
+ * Views of a feature set for people: its layout as a table, one vector column grouped by
+ * emotion, one clip's log-mel sequence as a plottable matrix. Pure.
+ */
+import type { FeatureConfig } from "../config/config.ts";
+import type { ClipRecord } from "../corpus/ravdess.ts";
+import type { SpectrogramItem } from "../plots/signal_figures.ts";
+import { CLIP_VECTOR_LAYOUT } from "./extract.ts";
+
+/** The parts of a cached feature set these views read. */
+export interface FeatureMatrix {
+  clips: ClipRecord[];
+  vectorDim: number;
+  vectors: Float32Array;
+  seqFrames: number;
+  logmelDim: number;
+  mfccDeltaDim: number;
+  logmel: Float32Array;
+}
+
+const MEANING: Record<string, string> = {
+  zcr: "zero-crossing rate, time-averaged",
+  chroma: "chroma (12 pitch classes, tuning-corrected), time-averaged",
+  mfcc: "MFCC 0-19 (from the dB mel spectrogram), time-averaged",
+  rms: "RMS energy, time-averaged",
+  mel: "mel power spectrogram (128 bands), time-averaged",
+};
+
+/** Where each block of the clip vector sits, then the two frame sequences. */
+export function featureLayoutRows(
+  f: FeatureConfig,
+  set: Pick<FeatureMatrix, "seqFrames" | "logmelDim" | "mfccDeltaDim">,
+): Record<string, string | number>[] {
+  let at = 0;
+  const rows: Record<string, string | number>[] = CLIP_VECTOR_LAYOUT(f).map((b) => {
+    const row = {
+      feature: b.name,
+      shape: String(b.size),
+      "vector indices": b.size === 1 ? String(at) : `${at}-${at + b.size - 1}`,
+      meaning: MEANING[b.name],
+    };
+    at += b.size;
+    return row;
+  });
+  rows.push(
+    {
+      feature: "logmel sequence",
+      shape: `${set.seqFrames} x ${set.logmelDim}`,
+      "vector indices": "",
+      meaning: "log-mel frames (dB), the temporal model's input",
+    },
+    {
+      feature: "mfccDelta sequence",
+      shape: `${set.seqFrames} x ${set.mfccDeltaDim}`,
+      "vector indices": "",
+      meaning: "MFCC + delta + delta-delta frames",
+    },
+  );
+  return rows;
+}
+
+/** The index of a named vector value: `("mfcc", 1)` is MFCC 1, `("rms")` the RMS mean. */
+export function vectorIndex(f: FeatureConfig, block: string, offset = 0): number {
+  let at = 0;
+  for (const b of CLIP_VECTOR_LAYOUT(f)) {
+    if (b.name === block) {
+      if (offset < 0 || offset >= b.size) {
+        throw new Error(`${block} has ${b.size} values; ${offset} is out of range`);
+      }
+      return at + offset;
+    }
+    at += b.size;
+  }
+  throw new Error(`no block ${block} in the clip vector`);
+}
+
+/** One vector column's values, grouped by emotion in the order given. */
+export function columnByEmotion(
+  set: Pick<FeatureMatrix, "clips" | "vectorDim" | "vectors">,
+  index: number,
+  emotions: readonly string[],
+): { name: string; values: number[] }[] {
+  return emotions.map((e) => ({
+    name: e,
+    values: set.clips.flatMap((c, i) =>
+      c.emotion === e ? [set.vectors[i * set.vectorDim + index]] : []
+    ),
+  }));
+}
+
+/** One clip's cached log-mel sequence as a plottable item. */
+export function logmelItem(
+  set: Pick<FeatureMatrix, "clips" | "seqFrames" | "logmelDim" | "logmel">,
+  clipIndex: number,
+  hopS: number,
+): SpectrogramItem {
+  const size = set.seqFrames * set.logmelDim;
+  return {
+    label: set.clips[clipIndex].id,
+    db: set.logmel.subarray(clipIndex * size, (clipIndex + 1) * size),
+    frames: set.seqFrames,
+    bins: set.logmelDim,
+    hopS,
+  };
+}
