@@ -1,5 +1,5 @@
 /** Deno-only: an audio file from disk through `loadAudio`, errors naming the file. */
-import { type LoadedClip, loadAudio, type LoadOptions } from "./load.ts";
+import { loadAudio, type LoadedClip, type LoadOptions } from "./load.ts";
 
 export async function readAudioFile(path: string, opts: LoadOptions): Promise<LoadedClip> {
   let bytes: Uint8Array;

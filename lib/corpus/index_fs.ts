@@ -73,3 +73,11 @@ export async function indexCorpus(root: string): Promise<CorpusIndex> {
   const manifestHash = await sha256Hex(clips.map((c) => `${c.relPath}\t${c.sizeBytes}\n`).join(""));
   return { root, clips, manifestHash };
 }
+
+/** A clip's file on disk. */
+export function clipPath(
+  corpus: Pick<CorpusIndex, "root">,
+  clip: Pick<ClipRecord, "relPath">,
+): string {
+  return join(corpus.root, clip.relPath);
+}

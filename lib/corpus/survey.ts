@@ -36,7 +36,9 @@ function range(values: number[], digits: number): string {
 }
 
 /** One row per actor and one for the whole corpus: clips, durations, formats, stereo files. */
-export function corpusSummaryRows(clips: readonly SurveyedClip[]): Record<string, string | number>[] {
+export function corpusSummaryRows(
+  clips: readonly SurveyedClip[],
+): Record<string, string | number>[] {
   const row = (name: string, cs: readonly SurveyedClip[]) => ({
     actor: name,
     sex: [...new Set(cs.map((c) => c.sex))].join("/"),

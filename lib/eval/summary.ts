@@ -147,3 +147,17 @@ export function perClassCsv(m: Metrics): string {
     ),
   ].join("\n") + "\n";
 }
+
+/** One row per run for a side-by-side table: protocol (flagged when leaky), accuracy, F1, UAR. */
+export function comparisonRows(runs: readonly RunSummary[]): Record<string, string | number>[] {
+  return runs.map((s) => ({
+    protocol: s.leaky ? `${s.protocol} (LEAKY)` : s.protocol,
+    model: s.model,
+    folds: s.folds.length,
+    accuracy: spread(s.primary.accuracy),
+    "macro-F1": +s.primary.macroF1.mean.toFixed(3),
+    UAR: spread(s.primary.uar),
+    "7-class acc": s.merged7 ? spread(s.merged7.accuracy) : "",
+    "what it measures": s.protocolText,
+  }));
+}

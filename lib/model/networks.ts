@@ -105,3 +105,13 @@ export function buildTemporalModel(
   }).apply(h) as tf.SymbolicTensor;
   return tf.model({ inputs: input, outputs: out, name: "temporal_conv1d" });
 }
+
+/** A model's layers as table rows: name, type, output shape, parameter count. */
+export function layerRows(model: tf.LayersModel): Record<string, string | number>[] {
+  return model.layers.map((l) => ({
+    layer: l.name,
+    type: l.getClassName(),
+    "output shape": JSON.stringify(l.outputShape).replace(/null/g, "batch"),
+    params: l.countParams(),
+  }));
+}

@@ -16,6 +16,7 @@ import {
   speakerPlans,
 } from "../eval/protocols.ts";
 import {
+  buildModel,
   type FoldResult,
   inputKindOf,
   inputShape,
@@ -33,6 +34,7 @@ import { renderReport } from "../eval/report.ts";
 import { chooseGemm } from "../model/blas_ffi.ts";
 import { useTrainingBackend } from "../model/backend.ts";
 import { saveModel } from "../model/io_fs.ts";
+import { layerRows } from "../model/networks.ts";
 import { createRunWriter, gitState, makeRunId, RUN_FILES } from "./run_folder.ts";
 import { type AugmentedSet, augmentForSplits } from "./augment.ts";
 import type { FeatureSet } from "./featurize.ts";
@@ -275,4 +277,22 @@ export async function runExperiment(
   );
   const runDir = await writer.commit();
   return { runDir, summary, table: formatSummary(summary) };
+}
+
+/** The configured network for this feature set, as table rows (built, described, disposed). */
+export async function describeNetwork(
+  config: RunConfig,
+  features: FeatureSet,
+): Promise<Record<string, string | number>[]> {
+  const backend = await useTrainingBackend(chooseGemm("js", 1).gemm);
+  try {
+    const { rowShape } = inputShape(inputKindOf(config), rowSourceOf(features, []));
+    const classes = labelSet(config.eval.labels).classes.length;
+    const model = buildModel(config, rowShape, classes, config.seed);
+    const rows = layerRows(model);
+    model.dispose();
+    return rows;
+  } finally {
+    backend.restore();
+  }
 }

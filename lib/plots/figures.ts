@@ -191,3 +191,25 @@ export function figuresHtml(figures: { id: string; figure: Figure }[]): string {
 })();
 </script>`;
 }
+
+/** Accuracy per protocol with its spread over folds; leaky protocols in red and labelled. */
+export function protocolComparisonFigure(runs: readonly RunSummary[]): Figure {
+  return {
+    data: [{
+      type: "bar",
+      x: runs.map((s) => (s.leaky ? `${s.protocol} (LEAKY)` : s.protocol)),
+      y: runs.map((s) => s.primary.accuracy.mean),
+      error_y: { type: "data", array: runs.map((s) => s.primary.accuracy.std), visible: true },
+      text: runs.map((s) => `${(100 * s.primary.accuracy.mean).toFixed(1)} %`),
+      textposition: "outside",
+      marker: { color: runs.map((s) => (s.leaky ? "#d62728" : "#1f77b4")) },
+    }],
+    layout: {
+      ...BASE_LAYOUT,
+      title: { text: `Accuracy by evaluation protocol (${runs[0]?.model ?? ""} model)` },
+      yaxis: { range: [0, 1], title: { text: "test accuracy (mean over folds)" } },
+      height: 380,
+      showlegend: false,
+    },
+  };
+}
