@@ -139,10 +139,13 @@ Deno.test({
       'console.log("never");',
     ]);
 
-    assertEquals(
-      await executeNotebooks({ notebooks: [good], outDir: out, overrides: [], inherit: false }),
-      0,
-    );
+    const run = await executeNotebooks({
+      notebooks: [good],
+      outDir: out,
+      overrides: [],
+      inherit: false,
+    });
+    assertEquals(run.code, 0, run.log);
     const executed = await readNotebook(join(out, "good.ipynb"));
     executed.cells.forEach((c, i) => {
       const text = (c.outputs ?? []).filter((o) => o.output_type === "stream")
@@ -155,13 +158,14 @@ Deno.test({
     assert(html.includes('<script src="plotly.js"></script>'), "plotly.js from beside the page");
     assert(!/https?:\/\/[^"]*require/.test(html), "no require.js from a CDN");
 
-    const code = await executeNotebooks({
+    const failed = await executeNotebooks({
       notebooks: [bad],
       outDir: out,
       overrides: [],
       inherit: false,
     });
-    assert(code !== 0, "a failing cell fails the run");
+    assert(failed.code !== 0, "a failing cell fails the run");
+    assert(failed.log.includes("deliberate failure"), failed.log);
     const partial = await readNotebook(join(out, "bad.ipynb"));
     assertEquals(textOf(partial.cells[0].outputs?.[0].text), "ran\n");
     assertEquals(partial.cells[1].outputs?.[0].output_type, "error");
@@ -180,13 +184,13 @@ Deno.test({
     const out = join(dir, "notebooks");
     // Two epochs keep this a test of the notebooks, not of training; results go to the temp dir
     // so the project's results/ keeps only real runs. The feature cache is shared.
-    const code = await executeNotebooks({
+    const run = await executeNotebooks({
       notebooks: await listNotebooks(),
       outDir: out,
       overrides: ["--epochs=2", `--resultsDir=${join(dir, "results")}`],
       inherit: false,
     });
-    assertEquals(code, 0, "every notebook ran");
+    assertEquals(run.code, 0, `every notebook ran:\n${run.log}`);
     let charts = 0;
     for (const p of await listNotebooks()) {
       const name = basename(p, ".ipynb");

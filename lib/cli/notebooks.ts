@@ -63,14 +63,21 @@ export interface NotebookRunOptions {
   inherit?: boolean;
 }
 
-/** Runs the headless executor; resolves to its exit code. */
-export async function executeNotebooks(opts: NotebookRunOptions): Promise<number> {
+export interface NotebookRunResult {
+  code: number;
+  /** The executor's stdout and stderr when captured (`inherit: false`), else empty. */
+  log: string;
+}
+
+/** Runs the headless executor. */
+export async function executeNotebooks(opts: NotebookRunOptions): Promise<NotebookRunResult> {
   await checkJupyter();
   await Deno.mkdir(opts.outDir, { recursive: true });
   const plotly = await copyPlotly(opts.outDir);
   if (!plotly.ok) throw new Error(`the HTML exports need plotly.js: ${plotly.why}`);
   const jupyterPath = [KERNELSPEC_DIR, Deno.env.get("JUPYTER_PATH")].filter(Boolean).join(":");
-  const child = new Deno.Command(JUPYTER_PYTHON, {
+  const capture = opts.inherit === false;
+  const command = new Deno.Command(JUPYTER_PYTHON, {
     args: [
       EXECUTE_SCRIPT,
       "--out",
@@ -79,16 +86,14 @@ export async function executeNotebooks(opts: NotebookRunOptions): Promise<number
       String(opts.graceS ?? 0.5),
       ...opts.notebooks,
     ],
-    env: {
-      JUPYTER_PATH: jupyterPath,
-      SER_ARGS: opts.overrides.join(" "),
-      NO_COLOR: "1",
-    },
-    stdout: opts.inherit === false ? "piped" : "inherit",
-    stderr: opts.inherit === false ? "piped" : "inherit",
-  }).spawn();
-  const status = await child.status;
-  return status.code;
+    env: { JUPYTER_PATH: jupyterPath, SER_ARGS: opts.overrides.join(" "), NO_COLOR: "1" },
+    stdout: capture ? "piped" : "inherit",
+    stderr: capture ? "piped" : "inherit",
+  });
+  // output() drains both pipes while the child runs, so a chatty kernel cannot block on a full one.
+  const out = await command.output();
+  const text = (b: Uint8Array) => new TextDecoder().decode(b);
+  return { code: out.code, log: capture ? text(out.stdout) + text(out.stderr) : "" };
 }
 
 /**
@@ -139,7 +144,7 @@ if (import.meta.main) {
         rest.length ? ` (overrides: ${rest.join(" ")})` : ""
       }`,
     );
-    const code = await executeNotebooks({
+    const { code } = await executeNotebooks({
       notebooks,
       outDir,
       overrides: rest,
