@@ -2,6 +2,7 @@
  * Evaluation: metrics on confusion matrices worked out by hand, the spread over folds, the
  * 7-class merge, and the protocols' leakage guarantees (and the leak `seed-leaky` exists to show).
  */
+import { applySpeakerScalers, fitSpeakerScalers } from "../lib/eval/speaker_norm.ts";
 import { assert, assertAlmostEquals, assertEquals, assertThrows } from "./assert.ts";
 import {
   argmaxRows,
@@ -157,4 +158,29 @@ Deno.test("seed-leaky protocol is flagged and does leak: rows of test recordings
   assert(shared > 0, "some training rows come from recordings that are also tested");
   // The same plan marked honest fails the guard.
   assertThrows(() => assertNoLeak({ ...plan, leaky: false }, derived), Error, "leakage guard");
+});
+
+Deno.test("speaker normalisation: each voice's own offset and spread are removed, from its originals only", () => {
+  // Two actors saying the same two things, the second 10 units louder and twice as spread.
+  const clips = [1, 1, 2, 2].map((actor, i) => ({ actor, id: `c${i}` })) as ClipRecord[];
+  const originals = new Float32Array([1, 5, 3, 7, 12, 20, 16, 24]); // [clip][2 features]
+  const rows = (idx: number[]) =>
+    Float32Array.from(idx.flatMap((i) => [originals[2 * i], originals[2 * i + 1]]));
+  const scalers = fitSpeakerScalers(clips, [1, 2], 2, rows);
+  const refs = [0, 1, 2, 3].map((clip) => ({ clip }));
+  const out = applySpeakerScalers(scalers, clips, refs, originals);
+  assertEquals(Array.from(out.subarray(0, 4)), [-1, -1, 1, 1]);
+  assertEquals(
+    Array.from(out.subarray(4, 8)),
+    [-1, -1, 1, 1],
+    "the louder voice maps to the same values",
+  );
+  // A derived row (e.g. a noisy copy) of actor 2 is scaled with actor 2's statistics.
+  const derived = applySpeakerScalers(scalers, clips, [{ clip: 3 }], new Float32Array([18, 22]));
+  assertEquals(Array.from(derived), [2, 0]); // (18 - 14) / 2, (22 - 22) / 2
+  assertThrows(
+    () => applySpeakerScalers(new Map(), clips, [{ clip: 0 }], new Float32Array(2)),
+    Error,
+    "no statistics for actor 1",
+  );
 });

@@ -6,12 +6,12 @@
  */
 import { join } from "node:path";
 import { parseArgs, type RunConfig } from "../config/config.ts";
-import { createClipFeaturizer } from "../features/clip.ts";
+import { createClipFeaturizer, type FeaturizedClip } from "../features/clip.ts";
 import { chooseGemm } from "../model/blas_ffi.ts";
 import { useTrainingBackend } from "../model/backend.ts";
 import { loadModel } from "../model/io_fs.ts";
-import { predictClip, type Predictor, type PredictorInput } from "../model/predictor.ts";
-import { parseScaler } from "../model/scaler.ts";
+import { inputOf, predictClip, type Predictor, type PredictorInput } from "../model/predictor.ts";
+import { fitScaler, parseScaler, type Scaler } from "../model/scaler.ts";
 import { resolveRun, RUN_FILES } from "../pipeline/run_folder.ts";
 import { fromRoot, runCli } from "./common.ts";
 
@@ -79,9 +79,8 @@ if (import.meta.main) {
     );
     const w = Math.max(8, ...predictor.labels.map((l) => l.length)) + 1;
     let failed = 0;
+    const clips: { file: string; clip: FeaturizedClip }[] = [];
     for (const file of positional) {
-      let probs: Float32Array;
-      let note: string;
       try {
         let bytes: Uint8Array;
         try {
@@ -89,16 +88,29 @@ if (import.meta.main) {
         } catch (err) {
           throw new Error(`${file}: cannot read (${(err as Error).message})`);
         }
-        const clip = featurizer.featurize(bytes, file);
-        probs = predictClip(predictor, clip);
-        note = `${clip.nativeSampleRateHz} Hz, ${clip.nativeChannels} ch, ${
-          clip.nativeDurationS.toFixed(2)
-        } s`;
+        clips.push({ file, clip: featurizer.featurize(bytes, file) });
       } catch (err) {
         console.log(`\n${file}\n  error: ${(err as Error).message}`);
         failed++;
-        continue;
       }
+    }
+    // A run trained with per-speaker normalisation needs the voice's own statistics: here those
+    // of all the files given, taken as one speaker (more clips of the voice, better estimates).
+    let speaker: Scaler | undefined;
+    if (config.eval.speakerNorm === "per-speaker" && clips.length) {
+      const inputs = clips.map((c) => inputOf(c.clip, predictor.input));
+      const all = new Float32Array(inputs.reduce((n, x) => n + x.length, 0));
+      inputs.reduce((at, x) => (all.set(x, at), at + x.length), 0);
+      speaker = fitScaler(all, predictor.rowShape[predictor.rowShape.length - 1]);
+      console.log(
+        `per-speaker normalisation: statistics of the ${clips.length} file(s) given, taken as one voice`,
+      );
+    }
+    for (const { file, clip } of clips) {
+      const probs = predictClip(predictor, clip, speaker);
+      const note = `${clip.nativeSampleRateHz} Hz, ${clip.nativeChannels} ch, ${
+        clip.nativeDurationS.toFixed(2)
+      } s`;
       const best = probs.indexOf(Math.max(...probs));
       console.log(
         `\n${file} (${note}): ${predictor.labels[best]} ${(100 * probs[best]).toFixed(1)} %`,

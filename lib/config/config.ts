@@ -110,6 +110,13 @@ export interface EvalConfig {
   labels: "8class" | "7class";
   /** Test share for the `random` and `seed-leaky` protocols. */
   testFraction: number;
+  /**
+   * `per-speaker`: before the global scaler, each actor's features are z-scored with that
+   * actor's own mean and spread over their original clips, test actors included (their audio,
+   * never their labels: a declared, transductive use of the test speakers' recordings).
+   * `none`: only the global scaler fitted on training rows.
+   */
+  speakerNorm: "none" | "per-speaker";
 }
 
 export interface RunConfig {
@@ -176,7 +183,7 @@ export const DEFAULT_CONFIG: RunConfig = {
     threads: 0,
     gemm: "auto",
   },
-  eval: { protocol: "speaker", labels: "8class", testFraction: 0.25 },
+  eval: { protocol: "speaker", labels: "8class", testFraction: 0.25, speakerNorm: "none" },
   resultsDir: "results",
 };
 
@@ -352,6 +359,9 @@ export function validateConfig(c: RunConfig): void {
   }
   if (!(e.testFraction > 0 && e.testFraction < 1)) {
     problems.push("eval.testFraction must be in (0, 1)");
+  }
+  if (!["none", "per-speaker"].includes(e.speakerNorm)) {
+    problems.push(`eval.speakerNorm must be none or per-speaker (got ${e.speakerNorm})`);
   }
   if (problems.length) throw new Error(`invalid configuration:\n  ${problems.join("\n  ")}`);
 }

@@ -22,6 +22,7 @@ import {
   metricsFromConfusion,
 } from "./metrics.ts";
 import type { FoldPlan, RowRef } from "./protocols.ts";
+import { applySpeakerScalers, fitSpeakerScalers } from "./speaker_norm.ts";
 
 /** Where rows come from: per-clip originals and the derived rows of augmented sets. */
 export interface RowSource {
@@ -119,10 +120,23 @@ export async function runFold(
   const kind = inputKindOf(config);
   const { rowShape, featureDim } = inputShape(kind, src);
   const classes = labelSet(config.eval.labels).classes.length;
-  const rawTrain = gatherRows(src, plan.train, kind, plan.augmented);
+  // Per-speaker statistics (declared in the protocol) for every actor this fold touches.
+  const speakerScalers = config.eval.speakerNorm === "per-speaker"
+    ? fitSpeakerScalers(
+      src.clips,
+      [...plan.train, ...plan.val, ...plan.test].map((r) => src.clips[r.clip].actor),
+      featureDim,
+      (clips) => gatherRows(src, clips.map((clip) => ({ clip, derived: -1 })), kind, 0),
+    )
+    : null;
+  const gather = (rows: readonly RowRef[]) => {
+    const raw = gatherRows(src, rows, kind, plan.augmented);
+    return speakerScalers ? applySpeakerScalers(speakerScalers, src.clips, rows, raw) : raw;
+  };
+  const rawTrain = gather(plan.train);
   const scaler = fitScaler(rawTrain, featureDim);
   const samples = (rows: readonly RowRef[], raw?: Float32Array): Samples => ({
-    x: applyScaler(scaler, raw ?? gatherRows(src, rows, kind, plan.augmented)),
+    x: applyScaler(scaler, raw ?? gather(rows)),
     rowShape,
     labels: labelsOf(src, rows, config.eval.labels),
     classes,

@@ -52,6 +52,10 @@ function clipsOfActors(clips: readonly ClipRecord[], actors: readonly number[]):
   return clips.flatMap((c, i) => (set.has(c.actor) ? [i] : []));
 }
 
+/** Appended to the protocol text of runs with per-speaker normalisation. */
+export const SPEAKER_NORM_TEXT =
+  "; per-speaker normalisation: each actor's features z-scored with statistics of that actor's own recordings (test actors' audio included, never their labels)";
+
 /** Throws if a training row is, or derives from, a test clip. */
 export function assertNoLeak(plan: FoldPlan, derived: DerivedRows): void {
   if (plan.leaky) return;

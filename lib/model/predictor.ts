@@ -24,10 +24,13 @@ export function inputOf(features: ClipFeatures, input: PredictorInput): Float32A
 
 /**
  * Probabilities for one clip: each member (one model per fold) scales the input with its own
- * training statistics and predicts; the members' probabilities are averaged.
+ * training statistics and predicts; the members' probabilities are averaged. Runs trained with
+ * per-speaker normalisation need the speaker's statistics (`speaker`, fitted on that voice's
+ * unscaled inputs), applied first, as in training.
  */
-export function predictClip(p: Predictor, features: ClipFeatures): Float32Array {
-  const raw = inputOf(features, p.input);
+export function predictClip(p: Predictor, features: ClipFeatures, speaker?: Scaler): Float32Array {
+  const input = inputOf(features, p.input);
+  const raw = speaker ? applyScaler(speaker, input) : input;
   const size = p.rowShape.reduce((a, b) => a * b, 1);
   if (raw.length !== size) {
     throw new Error(

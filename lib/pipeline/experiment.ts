@@ -11,8 +11,8 @@ import { labelSet } from "../corpus/ravdess.ts";
 import {
   type FoldPlan,
   leakyPlan,
-  PROTOCOL_TEXT,
   randomPlan,
+  SPEAKER_NORM_TEXT,
   speakerPlans,
 } from "../eval/protocols.ts";
 import {
@@ -209,6 +209,7 @@ export async function runExperiment(
       metrics7: r.metrics7,
     })),
   );
+  if (config.eval.speakerNorm === "per-speaker") summary.protocolText += SPEAKER_NORM_TEXT;
   const git = await gitState(PROJECT_ROOT);
   const createdAt = new Date().toISOString();
   const kind = inputKindOf(config);
@@ -223,7 +224,8 @@ export async function runExperiment(
     },
     protocol: {
       name: config.eval.protocol,
-      text: PROTOCOL_TEXT[config.eval.protocol],
+      text: summary.protocolText,
+      speakerNorm: config.eval.speakerNorm,
       leaky: summary.leaky,
     },
     labels: [...labelSet(config.eval.labels).classes],
