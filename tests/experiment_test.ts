@@ -113,7 +113,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: "the random and seed-leaky protocols and the 7-class label set run end to end and say so",
+  name:
+    "the random and seed-leaky protocols, the 7-class label set and per-speaker normalisation run end to end and say so",
   sanitizeResources: false,
   fn: async () => {
     const tmp = await Deno.makeTempDir();
@@ -153,5 +154,33 @@ Deno.test({
     assert(leaky.table.includes("LEAKY"));
     assert(Deno.readTextFileSync(join(leaky.runDir, "report.html")).includes("LEAKY PROTOCOL"));
     assertEquals(leaky.summary.folds[0].trainRows + leaky.summary.folds[0].testRows, 16);
+
+    // Per-speaker normalisation: declared wherever the protocol is, and what the scaler sees is
+    // already centred per actor (with original rows only, its fitted means are 0, unlike the
+    // plain run's log-mel levels).
+    const originalsOnly = [...base, "--folds=2", '--recipe=["original"]'];
+    const plain = await runExperiment(
+      parseArgs(originalsOnly).config,
+      features,
+      corpus,
+      quiet,
+      join(tmp, "results"),
+    );
+    const normed = await runExperiment(
+      parseArgs([...originalsOnly, "--speakerNorm=per-speaker"]).config,
+      features,
+      corpus,
+      quiet,
+      join(tmp, "results"),
+    );
+    assert(normed.summary.protocolText.includes("per-speaker normalisation"));
+    assert(!plain.summary.protocolText.includes("per-speaker"));
+    const meta = JSON.parse(Deno.readTextFileSync(join(normed.runDir, "config.json")));
+    assertEquals(meta.protocol.speakerNorm, "per-speaker");
+    const scalerOf = (dir: string) =>
+      JSON.parse(Deno.readTextFileSync(join(dir, "models", "fold-1", "scaler.json")));
+    const maxAbsMean = (dir: string) => Math.max(...scalerOf(dir).mean.map(Math.abs));
+    assert(maxAbsMean(normed.runDir) < 1e-4, `normalised means ${maxAbsMean(normed.runDir)}`);
+    assert(maxAbsMean(plain.runDir) > 1, `raw log-mel means ${maxAbsMean(plain.runDir)}`);
   },
 });

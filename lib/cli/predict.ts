@@ -14,6 +14,7 @@ import { inputOf, predictClip, type Predictor, type PredictorInput } from "../mo
 import { fitScaler, parseScaler, type Scaler } from "../model/scaler.ts";
 import { resolveRun, RUN_FILES } from "../pipeline/run_folder.ts";
 import { fromRoot, runCli } from "./common.ts";
+import { readFileBytes } from "../audio/read_file.ts";
 
 /** Splits `--run X` / `--run=X` off the arguments; everything else is parsed as settings. */
 export function takeRunArg(args: readonly string[]): { run: string; rest: string[] } {
@@ -82,13 +83,7 @@ if (import.meta.main) {
     const clips: { file: string; clip: FeaturizedClip }[] = [];
     for (const file of positional) {
       try {
-        let bytes: Uint8Array;
-        try {
-          bytes = await Deno.readFile(file);
-        } catch (err) {
-          throw new Error(`${file}: cannot read (${(err as Error).message})`);
-        }
-        clips.push({ file, clip: featurizer.featurize(bytes, file) });
+        clips.push({ file, clip: featurizer.featurize(await readFileBytes(file), file) });
       } catch (err) {
         console.log(`\n${file}\n  error: ${(err as Error).message}`);
         failed++;

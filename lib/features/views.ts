@@ -3,20 +3,15 @@
  * emotion, one clip's log-mel sequence as a plottable matrix. Pure.
  */
 import type { FeatureConfig } from "../config/config.ts";
-import type { ClipRecord } from "../corpus/ravdess.ts";
+import type { FeatureSet } from "../pipeline/featurize.ts";
 import type { SpectrogramItem } from "../plots/signal_figures.ts";
 import { CLIP_VECTOR_LAYOUT } from "./extract.ts";
 
 /** The parts of a cached feature set these views read. */
-export interface FeatureMatrix {
-  clips: ClipRecord[];
-  vectorDim: number;
-  vectors: Float32Array;
-  seqFrames: number;
-  logmelDim: number;
-  mfccDeltaDim: number;
-  logmel: Float32Array;
-}
+export type FeatureMatrix = Pick<
+  FeatureSet,
+  "clips" | "vectorDim" | "vectors" | "seqFrames" | "logmelDim" | "mfccDeltaDim" | "logmel"
+>;
 
 const MEANING: Record<string, string> = {
   zcr: "zero-crossing rate, time-averaged",
