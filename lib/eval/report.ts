@@ -4,9 +4,8 @@
  */
 import type { Metrics } from "./metrics.ts";
 import type { RunSummary } from "./summary.ts";
+import { escapeHtml as esc } from "../plots/bundles.ts";
 
-const esc = (s: string) =>
-  s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
 
 function confusionTable(m: Metrics): string {

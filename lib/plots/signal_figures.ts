@@ -28,8 +28,7 @@ export function envelopePoints(
       if (samples[i] < samples[lo]) lo = i;
       if (samples[i] > samples[hi]) hi = i;
     }
-    for (const i of lo <= hi ? [lo, hi] : [hi, lo]) {
-      if (t.length && t[t.length - 1] === i / sampleRateHz) continue;
+    for (const i of lo === hi ? [lo] : lo < hi ? [lo, hi] : [hi, lo]) {
       t.push(+(i / sampleRateHz).toFixed(5));
       y.push(+samples[i].toFixed(4));
     }

@@ -14,8 +14,6 @@ is still written, and the remaining notebooks still run.
 """
 
 import argparse
-import asyncio
-import html
 import json
 import os
 import sys
