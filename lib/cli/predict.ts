@@ -92,7 +92,7 @@ if (import.meta.main) {
     // A run trained with per-speaker normalisation needs the voice's own statistics: here those
     // of all the files given, taken as one speaker (more clips of the voice, better estimates).
     let speaker: Scaler | undefined;
-    if (config.eval.speakerNorm === "per-speaker" && clips.length) {
+    if (config.eval.speakerNorm !== "none" && clips.length) {
       const inputs = clips.map((c) => inputOf(c.clip, predictor.input));
       const all = new Float32Array(inputs.reduce((n, x) => n + x.length, 0));
       inputs.reduce((at, x) => (all.set(x, at), at + x.length), 0);

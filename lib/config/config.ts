@@ -95,6 +95,19 @@ export interface TrainConfig {
   threads: number;
   /** `auto`: native BLAS through FFI when it loads, else JavaScript; `js` forces the latter. */
   gemm: "auto" | "js";
+  /**
+   * Weight each class's loss by n / (classes * count), Keras `class_weight` style: RAVDESS has
+   * half as many neutral clips as any other emotion.
+   */
+  classBalance: boolean;
+  /** SpecAugment on frame inputs: this many time masks per row, each up to `specTimeWidth` frames. */
+  specTimeMasks: number;
+  specTimeWidth: number;
+  /** Frequency masks per row, each up to `specFreqWidth` feature bands. */
+  specFreqMasks: number;
+  specFreqWidth: number;
+  /** mixup: pairs of rows blended with a Beta(alpha, alpha) weight; 0 turns it off. */
+  mixupAlpha: number;
 }
 
 /**
@@ -103,6 +116,9 @@ export interface TrainConfig {
  * split rows at random), kept to show how much leakage inflates accuracy.
  */
 export type Protocol = "speaker" | "random" | "seed-leaky";
+
+export type SpeakerNorm = "none" | "per-speaker" | "online";
+export const SPEAKER_NORMS: readonly SpeakerNorm[] = ["none", "per-speaker", "online"];
 
 export interface EvalConfig {
   protocol: Protocol;
@@ -114,9 +130,12 @@ export interface EvalConfig {
    * `per-speaker`: before the global scaler, each actor's features are z-scored with that
    * actor's own mean and spread over their original clips, test actors included (their audio,
    * never their labels: a declared, transductive use of the test speakers' recordings).
+   * `online`: as per-speaker for training actors; each test actor's clips are met one by one in
+   * a seeded random order and each is z-scored with running statistics of that actor's clips so
+   * far, itself included: what a live page can do with a voice it has only just started hearing.
    * `none`: only the global scaler fitted on training rows.
    */
-  speakerNorm: "none" | "per-speaker";
+  speakerNorm: SpeakerNorm;
 }
 
 export interface RunConfig {
@@ -182,6 +201,12 @@ export const DEFAULT_CONFIG: RunConfig = {
     minLr: 1e-7,
     threads: 0,
     gemm: "auto",
+    classBalance: false,
+    specTimeMasks: 0,
+    specTimeWidth: 10,
+    specFreqMasks: 0,
+    specFreqWidth: 6,
+    mixupAlpha: 0,
   },
   eval: { protocol: "speaker", labels: "8class", testFraction: 0.25, speakerNorm: "none" },
   resultsDir: "results",
@@ -350,6 +375,10 @@ export function validateConfig(c: RunConfig): void {
     problems.push("train.threads must be an integer >= 0");
   }
   if (tr.gemm !== "auto" && tr.gemm !== "js") problems.push("train.gemm must be auto or js");
+  for (const k of ["specTimeMasks", "specTimeWidth", "specFreqMasks", "specFreqWidth"] as const) {
+    if (!Number.isInteger(tr[k]) || tr[k] < 0) problems.push(`train.${k} must be an integer >= 0`);
+  }
+  if (!(tr.mixupAlpha >= 0)) problems.push("train.mixupAlpha must be >= 0");
   const e = c.eval;
   if (!["speaker", "random", "seed-leaky"].includes(e.protocol)) {
     problems.push(`eval.protocol must be speaker, random or seed-leaky (got ${e.protocol})`);
@@ -360,8 +389,8 @@ export function validateConfig(c: RunConfig): void {
   if (!(e.testFraction > 0 && e.testFraction < 1)) {
     problems.push("eval.testFraction must be in (0, 1)");
   }
-  if (!["none", "per-speaker"].includes(e.speakerNorm)) {
-    problems.push(`eval.speakerNorm must be none or per-speaker (got ${e.speakerNorm})`);
+  if (!SPEAKER_NORMS.includes(e.speakerNorm)) {
+    problems.push(`eval.speakerNorm must be ${SPEAKER_NORMS.join(", ")} (got ${e.speakerNorm})`);
   }
   if (problems.length) throw new Error(`invalid configuration:\n  ${problems.join("\n  ")}`);
 }
@@ -383,4 +412,48 @@ export function canonicalJson(value: unknown): string {
 /** 16 hex digits naming a whole config: equal configs (any key order) hash alike. */
 export async function configHash(config: RunConfig): Promise<string> {
   return (await sha256Hex(canonicalJson(config))).slice(0, 16);
+}
+
+/**
+ * Settings that change how fast a run goes, not what it computes: left out of `resultHash`, so
+ * a result trained with 1 BLAS thread is found again by a config asking for 2.
+ */
+export const EXECUTION_KEYS = ["workers", "cacheDir", "resultsDir", "train.threads"] as const;
+
+/**
+ * What a run recorded before a setting existed meant: the setting's "off" value (not today's
+ * default, which may have moved since).
+ */
+const SETTINGS_BEFORE_THEY_EXISTED: Record<string, unknown> = {
+  "eval.speakerNorm": "none",
+  "train.classBalance": false,
+  "train.specTimeMasks": 0,
+  "train.specTimeWidth": 10,
+  "train.specFreqMasks": 0,
+  "train.specFreqWidth": 6,
+  "train.mixupAlpha": 0,
+};
+
+/** A stored config completed with the meaning of settings added after it was written. */
+export function completeStoredConfig(stored: RunConfig): RunConfig {
+  const config = structuredClone(stored) as RunConfig;
+  for (const [path, value] of Object.entries(SETTINGS_BEFORE_THEY_EXISTED)) {
+    const keys = path.split(".");
+    let o = config as unknown as Record<string, unknown>;
+    for (const k of keys.slice(0, -1)) o = (o[k] ??= {}) as Record<string, unknown>;
+    o[keys[keys.length - 1]] ??= value;
+  }
+  return config;
+}
+
+/** 16 hex digits naming what a config computes: `configHash` without the execution settings. */
+export async function resultHash(config: RunConfig): Promise<string> {
+  const copy = structuredClone(config) as unknown as Record<string, unknown>;
+  for (const path of EXECUTION_KEYS) {
+    const keys = path.split(".");
+    let o = copy;
+    for (const k of keys.slice(0, -1)) o = o[k] as Record<string, unknown>;
+    delete o[keys[keys.length - 1]];
+  }
+  return (await sha256Hex(canonicalJson(copy))).slice(0, 16);
 }

@@ -22,7 +22,8 @@ import {
   metricsFromConfusion,
 } from "./metrics.ts";
 import type { FoldPlan, RowRef } from "./protocols.ts";
-import { applySpeakerScalers, fitSpeakerScalers } from "./speaker_norm.ts";
+import { applyOnlineSpeakerNorm, applySpeakerScalers, fitSpeakerScalers } from "./speaker_norm.ts";
+import { createRng } from "../util/random.ts";
 
 /** Where rows come from: per-clip originals and the derived rows of augmented sets. */
 export interface RowSource {
@@ -120,30 +121,38 @@ export async function runFold(
   const kind = inputKindOf(config);
   const { rowShape, featureDim } = inputShape(kind, src);
   const classes = labelSet(config.eval.labels).classes.length;
-  // Per-speaker statistics (declared in the protocol) for every actor this fold touches.
-  const speakerScalers = config.eval.speakerNorm === "per-speaker"
-    ? fitSpeakerScalers(
-      src.clips,
-      [...plan.train, ...plan.val, ...plan.test].map((r) => src.clips[r.clip].actor),
-      featureDim,
-      (clips) => gatherRows(src, clips.map((clip) => ({ clip, derived: -1 })), kind, 0),
-    )
-    : null;
-  const gather = (rows: readonly RowRef[]) => {
+  // Per-speaker statistics (declared in the protocol) for every actor this fold touches; the
+  // online variant fits them for training actors only and meets test voices clip by clip.
+  const norm = config.eval.speakerNorm;
+  const statsRows = norm === "online" ? [...plan.train, ...plan.val] : [
+    ...plan.train,
+    ...plan.val,
+    ...plan.test,
+  ];
+  const speakerScalers = norm === "none" ? null : fitSpeakerScalers(
+    src.clips,
+    statsRows.map((r) => src.clips[r.clip].actor),
+    featureDim,
+    (clips) => gatherRows(src, clips.map((clip) => ({ clip, derived: -1 })), kind, 0),
+  );
+  const gather = (rows: readonly RowRef[], testRows = false) => {
     const raw = gatherRows(src, rows, kind, plan.augmented);
+    if (testRows && norm === "online") {
+      return applyOnlineSpeakerNorm(src.clips, rows, raw, featureDim, createRng(seed + 7));
+    }
     return speakerScalers ? applySpeakerScalers(speakerScalers, src.clips, rows, raw) : raw;
   };
   const rawTrain = gather(plan.train);
   const scaler = fitScaler(rawTrain, featureDim);
-  const samples = (rows: readonly RowRef[], raw?: Float32Array): Samples => ({
-    x: applyScaler(scaler, raw ?? gather(rows)),
+  const samples = (rows: readonly RowRef[], raw?: Float32Array, testRows = false): Samples => ({
+    x: applyScaler(scaler, raw ?? gather(rows, testRows)),
     rowShape,
     labels: labelsOf(src, rows, config.eval.labels),
     classes,
   });
   const train = samples(plan.train, rawTrain);
   const val = plan.val.length ? samples(plan.val) : undefined;
-  const test = samples(plan.test);
+  const test = samples(plan.test, undefined, true);
   const model = buildModel(config, rowShape, classes, seed);
   const start = performance.now();
   const history = await trainModel(model, train, config.train, seed, { ...hooks, val });

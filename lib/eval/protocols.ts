@@ -52,9 +52,14 @@ function clipsOfActors(clips: readonly ClipRecord[], actors: readonly number[]):
   return clips.flatMap((c, i) => (set.has(c.actor) ? [i] : []));
 }
 
-/** Appended to the protocol text of runs with per-speaker normalisation. */
-export const SPEAKER_NORM_TEXT =
-  "; per-speaker normalisation: each actor's features z-scored with statistics of that actor's own recordings (test actors' audio included, never their labels)";
+/** Appended to the protocol text of runs with per-speaker normalisation, by variant. */
+export const SPEAKER_NORM_TEXT = {
+  "none": "",
+  "per-speaker":
+    "; per-speaker normalisation: each actor's features z-scored with statistics of that actor's own recordings (test actors' audio included, never their labels)",
+  "online":
+    "; online per-speaker normalisation: training actors z-scored with their own statistics; each test clip with running statistics of its actor's clips met so far (in a seeded random order, itself included, never labels)",
+} as const;
 
 /** Throws if a training row is, or derives from, a test clip. */
 export function assertNoLeak(plan: FoldPlan, derived: DerivedRows): void {

@@ -7,6 +7,7 @@
  */
 import type { ClipRecord } from "../corpus/ravdess.ts";
 import { applyScaler, fitScaler, type Scaler } from "../model/scaler.ts";
+import { type Rng, shuffleInPlace } from "../util/random.ts";
 
 /**
  * One scaler per actor, fitted on what `originalsOf` returns for the actor's clip indices (their
@@ -44,4 +45,82 @@ export function applySpeakerScalers(
     out.set(applyScaler(scaler, data.subarray(i * size, (i + 1) * size)), i * size);
   });
   return out;
+}
+
+/**
+ * Online per-speaker normalisation of test rows (original clips, `data` in `rows` order): each
+ * actor's clips are met one at a time in a seeded random order, and each is z-scored with the
+ * running mean and spread of that actor's clips met so far, itself included. This is what a live
+ * page can do: it never sees a voice's later recordings. The first clip of a voice is normalised
+ * by its own statistics (over its frames, for sequence inputs).
+ */
+export function applyOnlineSpeakerNorm(
+  clips: readonly ClipRecord[],
+  rows: readonly { clip: number }[],
+  data: Float32Array,
+  featureDim: number,
+  rng: Rng,
+): Float32Array {
+  if (!rows.length) return new Float32Array(0);
+  const size = data.length / rows.length;
+  const out = new Float32Array(data.length);
+  const byActor = new Map<number, number[]>();
+  rows.forEach((r, i) => {
+    const actor = clips[r.clip].actor;
+    byActor.set(actor, [...(byActor.get(actor) ?? []), i]);
+  });
+  for (const actor of [...byActor.keys()].sort((a, b) => a - b)) {
+    const order = byActor.get(actor)!;
+    shuffleInPlace(rng, order);
+    const stats = new RunningStats(featureDim);
+    for (const i of order) {
+      const row = data.subarray(i * size, (i + 1) * size);
+      stats.add(row);
+      out.set(applyScaler(stats.scaler(), row), i * size);
+    }
+  }
+  return out;
+}
+
+/**
+ * Running per-feature mean and spread (population, like `fitScaler`), fed rows or frames as they
+ * come. The live page keeps one for the voice it is hearing.
+ */
+export class RunningStats {
+  readonly dim: number;
+  #n = 0;
+  #sum: Float64Array;
+  #sumSq: Float64Array;
+
+  constructor(dim: number) {
+    this.dim = dim;
+    this.#sum = new Float64Array(dim);
+    this.#sumSq = new Float64Array(dim);
+  }
+
+  get count(): number {
+    return this.#n;
+  }
+
+  /** Adds every `dim`-wide frame of `data`. */
+  add(data: ArrayLike<number>): void {
+    for (let i = 0; i + this.dim <= data.length; i += this.dim) {
+      for (let d = 0; d < this.dim; d++) {
+        const v = data[i + d];
+        this.#sum[d] += v;
+        this.#sumSq[d] += v * v;
+      }
+      this.#n++;
+    }
+  }
+
+  scaler(): Scaler {
+    if (!this.#n) throw new Error("running statistics: nothing added yet");
+    const mean = Array.from(this.#sum, (s) => s / this.#n);
+    const scale = Array.from(this.#sumSq, (s, d) => {
+      const sd = Math.sqrt(Math.max(0, s / this.#n - mean[d] * mean[d]));
+      return sd > 1e-6 ? sd : 1;
+    });
+    return { dim: this.dim, mean, scale, fittedOn: this.#n };
+  }
 }

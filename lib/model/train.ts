@@ -7,7 +7,8 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { TrainConfig } from "../config/config.ts";
-import { createRng, shuffleInPlace } from "../util/random.ts";
+import { createRng, type Rng, shuffleInPlace } from "../util/random.ts";
+import { classWeights, mixupRows, specAugmentRows } from "./batch_augment.ts";
 
 /** Row-major samples: `x` holds n rows of `rowShape`, `labels` the class index per row. */
 export interface Samples {
@@ -38,7 +39,15 @@ export function rowSize(rowShape: readonly number[]): number {
   return rowShape.reduce((a, b) => a * b, 1);
 }
 
-function batchTensors(samples: Samples, order: ArrayLike<number>, from: number, to: number) {
+/** A training batch, augmented as the config asks (masks on frame inputs, then mixup). */
+function batchTensors(
+  samples: Samples,
+  order: ArrayLike<number>,
+  from: number,
+  to: number,
+  cfg?: TrainConfig,
+  rng?: Rng,
+) {
   const size = rowSize(samples.rowShape);
   const n = to - from;
   const x = new Float32Array(n * size);
@@ -48,17 +57,34 @@ function batchTensors(samples: Samples, order: ArrayLike<number>, from: number, 
     x.set(samples.x.subarray(r * size, (r + 1) * size), i * size);
     y[i * samples.classes + samples.labels[r]] = 1;
   }
+  if (cfg && rng) {
+    const [frames, dims] = samples.rowShape;
+    // Masks only make sense on [frames, bands] inputs; the seed model's [162, 1] rows skip them.
+    if (dims > 1 && (cfg.specTimeMasks > 0 || cfg.specFreqMasks > 0)) {
+      specAugmentRows(x, n, frames, dims, {
+        timeMasks: cfg.specTimeMasks,
+        timeWidth: cfg.specTimeWidth,
+        freqMasks: cfg.specFreqMasks,
+        freqWidth: cfg.specFreqWidth,
+      }, rng);
+    }
+    if (cfg.mixupAlpha > 0) mixupRows(x, y, n, samples.classes, cfg.mixupAlpha, rng);
+  }
   return {
     x: tf.tensor(x, [n, ...samples.rowShape]),
     y: tf.tensor2d(y, [n, samples.classes]),
   };
 }
 
-/** Keras's categorical cross-entropy on probabilities (clipped to [1e-7, 1 - 1e-7]). */
-function crossEntropy(y: tf.Tensor, p: tf.Tensor): tf.Scalar {
+/**
+ * Keras's categorical cross-entropy on probabilities (clipped to [1e-7, 1 - 1e-7]), each row
+ * weighted by its target's class weight when `weights` is given.
+ */
+function crossEntropy(y: tf.Tensor, p: tf.Tensor, weights?: tf.Tensor): tf.Scalar {
   return tf.tidy(() => {
     const clipped = tf.clipByValue(p, 1e-7, 1 - 1e-7);
-    return tf.mean(tf.neg(tf.sum(tf.mul(y, tf.log(clipped)), -1))) as tf.Scalar;
+    const target = weights ? tf.mul(y, weights) : y;
+    return tf.mean(tf.neg(tf.sum(tf.mul(target, tf.log(clipped)), -1))) as tf.Scalar;
   });
 }
 
@@ -115,6 +141,11 @@ export async function trainModel(
   let best = Infinity;
   let wait = 0;
   const order = new Int32Array(n);
+  const weights = cfg.classBalance
+    ? tf.tensor1d(classWeights(train.labels, train.classes))
+    : undefined;
+  // Batch augmentation draws from its own stream, so turning it on leaves shuffling unchanged.
+  const augmentRng = createRng(seed ^ 0x5eed);
   for (let epoch = 1; epoch <= cfg.epochs; epoch++) {
     const start = performance.now();
     for (let i = 0; i < n; i++) order[i] = i;
@@ -125,12 +156,12 @@ export async function trainModel(
       const from = b * cfg.batchSize;
       const to = Math.min(n, from + cfg.batchSize);
       reseedDropout(model, () => rng.int(0, 2 ** 31));
-      const { x, y } = batchTensors(train, order, from, to);
+      const { x, y } = batchTensors(train, order, from, to, cfg, augmentRng);
       let hits: tf.Tensor | null = null;
       const loss = optimizer.minimize(() => {
         const p = model.apply(x, { training: true }) as tf.Tensor;
         hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(p, -1), tf.argMax(y, -1)), "float32")));
-        return crossEntropy(y, p);
+        return crossEntropy(y, p, weights);
       }, true) as tf.Scalar;
       lossSum += (await loss.data())[0] * (to - from);
       correct += (await hits!.data())[0];
@@ -165,6 +196,7 @@ export async function trainModel(
     }
   }
   optimizer.dispose();
+  weights?.dispose();
   for (const layer of model.layers) {
     if (layer.getClassName() === "Dropout") {
       (layer as unknown as { seed?: number }).seed = undefined;

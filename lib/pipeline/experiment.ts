@@ -4,7 +4,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { join } from "node:path";
-import { configHash, type RunConfig } from "../config/config.ts";
+import { configHash, resultHash, type RunConfig } from "../config/config.ts";
 import type { CorpusIndex } from "../corpus/index_fs.ts";
 import { actorsOf, type SpeakerSplit, splitsFromConfig } from "../corpus/splits.ts";
 import { labelSet } from "../corpus/ravdess.ts";
@@ -209,7 +209,7 @@ export async function runExperiment(
       metrics7: r.metrics7,
     })),
   );
-  if (config.eval.speakerNorm === "per-speaker") summary.protocolText += SPEAKER_NORM_TEXT;
+  summary.protocolText += SPEAKER_NORM_TEXT[config.eval.speakerNorm];
   const git = await gitState(PROJECT_ROOT);
   const createdAt = new Date().toISOString();
   const kind = inputKindOf(config);
@@ -218,6 +218,7 @@ export async function runExperiment(
     createdAt,
     config,
     configHash: await configHash(config),
+    resultHash: await resultHash(config),
     seeds: {
       run: config.seed,
       folds: Object.fromEntries(plans.map((p, i) => [p.name, foldSeed(config.seed, i)])),

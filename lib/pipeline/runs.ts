@@ -1,10 +1,10 @@
 /**
- * Finding and reading finished runs (Deno only). A run is reused only when its whole config
- * hashes to the same value as the one asked for, so a notebook never shows a result trained
- * with other settings (fewer epochs, another seed) as if it were this config's.
+ * Finding and reading finished runs (Deno only). A run is reused only when its config (less the
+ * settings that only change speed) hashes to the same value as the one asked for, so a notebook
+ * never shows a result trained with other settings (fewer epochs, another seed) as this one's.
  */
 import { join } from "node:path";
-import { configHash, type RunConfig } from "../config/config.ts";
+import { completeStoredConfig, resultHash, type RunConfig } from "../config/config.ts";
 import type { CorpusIndex } from "../corpus/index_fs.ts";
 import type { RunHistory, RunSummary } from "../eval/summary.ts";
 import { parsePredictionsCsv, type PredictionRow } from "../eval/predictions.ts";
@@ -53,9 +53,12 @@ export async function loadRun(dir: string): Promise<StoredRun> {
   };
 }
 
-/** The newest finished run under `resultsDir` whose config hashes like `config`, or null. */
+/**
+ * The newest finished run under `resultsDir` that computed what `config` asks for (same
+ * `resultHash`; settings added since the run count as their "off" value), or null.
+ */
 export async function findRun(resultsDir: string, config: RunConfig): Promise<string | null> {
-  const want = await configHash(config);
+  const want = await resultHash(config);
   const names: string[] = [];
   try {
     for await (const e of Deno.readDir(resultsDir)) {
@@ -68,7 +71,9 @@ export async function findRun(resultsDir: string, config: RunConfig): Promise<st
   for (const name of names.sort().reverse()) {
     try {
       const meta = JSON.parse(await Deno.readTextFile(join(resultsDir, name, RUN_FILES.config)));
-      if (meta.configHash === want) return join(resultsDir, name);
+      if (await resultHash(completeStoredConfig(meta.config)) === want) {
+        return join(resultsDir, name);
+      }
     } catch {
       // not a run folder (bench/, notebooks/) or an unreadable one: not a match
     }

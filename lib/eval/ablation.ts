@@ -1,0 +1,168 @@
+/**
+ * The ablation study: named configurations, each stated in full (not relative to today's
+ * defaults, which move), trained under the speaker-independent protocol over several seeds, and
+ * summarised as table rows. Pure.
+ */
+import type { RunSummary } from "./summary.ts";
+import { meanStd, type Spread } from "./metrics.ts";
+
+export interface AblationVariant {
+  name: string;
+  /** What changed, in words, against the row it builds on. */
+  change: string;
+  /** Every setting the study varies, given explicitly. */
+  overrides: Record<string, string>;
+}
+
+const OFF = {
+  "model": "temporal",
+  "temporal.input": "logmel",
+  "eval.protocol": "speaker",
+  "eval.speakerNorm": "none",
+  "train.classBalance": "false",
+  "train.specTimeMasks": "0",
+  "train.specFreqMasks": "0",
+  "train.mixupAlpha": "0",
+};
+
+const SPEC = { "train.specTimeMasks": "2", "train.specFreqMasks": "2" };
+
+export const ABLATION_VARIANTS: readonly AblationVariant[] = [
+  {
+    name: "seed",
+    change: "the classic recipe: Conv1D on the 162-value clip vector, 3 rows per clip",
+    overrides: { ...OFF, model: "seed" },
+  },
+  {
+    name: "frames",
+    change: "frame model over 40 log-mel bands (batch norm, mean+max pooling over time)",
+    overrides: { ...OFF },
+  },
+  {
+    name: "frames+spk",
+    change: "+ per-speaker normalisation (statistics of each actor's own unlabeled clips)",
+    overrides: { ...OFF, "eval.speakerNorm": "per-speaker" },
+  },
+  {
+    name: "frames+online",
+    change: "per-speaker statistics for training actors, running ones for test voices",
+    overrides: { ...OFF, "eval.speakerNorm": "online" },
+  },
+  {
+    name: "frames+spk+bal",
+    change: "+ class-balanced loss (neutral has half the clips)",
+    overrides: { ...OFF, "eval.speakerNorm": "per-speaker", "train.classBalance": "true" },
+  },
+  {
+    name: "frames+spk+bal+mask",
+    change: "+ SpecAugment: 2 time masks (<= 10 frames), 2 band masks (<= 6 bands)",
+    overrides: {
+      ...OFF,
+      "eval.speakerNorm": "per-speaker",
+      "train.classBalance": "true",
+      ...SPEC,
+    },
+  },
+  {
+    name: "frames+spk+bal+mask+mixup",
+    change: "+ mixup (alpha 0.2)",
+    overrides: {
+      ...OFF,
+      "eval.speakerNorm": "per-speaker",
+      "train.classBalance": "true",
+      ...SPEC,
+      "train.mixupAlpha": "0.2",
+    },
+  },
+  {
+    name: "mfcc+spk+bal+mask",
+    change: "MFCC + deltas (60 per frame) instead of log-mel",
+    overrides: {
+      ...OFF,
+      "temporal.input": "mfccDelta",
+      "eval.speakerNorm": "per-speaker",
+      "train.classBalance": "true",
+      ...SPEC,
+    },
+  },
+];
+
+export function variantByName(name: string): AblationVariant {
+  const v = ABLATION_VARIANTS.find((x) => x.name === name);
+  if (!v) {
+    throw new Error(
+      `unknown ablation variant '${name}'; variants: ${
+        ABLATION_VARIANTS.map((x) => x.name).join(", ")
+      }`,
+    );
+  }
+  return v;
+}
+
+export interface AblationRow {
+  name: string;
+  change: string;
+  seeds: number[];
+  runIds: string[];
+  /** Over every fold of every seed. */
+  accuracy: Spread;
+  /** The spread of per-seed mean accuracies. */
+  seedAccuracy: Spread;
+  macroF1: Spread;
+  uar: Spread;
+  accuracy7?: Spread;
+  /** Training seconds per run (all folds), mean over seeds. */
+  trainSeconds: number;
+}
+
+/** One table row from a variant's runs (one per seed). */
+export function ablationRow(
+  variant: AblationVariant,
+  runs: readonly { seed: number; summary: RunSummary }[],
+): AblationRow {
+  if (!runs.length) throw new Error(`ablation ${variant.name}: no runs`);
+  const folds = runs.flatMap((r) => r.summary.folds);
+  const has7 = folds.every((f) => f.metrics7);
+  return {
+    name: variant.name,
+    change: variant.change,
+    seeds: runs.map((r) => r.seed),
+    runIds: runs.map((r) => r.summary.runId),
+    accuracy: meanStd(folds.map((f) => f.metrics.accuracy)),
+    seedAccuracy: meanStd(runs.map((r) => r.summary.primary.accuracy.mean)),
+    macroF1: meanStd(folds.map((f) => f.metrics.macroF1)),
+    uar: meanStd(folds.map((f) => f.metrics.uar)),
+    accuracy7: has7 ? meanStd(folds.map((f) => f.metrics7!.accuracy)) : undefined,
+    trainSeconds:
+      runs.reduce((s, r) => s + r.summary.folds.reduce((t, f) => t + f.trainSeconds, 0), 0) /
+      runs.length,
+  };
+}
+
+const pct = (s: Spread) => `${(100 * s.mean).toFixed(1)} ± ${(100 * s.std).toFixed(1)}`;
+
+/** Rows as display records (for tables in notebooks, reports and the markdown file). */
+export function ablationTableRows(rows: readonly AblationRow[]): Record<string, string>[] {
+  return rows.map((r) => ({
+    variant: r.name,
+    "what changed": r.change,
+    seeds: r.seeds.join(" "),
+    "accuracy % (folds x seeds)": pct(r.accuracy),
+    "accuracy % (seed means)": r.seeds.length > 1 ? pct(r.seedAccuracy) : "1 seed",
+    "macro-F1": `${r.macroF1.mean.toFixed(3)} ± ${r.macroF1.std.toFixed(3)}`,
+    "UAR %": pct(r.uar),
+    "7-class acc %": r.accuracy7 ? pct(r.accuracy7) : "",
+    "train min/run": (r.trainSeconds / 60).toFixed(1),
+  }));
+}
+
+export function markdownTable(rows: readonly Record<string, string>[]): string {
+  if (!rows.length) return "";
+  const keys = Object.keys(rows[0]);
+  const line = (cells: string[]) => `| ${cells.join(" | ")} |`;
+  return [
+    line(keys),
+    line(keys.map(() => "---")),
+    ...rows.map((r) => line(keys.map((k) => r[k].replaceAll("|", "\\|")))),
+  ].join("\n") + "\n";
+}

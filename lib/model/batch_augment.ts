@@ -1,0 +1,107 @@
+/**
+ * Augmentation of training batches, on already standardised rows: SpecAugment-style masks,
+ * mixup, and class weights for the loss. Pure (no Deno APIs, no tfjs): every draw comes from the
+ * generator passed in, so runs repeat exactly.
+ */
+import type { Rng } from "../util/random.ts";
+
+export interface SpecAugmentConfig {
+  timeMasks: number;
+  timeWidth: number;
+  freqMasks: number;
+  freqWidth: number;
+}
+
+/**
+ * Zeroes (the training mean, after standardisation) random spans of frames and of feature bands
+ * in each of the `n` rows of `x` ([n, frames, dims], row-major), in place. Widths are drawn
+ * uniformly from 0 to the maximum, as in Park et al. (2019).
+ */
+export function specAugmentRows(
+  x: Float32Array,
+  n: number,
+  frames: number,
+  dims: number,
+  cfg: SpecAugmentConfig,
+  rng: Rng,
+): void {
+  const size = frames * dims;
+  for (let r = 0; r < n; r++) {
+    const base = r * size;
+    for (let m = 0; m < cfg.timeMasks; m++) {
+      const width = rng.int(0, Math.min(cfg.timeWidth, frames) + 1);
+      const start = rng.int(0, frames - width + 1);
+      x.fill(0, base + start * dims, base + (start + width) * dims);
+    }
+    for (let m = 0; m < cfg.freqMasks; m++) {
+      const width = rng.int(0, Math.min(cfg.freqWidth, dims) + 1);
+      const start = rng.int(0, dims - width + 1);
+      for (let t = 0; t < frames; t++) {
+        const at = base + t * dims + start;
+        x.fill(0, at, at + width);
+      }
+    }
+  }
+}
+
+/** Gamma(shape, 1) by Marsaglia and Tsang's method (shape < 1 through the boost). */
+function sampleGamma(shape: number, rng: Rng): number {
+  if (shape < 1) return sampleGamma(shape + 1, rng) * Math.pow(rng.uniform() || 1e-12, 1 / shape);
+  const d = shape - 1 / 3;
+  const c = 1 / Math.sqrt(9 * d);
+  for (;;) {
+    const z = rng.normal();
+    const v = (1 + c * z) ** 3;
+    if (v <= 0) continue;
+    const u = rng.uniform();
+    if (Math.log(u || 1e-12) < 0.5 * z * z + d - d * v + d * Math.log(v)) return d * v;
+  }
+}
+
+export function sampleBeta(alpha: number, rng: Rng): number {
+  const a = sampleGamma(alpha, rng);
+  const b = sampleGamma(alpha, rng);
+  return a + b > 0 ? a / (a + b) : 0.5;
+}
+
+/**
+ * mixup (Zhang et al., 2018): each row is blended with a randomly chosen partner of the same
+ * batch, inputs and one-hot targets alike, with one weight lambda ~ Beta(alpha, alpha) per batch
+ * (kept >= 0.5 so each row stays mostly itself). In place; returns lambda.
+ */
+export function mixupRows(
+  x: Float32Array,
+  y: Float32Array,
+  n: number,
+  classes: number,
+  alpha: number,
+  rng: Rng,
+): number {
+  if (alpha <= 0 || n < 2) return 1;
+  const drawn = sampleBeta(alpha, rng);
+  const lambda = Math.max(drawn, 1 - drawn);
+  const size = x.length / n;
+  const partner = Array.from({ length: n }, () => rng.int(0, n));
+  const x0 = x.slice();
+  const y0 = y.slice();
+  for (let i = 0; i < n; i++) {
+    const j = partner[i];
+    for (let k = 0; k < size; k++) {
+      x[i * size + k] = lambda * x0[i * size + k] + (1 - lambda) * x0[j * size + k];
+    }
+    for (let c = 0; c < classes; c++) {
+      y[i * classes + c] = lambda * y0[i * classes + c] + (1 - lambda) * y0[j * classes + c];
+    }
+  }
+  return lambda;
+}
+
+/**
+ * Keras-style class weights, n / (classes * count): a class with half the rows weighs twice as
+ * much, and a balanced set gets all ones. A class with no rows gets weight 0.
+ */
+export function classWeights(labels: Int32Array, classes: number): Float32Array {
+  const counts = new Float64Array(classes);
+  for (const l of labels) counts[l]++;
+  return Float32Array.from(counts, (c) => (c > 0 ? labels.length / (classes * c) : 0));
+}
