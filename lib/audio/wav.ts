@@ -194,6 +194,9 @@ export function decodeWav(
   cv.setUint32(40, dataBytes, true);
   canonical.set(bytes.subarray(dataStart, dataStart + dataBytes), 44);
 
+  // wav-decoder was written for Node and tests `global.Buffer`; browsers have no `global`.
+  const g = globalThis as { global?: unknown };
+  g.global ??= globalThis;
   const decoded = wavDecoder.decode.sync(canonical.buffer, { symmetric: true });
   const channels = decoded.channelData as Float32Array[];
   if (!isFloat && (bitDepth === 8 || bitDepth === 24)) fixScaling(channels, bitDepth);

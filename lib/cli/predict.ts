@@ -1,5 +1,5 @@
 /**
- * `deno task predict clip.wav [more.wav ...] [--run=<run id or folder>]`: emotion
+ * `deno task predict clip.wav [more.wav ...] [--run=<run id or folder>] [--json]`: emotion
  * probabilities for your own audio from a trained run (the newest by default). Clips are
  * featurized exactly as in training (decode, mono, crop, resample to the run's rate), so any
  * sample rate, channel count or length works.
@@ -10,8 +10,13 @@ import { createClipFeaturizer, type FeaturizedClip } from "../features/clip.ts";
 import { chooseGemm } from "../model/blas_ffi.ts";
 import { useTrainingBackend } from "../model/backend.ts";
 import { loadModel } from "../model/io_fs.ts";
-import { inputOf, predictClip, type Predictor, type PredictorInput } from "../model/predictor.ts";
-import { fitScaler, parseScaler, type Scaler } from "../model/scaler.ts";
+import {
+  fitVoiceScaler,
+  predictClip,
+  type Predictor,
+  type PredictorInput,
+} from "../model/predictor.ts";
+import { parseScaler, type Scaler } from "../model/scaler.ts";
 import { resolveRun, RUN_FILES } from "../pipeline/run_folder.ts";
 import { fromRoot, runCli } from "./common.ts";
 import { readFileBytes } from "../audio/read_file.ts";
@@ -61,11 +66,12 @@ export async function loadPredictor(
 
 if (import.meta.main) {
   await runCli(async () => {
-    const { run, rest } = takeRunArg(Deno.args);
-    const { config: cli, positional } = parseArgs(rest);
+    const { run, rest: afterRun } = takeRunArg(Deno.args);
+    const json = afterRun.includes("--json");
+    const { config: cli, positional } = parseArgs(afterRun.filter((a) => a !== "--json"));
     if (!positional.length) {
       throw new Error(
-        "usage: deno task predict clip.wav [more.wav ...] [--run=<run id or folder>]",
+        "usage: deno task predict clip.wav [more.wav ...] [--run=<run id or folder>] [--json]",
       );
     }
     const runDir = await resolveRun(fromRoot(cli.resultsDir), run);
@@ -73,53 +79,57 @@ if (import.meta.main) {
     await useTrainingBackend(gemm);
     const { predictor, config } = await loadPredictor(runDir);
     const featurizer = createClipFeaturizer(config.audio, config.features);
-    console.log(
+    const say = (text: string) => json || console.log(text);
+    say(
       `run ${runDir} (${config.model} model, ${predictor.members.length} fold model${
         predictor.members.length > 1 ? "s averaged" : ""
       }, ${config.eval.protocol} protocol)`,
     );
     const w = Math.max(8, ...predictor.labels.map((l) => l.length)) + 1;
-    let failed = 0;
     const clips: { file: string; clip: FeaturizedClip }[] = [];
+    const errors: { file: string; error: string }[] = [];
     for (const file of positional) {
       try {
         clips.push({ file, clip: featurizer.featurize(await readFileBytes(file), file) });
       } catch (err) {
-        console.log(`\n${file}\n  error: ${(err as Error).message}`);
-        failed++;
+        errors.push({ file, error: (err as Error).message });
+        say(`\n${file}\n  error: ${(err as Error).message}`);
       }
     }
     // A run trained with per-speaker normalisation needs the voice's own statistics: here those
-    // of all the files given, taken as one speaker (more clips of the voice, better estimates).
+    // of all the files given, taken as one speaker.
     let speaker: Scaler | undefined;
     if (config.eval.speakerNorm !== "none" && clips.length) {
-      const inputs = clips.map((c) => inputOf(c.clip, predictor.input));
-      const all = new Float32Array(inputs.reduce((n, x) => n + x.length, 0));
-      inputs.reduce((at, x) => (all.set(x, at), at + x.length), 0);
-      speaker = fitScaler(all, predictor.rowShape[predictor.rowShape.length - 1]);
-      console.log(
+      speaker = fitVoiceScaler(predictor, clips.map((c) => c.clip));
+      say(
         `per-speaker normalisation: statistics of the ${clips.length} file(s) given, taken as one voice`,
       );
     }
-    for (const { file, clip } of clips) {
+    const results = clips.map(({ file, clip }) => {
       const probs = predictClip(predictor, clip, speaker);
+      const best = probs.indexOf(Math.max(...probs));
       const note = `${clip.nativeSampleRateHz} Hz, ${clip.nativeChannels} ch, ${
         clip.nativeDurationS.toFixed(2)
       } s`;
-      const best = probs.indexOf(Math.max(...probs));
-      console.log(
-        `\n${file} (${note}): ${predictor.labels[best]} ${(100 * probs[best]).toFixed(1)} %`,
-      );
+      say(`\n${file} (${note}): ${predictor.labels[best]} ${(100 * probs[best]).toFixed(1)} %`);
       const order = [...probs.keys()].sort((a, b) => probs[b] - probs[a]);
       for (const c of order) {
         const bar = "#".repeat(Math.round(probs[c] * 40));
-        console.log(
+        say(
           `  ${predictor.labels[c].padEnd(w)}${(100 * probs[c]).toFixed(1).padStart(5)} %  ${bar}`,
         );
       }
+      return {
+        file,
+        predicted: predictor.labels[best],
+        probabilities: Object.fromEntries(predictor.labels.map((l, c) => [l, probs[c]])),
+      };
+    });
+    if (json) {
+      console.log(JSON.stringify({ run: runDir, labels: predictor.labels, results, errors }));
     }
-    if (failed) {
-      throw new Error(`${failed} of ${positional.length} file(s) could not be classified`);
+    if (errors.length) {
+      throw new Error(`${errors.length} of ${positional.length} file(s) could not be classified`);
     }
   });
 }

@@ -138,6 +138,20 @@ export interface EvalConfig {
   speakerNorm: SpeakerNorm;
 }
 
+/** The live page (`deno task serve`): how often it listens, and when it hears speech. */
+export interface LiveConfig {
+  /** Seconds of audio classified each time (the model's clip length). */
+  windowS: number;
+  /** Seconds between classifications. */
+  hopS: number;
+  /** A 20 ms frame louder than this (dB re full scale) counts as voiced. */
+  gateDbfs: number;
+  /** Voiced seconds a window needs before it is classified; less is shown as "no speech". */
+  minVoicedS: number;
+  /** Seconds of history the timeline keeps. */
+  timelineS: number;
+}
+
 export interface RunConfig {
   seed: number;
   /** Parallel feature workers; 0 means one per core. */
@@ -152,6 +166,7 @@ export interface RunConfig {
   temporal: TemporalConfig;
   train: TrainConfig;
   eval: EvalConfig;
+  live: LiveConfig;
   /** Where run folders go (`<resultsDir>/<run-id>/`). */
   resultsDir: string;
 }
@@ -209,6 +224,7 @@ export const DEFAULT_CONFIG: RunConfig = {
     mixupAlpha: 0,
   },
   eval: { protocol: "speaker", labels: "8class", testFraction: 0.25, speakerNorm: "none" },
+  live: { windowS: 2.5, hopS: 0.5, gateDbfs: -45, minVoicedS: 0.3, timelineS: 60 },
   resultsDir: "results",
 };
 
@@ -392,6 +408,14 @@ export function validateConfig(c: RunConfig): void {
   if (!SPEAKER_NORMS.includes(e.speakerNorm)) {
     problems.push(`eval.speakerNorm must be ${SPEAKER_NORMS.join(", ")} (got ${e.speakerNorm})`);
   }
+  const l = c.live;
+  if (!(l.windowS > 0 && l.hopS > 0 && l.timelineS > 0)) {
+    problems.push("live.windowS, live.hopS and live.timelineS must be > 0");
+  }
+  if (!(l.minVoicedS >= 0 && l.minVoicedS <= l.windowS)) {
+    problems.push("live.minVoicedS must be between 0 and live.windowS");
+  }
+  if (!(l.gateDbfs < 0)) problems.push("live.gateDbfs must be below 0 dB");
   if (problems.length) throw new Error(`invalid configuration:\n  ${problems.join("\n  ")}`);
 }
 
@@ -415,10 +439,17 @@ export async function configHash(config: RunConfig): Promise<string> {
 }
 
 /**
- * Settings that change how fast a run goes, not what it computes: left out of `resultHash`, so
- * a result trained with 1 BLAS thread is found again by a config asking for 2.
+ * Settings that change how fast a run goes (or only how the live page uses it), not what it
+ * computes: left out of `resultHash`, so a result trained with 1 BLAS thread is found again by a
+ * config asking for 2.
  */
-export const EXECUTION_KEYS = ["workers", "cacheDir", "resultsDir", "train.threads"] as const;
+export const EXECUTION_KEYS = [
+  "workers",
+  "cacheDir",
+  "resultsDir",
+  "train.threads",
+  "live",
+] as const;
 
 /**
  * What a run recorded before a setting existed meant: the setting's "off" value (not today's

@@ -4,7 +4,7 @@
  */
 import type * as tf from "@tensorflow/tfjs";
 import type { ClipFeatures } from "../features/extract.ts";
-import { applyScaler, type Scaler } from "./scaler.ts";
+import { applyScaler, fitScaler, type Scaler } from "./scaler.ts";
 import { predictProbabilities } from "./train.ts";
 
 export type PredictorInput = "vector" | "logmel" | "mfccDelta";
@@ -43,4 +43,17 @@ export function predictClip(p: Predictor, features: ClipFeatures, speaker?: Scal
     for (let c = 0; c < sum.length; c++) sum[c] += probs[c] / p.members.length;
   }
   return sum;
+}
+
+/**
+ * Statistics of one voice for runs trained with per-speaker normalisation: fitted on the
+ * unscaled model inputs of every clip given, taken as one speaker (more clips of the voice give
+ * better estimates). `deno task predict` and the live page's file path both use it.
+ */
+export function fitVoiceScaler(p: Predictor, clips: readonly ClipFeatures[]): Scaler {
+  if (!clips.length) throw new Error("voice statistics: no clips");
+  const inputs = clips.map((c) => inputOf(c, p.input));
+  const all = new Float32Array(inputs.reduce((n, x) => n + x.length, 0));
+  inputs.reduce((at, x) => (all.set(x, at), at + x.length), 0);
+  return fitScaler(all, p.rowShape[p.rowShape.length - 1]);
 }

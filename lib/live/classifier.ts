@@ -1,0 +1,77 @@
+/**
+ * The live page's classifier: the same featurizer, scaler and models as `deno task predict`,
+ * fed either a file's bytes or the newest seconds of a microphone at the device's own rate.
+ * Pure (no Deno APIs, no DOM): it runs in the browser bundle and in Deno tests alike.
+ */
+import type { LiveConfig, RunConfig } from "../config/config.ts";
+import { resample } from "../audio/resample.ts";
+import { createClipFeaturizer, type FeaturizedClip } from "../features/clip.ts";
+import { fitVoiceScaler, inputOf, predictClip, type Predictor } from "../model/predictor.ts";
+import type { Scaler } from "../model/scaler.ts";
+import { RunningStats } from "../eval/speaker_norm.ts";
+import { type Activity, speechActivity } from "./gate.ts";
+
+export interface FileResult {
+  clip: FeaturizedClip;
+  probs: Float32Array;
+}
+
+export interface WindowResult {
+  activity: Activity;
+  /** Null when the gate heard no speech. */
+  probs: Float32Array | null;
+}
+
+export interface LiveClassifier {
+  labels: string[];
+  /** A WAV file's probabilities, exactly as `deno task predict` gives them for that one file. */
+  classifyFile(bytes: Uint8Array, name: string): FileResult;
+  /**
+   * The newest `live.windowS` seconds of a stream at `sampleRateHz`: gated, resampled to the
+   * model's rate with the training resampler, featurized and classified.
+   */
+  classifyWindow(samples: Float32Array, sampleRateHz: number): WindowResult;
+  /** Forget the voice statistics gathered so far (a new speaker). */
+  resetVoice(): void;
+}
+
+export function createLiveClassifier(
+  predictor: Predictor,
+  run: RunConfig,
+  live: LiveConfig,
+): LiveClassifier {
+  const featurizer = createClipFeaturizer(run.audio, run.features);
+  const normalise = (run.eval.speakerNorm ?? "none") !== "none";
+  const dim = predictor.rowShape[predictor.rowShape.length - 1];
+  let voice = new RunningStats(dim);
+  // Frames a hop adds to the window: only these join the voice's running statistics, so each
+  // stretch of speech counts once however many windows it passes through.
+  const newFrames = Math.max(
+    1,
+    Math.round((live.hopS * run.audio.sampleRateHz) / run.features.hopLength),
+  );
+  return {
+    labels: predictor.labels,
+    classifyFile(bytes, name) {
+      const clip = featurizer.featurize(bytes, name);
+      const speaker: Scaler | undefined = normalise ? fitVoiceScaler(predictor, [clip]) : undefined;
+      return { clip, probs: predictClip(predictor, clip, speaker) };
+    },
+    classifyWindow(samples, sampleRateHz) {
+      const activity = speechActivity(samples, sampleRateHz, live);
+      if (!activity.speech) return { activity, probs: null };
+      const y = resample(samples, sampleRateHz, run.audio.sampleRateHz, run.audio.resampler);
+      const features = featurizer.extractor.extract(y);
+      let speaker: Scaler | undefined;
+      if (normalise) {
+        const input = inputOf(features, predictor.input);
+        voice.add(dim === 1 ? input : input.subarray(Math.max(0, input.length - newFrames * dim)));
+        speaker = voice.scaler();
+      }
+      return { activity, probs: predictClip(predictor, features, speaker) };
+    },
+    resetVoice() {
+      voice = new RunningStats(dim);
+    },
+  };
+}

@@ -1,0 +1,158 @@
+/**
+ * The live page's HTTP server (Deno only): the page, its bundle, plotly.js, the list of trained
+ * runs and the files of one run the browser needs. Nothing else is served: run files are looked
+ * up by an allow-list of names, every path segment is checked, and the resolved file must lie
+ * inside the results folder (symbolic links included).
+ */
+import { join, resolve, sep } from "node:path";
+import type { LiveConfig } from "../config/config.ts";
+import { RUN_FILES } from "../pipeline/run_folder.ts";
+
+export interface LiveServerOptions {
+  resultsDir: string;
+  pageDir: string;
+  bundlePath: string;
+  plotlyPath: string;
+  live: LiveConfig;
+  /** Run shown first; empty means the newest. */
+  defaultRun: string;
+}
+
+export interface RunListing {
+  id: string;
+  model: string;
+  protocol: string;
+  speakerNorm: string;
+  accuracy: number | null;
+  folds: number;
+  createdAt: string;
+}
+
+const TYPES: Record<string, string> = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".json": "application/json",
+  ".bin": "application/octet-stream",
+};
+
+const RUN_TOP_FILES = new Set<string>([RUN_FILES.config, RUN_FILES.metrics]);
+const MODEL_FILES = new Set<string>(["model.json", "weights.bin", RUN_FILES.scaler]);
+
+function typeOf(path: string): string {
+  const dot = path.lastIndexOf(".");
+  return TYPES[path.slice(dot)] ?? "application/octet-stream";
+}
+
+function refuse(status: number, why: string): Response {
+  return new Response(`${status} ${why}\n`, {
+    status,
+    headers: { "content-type": "text/plain; charset=utf-8" },
+  });
+}
+
+/**
+ * Decoded path segments, or null when any is empty, `.`, `..`, or hides a separator or NUL
+ * (`..%2F..` arrives as one segment and is refused here).
+ */
+export function safeSegments(pathname: string): string[] | null {
+  const parts = pathname.split("/").slice(1);
+  const out: string[] = [];
+  for (const raw of parts) {
+    let seg: string;
+    try {
+      seg = decodeURIComponent(raw);
+    } catch {
+      return null;
+    }
+    if (!seg || seg === "." || seg === ".." || /[\\/\0]/.test(seg)) return null;
+    out.push(seg);
+  }
+  return out;
+}
+
+async function serveFile(path: string, root: string): Promise<Response> {
+  let real: string;
+  try {
+    real = await Deno.realPath(path);
+  } catch {
+    return refuse(404, "not found");
+  }
+  const realRoot = await Deno.realPath(root).catch(() => resolve(root));
+  if (real !== realRoot && !real.startsWith(realRoot + sep)) return refuse(403, "forbidden");
+  const info = await Deno.stat(real);
+  if (!info.isFile) return refuse(404, "not found");
+  const body = await Deno.readFile(real);
+  return new Response(body, {
+    headers: { "content-type": typeOf(real), "cache-control": "no-store" },
+  });
+}
+
+export async function listRuns(resultsDir: string): Promise<RunListing[]> {
+  const names: string[] = [];
+  try {
+    for await (const e of Deno.readDir(resultsDir)) {
+      if (e.isDirectory && !e.name.startsWith(".")) names.push(e.name);
+    }
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return [];
+    throw err;
+  }
+  const runs: RunListing[] = [];
+  for (const name of names.sort().reverse()) {
+    try {
+      const dir = join(resultsDir, name);
+      const meta = JSON.parse(await Deno.readTextFile(join(dir, RUN_FILES.config)));
+      await Deno.stat(join(dir, RUN_FILES.models));
+      const metrics = JSON.parse(await Deno.readTextFile(join(dir, RUN_FILES.metrics)));
+      runs.push({
+        id: name,
+        model: meta.config.model,
+        protocol: meta.config.eval.protocol,
+        speakerNorm: meta.config.eval.speakerNorm ?? "none",
+        accuracy: metrics.primary?.accuracy?.mean ?? null,
+        folds: meta.folds?.length ?? 0,
+        createdAt: meta.createdAt ?? "",
+      });
+    } catch {
+      // not a finished run with models (bench/, notebooks/, ablation/, a partial one)
+    }
+  }
+  return runs;
+}
+
+/** The request handler; `deno task serve` binds it, tests call it directly too. */
+export function createLiveHandler(opts: LiveServerOptions): (req: Request) => Promise<Response> {
+  const fixed: Record<string, [string, string]> = {
+    "": [join(opts.pageDir, "index.html"), opts.pageDir],
+    "index.html": [join(opts.pageDir, "index.html"), opts.pageDir],
+    "style.css": [join(opts.pageDir, "style.css"), opts.pageDir],
+    "app.js": [opts.bundlePath, opts.bundlePath],
+    "vendor/plotly.js": [opts.plotlyPath, opts.plotlyPath],
+  };
+  return async (req) => {
+    if (req.method !== "GET" && req.method !== "HEAD") return refuse(405, "method not allowed");
+    const { pathname } = new URL(req.url);
+    if (pathname === "/") return serveFile(...fixed[""]);
+    const segs = safeSegments(pathname);
+    if (!segs) return refuse(403, "forbidden path");
+    const key = segs.join("/");
+    if (fixed[key]) return serveFile(...fixed[key]);
+    if (key === "api/runs") {
+      const runs = await listRuns(opts.resultsDir);
+      const chosen = opts.defaultRun && runs.some((r) => r.id === opts.defaultRun)
+        ? opts.defaultRun
+        : runs[0]?.id ?? null;
+      return Response.json({ runs, default: chosen });
+    }
+    if (key === "api/live") return Response.json(opts.live);
+    if (segs[0] === "runs" && segs.length >= 3) {
+      const [, run, ...rest] = segs;
+      const allowed = (rest.length === 1 && RUN_TOP_FILES.has(rest[0])) ||
+        (rest.length === 3 && rest[0] === RUN_FILES.models && MODEL_FILES.has(rest[2]));
+      if (!allowed) return refuse(403, "forbidden path");
+      return serveFile(join(opts.resultsDir, run, ...rest), opts.resultsDir);
+    }
+    return refuse(404, "not found");
+  };
+}
