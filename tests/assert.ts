@@ -12,6 +12,10 @@ export function assertEquals<T>(actual: T, expected: T, message?: string): void 
   nodeAssert.deepStrictEqual(actual, expected, message);
 }
 
+export function assertNotEquals<T>(actual: T, expected: T, message?: string): void {
+  nodeAssert.notDeepStrictEqual(actual, expected, message);
+}
+
 export function assertLess(actual: number, bound: number, message = ""): void {
   nodeAssert.ok(actual < bound, `${message} expected ${actual} < ${bound}`.trim());
 }

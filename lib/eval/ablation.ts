@@ -166,3 +166,15 @@ export function markdownTable(rows: readonly Record<string, string>[]): string {
     ...rows.map((r) => line(keys.map((k) => r[k].replaceAll("|", "\\|")))),
   ].join("\n") + "\n";
 }
+
+/** Table rows for a stored study, or one row that says how to make it. */
+export function ablationDisplayRows(
+  stored: { protocol: string; rows: AblationRow[] } | null,
+): Record<string, string>[] {
+  if (!stored || !stored.rows.length) {
+    return [{
+      ablation: "no study in this results folder yet: `deno task ablation` trains and tabulates it",
+    }];
+  }
+  return ablationTableRows(stored.rows);
+}
