@@ -34,6 +34,8 @@ Deno.test({
       "--temporal.filters=[8,8]",
       "--denseUnits=8",
       '--recipe=["original","noise"]',
+      // The scaler checks below are about the global scaler on raw features.
+      "--speakerNorm=none",
       `--resultsDir=${join(tmp, "results")}`,
     ]);
     const features = await featurizeCorpus(config, corpus, quiet, join(tmp, "cache"));
@@ -160,7 +162,7 @@ Deno.test({
     // plain run's log-mel levels).
     const originalsOnly = [...base, "--folds=2", '--recipe=["original"]'];
     const plain = await runExperiment(
-      parseArgs(originalsOnly).config,
+      parseArgs([...originalsOnly, "--speakerNorm=none"]).config,
       features,
       corpus,
       quiet,
@@ -182,5 +184,15 @@ Deno.test({
     const maxAbsMean = (dir: string) => Math.max(...scalerOf(dir).mean.map(Math.abs));
     assert(maxAbsMean(normed.runDir) < 1e-4, `normalised means ${maxAbsMean(normed.runDir)}`);
     assert(maxAbsMean(plain.runDir) > 1, `raw log-mel means ${maxAbsMean(plain.runDir)}`);
+    const online = await runExperiment(
+      parseArgs([...originalsOnly, "--speakerNorm=online"]).config,
+      features,
+      corpus,
+      quiet,
+      join(tmp, "results"),
+    );
+    assert(online.summary.protocolText.includes("online per-speaker normalisation"));
+    // Training actors are normalised with their full statistics, as in the per-speaker run.
+    assert(maxAbsMean(online.runDir) < 1e-4, `online means ${maxAbsMean(online.runDir)}`);
   },
 });

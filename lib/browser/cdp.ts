@@ -25,14 +25,15 @@ interface Pending {
 }
 
 async function devtoolsUrl(stderr: ReadableStream<Uint8Array>, timeoutMs: number) {
-  const reader = stderr.pipeThrough(new TextDecoderStream()).getReader();
+  const reader = stderr.getReader();
+  const decoder = new TextDecoder();
   let seen = "";
   const timer = setTimeout(() => reader.cancel().catch(() => {}), timeoutMs);
   try {
     for (;;) {
       const { value, done } = await reader.read();
       if (done) break;
-      seen += value;
+      seen += decoder.decode(value, { stream: true });
       const m = /DevTools listening on (ws:\/\/\S+)/.exec(seen);
       if (m) {
         // Keep draining stderr so Chromium never blocks on a full pipe.
