@@ -26,6 +26,7 @@ import {
   ablationDisplayRows,
   ablationRow,
   markdownTable,
+  seedEnsembleRow,
 } from "../lib/eval/ablation.ts";
 import type { ClipRecord } from "../lib/corpus/ravdess.ts";
 import type { RunSummary } from "../lib/eval/summary.ts";
@@ -176,4 +177,57 @@ Deno.test("an ablation row pools folds over seeds and says how the seeds spread"
       assert(key in v.overrides, `${v.name} leaves ${key} to the defaults`);
     }
   }
+});
+
+Deno.test("a seed ensemble averages each test clip's probabilities over the seeds' models", () => {
+  const labels = ["neutral", "calm", "happy", "sad", "angry", "fearful", "disgust", "surprised"];
+  const probs = (p: Record<string, number>) =>
+    Object.fromEntries(labels.map((l) => [l, p[l] ?? 0]));
+  const row = (seedOne: Record<string, number>, truth: string, clip: string) => ({
+    clip,
+    actor: 1,
+    fold: "fold-1-2",
+    truth,
+    predicted: "",
+    probabilities: probs(seedOne),
+  });
+  const summary = (id: string) =>
+    ({
+      ...fakeSummary(id, [0.5]),
+      primary: { labels, accuracy: { mean: 0.5 } },
+    }) as unknown as RunSummary;
+  // Clip a: seed 1 says happy (wrong), seed 2 says sad strongly (right): the mean says sad.
+  // Clip b: both say calm; the truth is neutral, which 7 classes count as right.
+  const runs = [
+    {
+      seed: 1,
+      summary: summary("s1"),
+      predictions: [row({ happy: 0.6, sad: 0.4 }, "sad", "a"), row({ calm: 0.9 }, "neutral", "b")],
+    },
+    {
+      seed: 2,
+      summary: summary("s2"),
+      predictions: [row({ happy: 0.1, sad: 0.9 }, "sad", "a"), row({ calm: 0.8 }, "neutral", "b")],
+    },
+    {
+      seed: 3,
+      summary: summary("s3"),
+      predictions: [row({ happy: 0.5, sad: 0.5 }, "sad", "a"), row({ calm: 0.7 }, "neutral", "b")],
+    },
+  ];
+  const variant = ABLATION_VARIANTS[2];
+  const ens = seedEnsembleRow(variant, runs);
+  assertEquals(ens.accuracy.mean, 0.5, "a right, b wrong on 8 classes");
+  assertEquals(ens.accuracy7!.mean, 1, "calm counts as neutral on 7 classes");
+  assertEquals(ens.seeds, [1, 2, 3]);
+  assertEquals(ens.trainSeconds, 3 * 60);
+  assert(ens.name.endsWith("3-seed ensemble"));
+  const short = [runs[0], runs[1], { ...runs[2], predictions: runs[2].predictions.slice(0, 1) }];
+  let threw = false;
+  try {
+    seedEnsembleRow(variant, short);
+  } catch (err) {
+    threw = (err as Error).message.includes("do not test the same clips");
+  }
+  assert(threw, "mismatched runs are refused");
 });

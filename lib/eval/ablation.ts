@@ -4,7 +4,8 @@
  * summarised as table rows. Pure.
  */
 import type { RunSummary } from "./summary.ts";
-import { meanStd, type Spread } from "./metrics.ts";
+import { confusionMatrix, meanStd, metricsFromConfusion, type Spread } from "./metrics.ts";
+import type { PredictionRow } from "./predictions.ts";
 
 export interface AblationVariant {
   name: string;
@@ -139,6 +140,79 @@ export function ablationRow(
   };
 }
 
+/** Accuracy, macro-F1 and UAR of one fold's clips, from averaged probabilities. */
+function foldScores(rows: { truth: string; probs: number[] }[], labels: readonly string[]) {
+  const truth = rows.map((r) => labels.indexOf(r.truth));
+  const predicted = rows.map((r) => r.probs.indexOf(Math.max(...r.probs)));
+  return metricsFromConfusion(confusionMatrix(truth, predicted, labels.length), labels);
+}
+
+/**
+ * A seed ensemble, scored from the runs' stored test predictions: for every fold, each test
+ * clip's probabilities are averaged over the seeds' models, then scored as one model per fold
+ * (costing every seed's training). 7-class scores add calm's probability to neutral's.
+ */
+export function seedEnsembleRow(
+  variant: AblationVariant,
+  runs: readonly { seed: number; summary: RunSummary; predictions: readonly PredictionRow[] }[],
+): AblationRow {
+  if (runs.length < 2) throw new Error(`ensemble ${variant.name}: needs 2 or more seeds`);
+  const labels = runs[0].summary.primary.labels;
+  const byClip = new Map<string, { fold: string; truth: string; sum: number[]; n: number }>();
+  for (const run of runs) {
+    for (const p of run.predictions) {
+      const key = `${p.fold}/${p.clip}`;
+      const e = byClip.get(key) ?? { fold: p.fold, truth: p.truth, sum: labels.map(() => 0), n: 0 };
+      labels.forEach((l, c) => (e.sum[c] += p.probabilities[l]));
+      e.n++;
+      byClip.set(key, e);
+    }
+  }
+  const clips = [...byClip.values()];
+  if (clips.some((e) => e.n !== runs.length)) {
+    throw new Error(`ensemble ${variant.name}: the seeds' runs do not test the same clips`);
+  }
+  const folds = [...new Set(clips.map((e) => e.fold))].sort();
+  const eight = folds.map((f) =>
+    foldScores(
+      clips.filter((e) => e.fold === f).map((e) => ({ truth: e.truth, probs: e.sum })),
+      labels,
+    )
+  );
+  const merged = labels.length === 8 ? labels.filter((l) => l !== "calm") : null;
+  const seven = merged
+    ? folds.map((f) =>
+      foldScores(
+        clips.filter((e) => e.fold === f).map((e) => ({
+          truth: e.truth === "calm" ? "neutral" : e.truth,
+          probs: merged.map((l) =>
+            l === "neutral"
+              ? e.sum[labels.indexOf("neutral")] + e.sum[labels.indexOf("calm")]
+              : e.sum[labels.indexOf(l)]
+          ),
+        })),
+        merged,
+      )
+    )
+    : null;
+  const accuracy = meanStd(eight.map((m) => m.accuracy));
+  return {
+    name: `${variant.name}, ${runs.length}-seed ensemble`,
+    change: `the ${runs.length} seeds' models averaged per clip (${runs.length} models per fold)`,
+    seeds: runs.map((r) => r.seed),
+    runIds: runs.map((r) => r.summary.runId),
+    accuracy,
+    seedAccuracy: { mean: accuracy.mean, std: 0, values: [accuracy.mean] },
+    macroF1: meanStd(eight.map((m) => m.macroF1)),
+    uar: meanStd(eight.map((m) => m.uar)),
+    accuracy7: seven ? meanStd(seven.map((m) => m.accuracy)) : undefined,
+    trainSeconds: runs.reduce(
+      (s, r) => s + r.summary.folds.reduce((t, f) => t + f.trainSeconds, 0),
+      0,
+    ),
+  };
+}
+
 const pct = (s: Spread) => `${(100 * s.mean).toFixed(1)} ± ${(100 * s.std).toFixed(1)}`;
 
 /** Rows as display records (for tables in notebooks, reports and the markdown file). */
@@ -148,7 +222,11 @@ export function ablationTableRows(rows: readonly AblationRow[]): Record<string, 
     "what changed": r.change,
     seeds: r.seeds.join(" "),
     "accuracy % (folds x seeds)": pct(r.accuracy),
-    "accuracy % (seed means)": r.seeds.length > 1 ? pct(r.seedAccuracy) : "1 seed",
+    "accuracy % (seed means)": r.name.endsWith("ensemble")
+      ? "one ensemble"
+      : r.seeds.length > 1
+      ? pct(r.seedAccuracy)
+      : "1 seed",
     "macro-F1": `${r.macroF1.mean.toFixed(3)} ± ${r.macroF1.std.toFixed(3)}`,
     "UAR %": pct(r.uar),
     "7-class acc %": r.accuracy7 ? pct(r.accuracy7) : "",

@@ -12,6 +12,7 @@ import {
   ablationTableRows,
   type AblationVariant,
   markdownTable,
+  seedEnsembleRow,
 } from "../eval/ablation.ts";
 import { writeFileAtomic, writeJsonAtomic } from "../cache/files.ts";
 import type { ProgressSink } from "../util/progress.ts";
@@ -58,9 +59,12 @@ export async function runAblation(
       } else {
         sink.write(`ablation: ${variant.name}, seed ${seed}: found ${dir}\n`);
       }
-      runs.push({ seed, summary: (await loadRun(dir)).summary });
+      const stored = await loadRun(dir);
+      runs.push({ seed, summary: stored.summary, predictions: stored.predictions });
     }
     if (runs.length) rows.push(ablationRow(variant, runs));
+    // With three or more seeds, what averaging them would give (scored from their predictions).
+    if (runs.length >= 3) rows.push(seedEnsembleRow(variant, runs));
   }
   return { rows, missing };
 }
