@@ -213,6 +213,25 @@ Deno.test("path segments that hide a way out are refused", () => {
   }
 });
 
+/** The live server on a free loopback port, over `results`. */
+function serveLive(
+  results: string,
+  bundlePath: string,
+  config: RunConfig,
+): Deno.HttpServer<Deno.NetAddr> {
+  return Deno.serve(
+    { port: 0, hostname: "127.0.0.1", onListen: () => {} },
+    createLiveHandler({
+      resultsDir: results,
+      pageDir: join(PROJECT_ROOT, "lib", "web", "page"),
+      bundlePath,
+      plotlyPath: join(PROJECT_ROOT, "node_modules", "plotly.js-dist", "plotly.js"),
+      live: config.live,
+      defaultRun: "",
+    }),
+  );
+}
+
 /** Sends a raw request line (no client-side path normalisation) and returns status and body. */
 async function rawGet(port: number, target: string): Promise<{ status: number; body: string }> {
   const conn = await Deno.connect({ hostname: "127.0.0.1", port });
@@ -240,17 +259,7 @@ Deno.test("the server serves a run's model files and nothing outside its folders
   const runId = await writeSyntheticRun(results, config);
   // A symbolic link inside the results folder that points out of it.
   await Deno.symlink(secretDir, join(results, "escape"));
-  const server = Deno.serve(
-    { port: 0, hostname: "127.0.0.1", onListen: () => {} },
-    createLiveHandler({
-      resultsDir: results,
-      pageDir: join(PROJECT_ROOT, "lib", "web", "page"),
-      bundlePath: join(tmp, "app.js"),
-      plotlyPath: join(PROJECT_ROOT, "node_modules", "plotly.js-dist", "plotly.js"),
-      live: config.live,
-      defaultRun: "",
-    }),
-  );
+  const server = serveLive(results, join(tmp, "app.js"), config);
   try {
     const port = server.addr.port;
     const ok = await rawGet(port, `/runs/${runId}/models/fold-1-2/model.json`);
@@ -297,17 +306,7 @@ Deno.test({
     const silenceWav = join(tmp, "silence.wav");
     await Deno.writeFile(voiceWav, encodeWav(voice(4, 48000), 48000));
     await Deno.writeFile(silenceWav, encodeWav(new Float32Array(48000 * 4), 48000));
-    const server = Deno.serve(
-      { port: 0, hostname: "127.0.0.1", onListen: () => {} },
-      createLiveHandler({
-        resultsDir: results,
-        pageDir: join(PROJECT_ROOT, "lib", "web", "page"),
-        bundlePath,
-        plotlyPath: join(PROJECT_ROOT, "node_modules", "plotly.js-dist", "plotly.js"),
-        live: config.live,
-        defaultRun: "",
-      }),
-    );
+    const server = serveLive(results, bundlePath, config);
     const url = `http://127.0.0.1:${server.addr.port}/`;
     const media = (wav: string) => [
       "--use-fake-ui-for-media-stream",

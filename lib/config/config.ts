@@ -467,14 +467,11 @@ const SETTINGS_BEFORE_THEY_EXISTED: Record<string, unknown> = {
 
 /** A stored config completed with the meaning of settings added after it was written. */
 export function completeStoredConfig(stored: RunConfig): RunConfig {
-  const config = structuredClone(stored) as RunConfig;
+  const config = structuredClone(stored) as unknown as Record<string, unknown>;
   for (const [path, value] of Object.entries(SETTINGS_BEFORE_THEY_EXISTED)) {
-    const keys = path.split(".");
-    let o = config as unknown as Record<string, unknown>;
-    for (const k of keys.slice(0, -1)) o = (o[k] ??= {}) as Record<string, unknown>;
-    o[keys[keys.length - 1]] ??= value;
+    if (getAt(config, path) === undefined) setAt(config, path, value);
   }
-  return config;
+  return config as unknown as RunConfig;
 }
 
 /** 16 hex digits naming what a config computes: `configHash` without the execution settings. */
