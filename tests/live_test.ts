@@ -25,6 +25,8 @@ import { buildLiveBundle } from "../lib/web/bundle.ts";
 import { launchBrowser } from "../lib/browser/cdp.ts";
 import { haveChromium } from "../lib/notebook/chromium.ts";
 import { PROJECT_ROOT } from "../lib/corpus/locate.ts";
+import { PLOTLY_SOURCE } from "../lib/pipeline/experiment.ts";
+import { loadPredictor } from "../lib/cli/predict.ts";
 
 const HAVE_CHROMIUM = await haveChromium();
 if (!HAVE_CHROMIUM) {
@@ -150,7 +152,6 @@ async function writeSyntheticRun(resultsDir: string, config: RunConfig): Promise
 }
 
 async function loadSyntheticPredictor(dir: string): Promise<Predictor> {
-  const { loadPredictor } = await import("../lib/cli/predict.ts");
   return (await loadPredictor(dir)).predictor;
 }
 
@@ -225,7 +226,7 @@ function serveLive(
       resultsDir: results,
       pageDir: join(PROJECT_ROOT, "lib", "web", "page"),
       bundlePath,
-      plotlyPath: join(PROJECT_ROOT, "node_modules", "plotly.js-dist", "plotly.js"),
+      plotlyPath: PLOTLY_SOURCE,
       live: config.live,
       defaultRun: "",
     }),

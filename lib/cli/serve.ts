@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { parseArgs } from "../config/config.ts";
 import { PROJECT_ROOT } from "../corpus/locate.ts";
 import { buildLiveBundle } from "../web/bundle.ts";
+import { PLOTLY_SOURCE } from "../pipeline/experiment.ts";
 import { createLiveHandler, listRuns } from "../web/server.ts";
 import { takeRunArg } from "./predict.ts";
 import { fromRoot, runCli } from "./common.ts";
@@ -63,7 +64,7 @@ if (import.meta.main) {
       resultsDir,
       pageDir: join(PROJECT_ROOT, "lib", "web", "page"),
       bundlePath,
-      plotlyPath: join(PROJECT_ROOT, "node_modules", "plotly.js-dist", "plotly.js"),
+      plotlyPath: PLOTLY_SOURCE,
       live: config.live,
       defaultRun: run,
     });

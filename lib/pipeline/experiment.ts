@@ -46,10 +46,12 @@ import { figuresHtml, runFigures } from "../plots/figures.ts";
 import type { EpochRecord } from "../model/train.ts";
 
 export const PLOTLY_FILE = "plotly.js";
+/** plotly.js as the project's `plotly.js-dist` dependency ships it (reports and the live page). */
+export const PLOTLY_SOURCE = join(PROJECT_ROOT, "node_modules", "plotly.js-dist", "plotly.js");
 
 /** plotly.js from the project's `plotly.js-dist` dependency, copied beside a report. */
 export async function copyPlotly(dir: string): Promise<{ ok: boolean; why?: string }> {
-  const src = join(PROJECT_ROOT, "node_modules", "plotly.js-dist", "plotly.js");
+  const src = PLOTLY_SOURCE;
   try {
     await Deno.copyFile(src, join(dir, PLOTLY_FILE));
     return { ok: true };

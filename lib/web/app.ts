@@ -11,6 +11,7 @@ import { jsGemm } from "../model/gemm.ts";
 import { createLiveClassifier, type LiveClassifier } from "../live/classifier.ts";
 import { fetchRun, type RemoteRun } from "../live/remote_run.ts";
 import { AudioRing } from "../live/ring.ts";
+import { rmsDbfs } from "../live/gate.ts";
 import type { RunListing } from "./server.ts";
 
 interface PlotlyApi {
@@ -201,12 +202,10 @@ async function startMicrophone() {
     proc.onaudioprocess = (e) => {
       const block = e.inputBuffer.getChannelData(0);
       ring.push(block);
-      let sum = 0;
-      for (let i = 0; i < block.length; i++) sum += block[i] * block[i];
-      const db = 10 * Math.log10(sum / block.length + 1e-12);
+      const db = Math.max(-120, rmsDbfs(block));
       state.live.levelDbfs = db;
       $("level-bar").style.width = `${Math.max(0, Math.min(100, (db + 70) / 70 * 100))}%`;
-      $("level-text").textContent = `${Math.max(-120, db).toFixed(0)} dBFS`;
+      $("level-text").textContent = `${db.toFixed(0)} dBFS`;
     };
     source.connect(proc);
     proc.connect(mute);
