@@ -55,36 +55,29 @@ export const ABLATION_VARIANTS: readonly AblationVariant[] = [
     overrides: { ...OFF, "eval.speakerNorm": "per-speaker", "train.classBalance": "true" },
   },
   {
-    name: "frames+spk+bal+mask",
-    change: "+ SpecAugment: 2 time masks (<= 10 frames), 2 band masks (<= 6 bands)",
-    overrides: {
-      ...OFF,
-      "eval.speakerNorm": "per-speaker",
-      "train.classBalance": "true",
-      ...SPEC,
-    },
+    name: "frames+spk+mask",
+    change: "frames+spk + SpecAugment: 2 time masks (<= 10 frames), 2 band masks (<= 6 bands)",
+    overrides: { ...OFF, "eval.speakerNorm": "per-speaker", ...SPEC },
   },
   {
-    name: "frames+spk+bal+mask+mixup",
-    change: "+ mixup (alpha 0.2)",
+    name: "frames+spk+mixup",
+    change: "frames+spk + mixup (alpha 0.2)",
+    overrides: { ...OFF, "eval.speakerNorm": "per-speaker", "train.mixupAlpha": "0.2" },
+  },
+  {
+    name: "frames+spk+mask+mixup",
+    change: "frames+spk + both SpecAugment masks and mixup (alpha 0.2)",
     overrides: {
       ...OFF,
       "eval.speakerNorm": "per-speaker",
-      "train.classBalance": "true",
       ...SPEC,
       "train.mixupAlpha": "0.2",
     },
   },
   {
-    name: "mfcc+spk+bal+mask",
-    change: "MFCC + deltas (60 per frame) instead of log-mel",
-    overrides: {
-      ...OFF,
-      "temporal.input": "mfccDelta",
-      "eval.speakerNorm": "per-speaker",
-      "train.classBalance": "true",
-      ...SPEC,
-    },
+    name: "mfcc+spk",
+    change: "frames+spk with MFCC + deltas (60 per frame) instead of 40 log-mel bands",
+    overrides: { ...OFF, "temporal.input": "mfccDelta", "eval.speakerNorm": "per-speaker" },
   },
 ];
 
