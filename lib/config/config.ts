@@ -108,6 +108,11 @@ export interface TrainConfig {
   specFreqWidth: number;
   /** mixup: pairs of rows blended with a Beta(alpha, alpha) weight; 0 turns it off. */
   mixupAlpha: number;
+  /**
+   * Networks trained per fold, member m with seed (fold seed + 100 m) on the same rows; their
+   * probabilities are averaged. 1 trains a single network; k multiplies training time by k.
+   */
+  ensemble: number;
 }
 
 /**
@@ -222,6 +227,7 @@ export const DEFAULT_CONFIG: RunConfig = {
     specFreqMasks: 0,
     specFreqWidth: 6,
     mixupAlpha: 0,
+    ensemble: 1,
   },
   eval: { protocol: "speaker", labels: "8class", testFraction: 0.25, speakerNorm: "per-speaker" },
   live: { windowS: 2.5, hopS: 0.5, gateDbfs: -45, minVoicedS: 0.3, timelineS: 60 },
@@ -395,6 +401,9 @@ export function validateConfig(c: RunConfig): void {
     if (!Number.isInteger(tr[k]) || tr[k] < 0) problems.push(`train.${k} must be an integer >= 0`);
   }
   if (!(tr.mixupAlpha >= 0)) problems.push("train.mixupAlpha must be >= 0");
+  if (!Number.isInteger(tr.ensemble) || tr.ensemble < 1) {
+    problems.push(`train.ensemble must be an integer >= 1 (got ${tr.ensemble})`);
+  }
   const e = c.eval;
   if (!["speaker", "random", "seed-leaky"].includes(e.protocol)) {
     problems.push(`eval.protocol must be speaker, random or seed-leaky (got ${e.protocol})`);
@@ -463,6 +472,7 @@ const SETTINGS_BEFORE_THEY_EXISTED: Record<string, unknown> = {
   "train.specFreqMasks": 0,
   "train.specFreqWidth": 6,
   "train.mixupAlpha": 0,
+  "train.ensemble": 1,
 };
 
 /** A stored config completed with the meaning of settings added after it was written. */

@@ -24,6 +24,7 @@ const OFF = {
   "train.specTimeMasks": "0",
   "train.specFreqMasks": "0",
   "train.mixupAlpha": "0",
+  "train.ensemble": "1",
 };
 
 const SPEC = { "train.specTimeMasks": "2", "train.specFreqMasks": "2" };
@@ -53,6 +54,12 @@ export const ABLATION_VARIANTS: readonly AblationVariant[] = [
     name: "frames+spk+bal",
     change: "+ class-balanced loss (neutral has half the clips)",
     overrides: { ...OFF, "eval.speakerNorm": "per-speaker", "train.classBalance": "true" },
+  },
+  {
+    name: "frames+spk+ens3",
+    change:
+      "frames+spk with 3 networks per fold (seeds fold seed + 0/100/200), probabilities averaged",
+    overrides: { ...OFF, "eval.speakerNorm": "per-speaker", "train.ensemble": "3" },
   },
   {
     name: "frames+spk+mask",

@@ -11,7 +11,6 @@ import {
   type EpochRecord,
   predictProbabilities,
   type Samples,
-  type TrainHooks,
   trainModel,
 } from "../model/train.ts";
 import {
@@ -92,13 +91,28 @@ export interface FoldResult {
   metrics: Metrics;
   /** 7-class metrics of an 8-class model (calm's probability added to neutral's). */
   metrics7?: Metrics;
+  /** The first member's epochs (every member trains the same schedule on the same rows). */
   history: EpochRecord[];
+  /** Training time of all members together. */
   trainSeconds: number;
   /** Test clips' probabilities, row-major [testRows, classes], and their clip indices. */
   testProbabilities: Float32Array;
   testClips: number[];
-  model: tf.LayersModel;
+  /** One network per ensemble member (`train.ensemble`); the test probabilities are their mean. */
+  models: tf.LayersModel[];
   scaler: Scaler;
+}
+
+/** Member m's seed: the fold seed for the first, so `train.ensemble=1` is the single network. */
+export const memberSeed = (foldSeed: number, member: number) => foldSeed + 100 * member;
+
+/** Model folder names of a fold's members: the fold's own name, then `<fold>-m2`, `<fold>-m3`. */
+export function memberNames(fold: string, members: number): string[] {
+  return Array.from({ length: members }, (_, m) => (m === 0 ? fold : `${fold}-m${m + 1}`));
+}
+
+export interface FoldHooks {
+  onEpoch?: (record: EpochRecord, member: number) => void | Promise<void>;
 }
 
 export function buildModel(
@@ -116,7 +130,7 @@ export async function runFold(
   src: RowSource,
   plan: FoldPlan,
   seed: number,
-  hooks: Omit<TrainHooks, "val"> = {},
+  hooks: FoldHooks = {},
 ): Promise<FoldResult> {
   const kind = inputKindOf(config);
   const { rowShape, featureDim } = inputShape(kind, src);
@@ -153,11 +167,24 @@ export async function runFold(
   const train = samples(plan.train, rawTrain);
   const val = plan.val.length ? samples(plan.val) : undefined;
   const test = samples(plan.test, undefined, true);
-  const model = buildModel(config, rowShape, classes, seed);
+  const members = config.train.ensemble;
+  const models: tf.LayersModel[] = [];
+  let history: EpochRecord[] = [];
+  let probs: Float32Array = new Float32Array(test.labels.length * classes);
   const start = performance.now();
-  const history = await trainModel(model, train, config.train, seed, { ...hooks, val });
+  for (let m = 0; m < members; m++) {
+    const model = buildModel(config, rowShape, classes, memberSeed(seed, m));
+    const h = await trainModel(model, train, config.train, memberSeed(seed, m), {
+      onEpoch: (e) => hooks.onEpoch?.(e, m),
+      val,
+    });
+    if (m === 0) history = h;
+    const p = predictProbabilities(model, test.x, rowShape);
+    if (members === 1) probs = p;
+    else for (let i = 0; i < p.length; i++) probs[i] += p[i] / members;
+    models.push(model);
+  }
   const trainSeconds = (performance.now() - start) / 1000;
-  const probs = predictProbabilities(model, test.x, rowShape);
   const labelNames = [...labelSet(config.eval.labels).classes];
   const metrics = metricsFromConfusion(
     confusionMatrix(test.labels, argmaxRows(probs, classes), classes),
@@ -186,7 +213,7 @@ export async function runFold(
     trainSeconds,
     testProbabilities: probs,
     testClips: plan.test.map((r) => r.clip),
-    model,
+    models,
     scaler,
   };
 }

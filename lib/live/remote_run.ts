@@ -33,17 +33,18 @@ export async function fetchRun(base: string): Promise<RemoteRun> {
     config: RunConfig;
     labels: string[];
     input: { kind: PredictorInput; rowShape: number[] };
-    folds: { name: string; trainActors: number[]; testActors: number[] }[];
+    /** `models` lists a fold's ensemble members (absent in runs before `train.ensemble`). */
+    folds: { name: string; models?: string[]; trainActors: number[]; testActors: number[] }[];
     protocol?: { text: string };
     corpus: { clips: number; root: string };
   }>(`${base}/config.json`);
   const summary = await getJson<RunSummary>(`${base}/metrics.json`).catch(() => null);
   const members: Predictor["members"] = [];
-  for (const fold of meta.folds) {
-    const dir = `${base}/models/${encodeURIComponent(fold.name)}`;
+  for (const name of meta.folds.flatMap((f) => f.models ?? [f.name])) {
+    const dir = `${base}/models/${encodeURIComponent(name)}`;
     const model = await tf.loadLayersModel(`${dir}/model.json`);
     const scaler = parseScaler(await getJson(`${dir}/scaler.json`), `${dir}/scaler.json`);
-    members.push({ name: fold.name, model, scaler });
+    members.push({ name, model, scaler });
   }
   return {
     runId: meta.runId,

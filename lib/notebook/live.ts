@@ -22,6 +22,8 @@ export async function liveTrainingCurves(): Promise<LiveCurves> {
     history,
     hooks: {
       onEpoch: async (fold, record) => {
+        // One curve per fold: an ensemble's later members retrace the first one's schedule.
+        if (fold.member > 0) return;
         (history.folds[fold.index] ??= { name: fold.name, epochs: [] }).epochs.push(record);
         await live.update(figureBundle(trainingCurvesFigure(history)));
       },

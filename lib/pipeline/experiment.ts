@@ -20,6 +20,8 @@ import {
   type FoldResult,
   inputKindOf,
   inputShape,
+  memberNames,
+  memberSeed,
   type RowSource,
   runFold,
 } from "../eval/experiment.ts";
@@ -62,7 +64,11 @@ export async function copyPlotly(dir: string): Promise<{ ok: boolean; why?: stri
 
 /** Called after every epoch of every fold (a notebook draws live training curves with it). */
 export interface ExperimentHooks {
-  onEpoch?: (fold: { index: number; name: string }, record: EpochRecord) => void | Promise<void>;
+  /** `member` counts ensemble members (0 for a single network). */
+  onEpoch?: (
+    fold: { index: number; name: string; member: number },
+    record: EpochRecord,
+  ) => void | Promise<void>;
 }
 
 export interface ExperimentOutcome {
@@ -167,13 +173,13 @@ export async function runExperiment(
     for (const [i, plan] of plans.entries()) {
       const bar = new ProgressBar(
         `train ${plan.name} (${plan.train.length} rows)`,
-        config.train.epochs,
+        config.train.epochs * config.train.ensemble,
         { sink, unit: "epochs" },
       );
       const result = await runFold(config, src, plan, foldSeed(config.seed, i), {
-        onEpoch: async (e) => {
-          bar.update(e.epoch);
-          await hooks.onEpoch?.({ index: i, name: plan.name }, e);
+        onEpoch: async (e, member) => {
+          bar.update(member * config.train.epochs + e.epoch);
+          await hooks.onEpoch?.({ index: i, name: plan.name, member }, e);
         },
       });
       const last = result.history[result.history.length - 1];
@@ -182,10 +188,13 @@ export async function runExperiment(
           (100 * result.metrics.accuracy).toFixed(1)
         } %`,
       );
-      const modelDir = join(writer.dir, RUN_FILES.models, plan.name);
-      await saveModel(result.model, modelDir);
-      await Deno.writeTextFile(join(modelDir, RUN_FILES.scaler), JSON.stringify(result.scaler));
-      result.model.dispose();
+      const names = memberNames(plan.name, result.models.length);
+      for (const [m, model] of result.models.entries()) {
+        const modelDir = join(writer.dir, RUN_FILES.models, names[m]);
+        await saveModel(model, modelDir);
+        await Deno.writeTextFile(join(modelDir, RUN_FILES.scaler), JSON.stringify(result.scaler));
+        model.dispose();
+      }
       results.push(result);
     }
   } catch (err) {
@@ -224,6 +233,14 @@ export async function runExperiment(
     seeds: {
       run: config.seed,
       folds: Object.fromEntries(plans.map((p, i) => [p.name, foldSeed(config.seed, i)])),
+      models: Object.fromEntries(
+        plans.flatMap((p, i) =>
+          memberNames(p.name, config.train.ensemble).map((n, m) => [
+            n,
+            memberSeed(foldSeed(config.seed, i), m),
+          ])
+        ),
+      ),
     },
     protocol: {
       name: config.eval.protocol,
@@ -235,6 +252,7 @@ export async function runExperiment(
     input: { kind, ...inputShape(kind, src) },
     folds: plans.map((p) => ({
       name: p.name,
+      models: memberNames(p.name, config.train.ensemble),
       trainActors: p.trainActors,
       testActors: p.testActors,
       trainRows: p.train.length,
