@@ -10,7 +10,10 @@ import { indexCorpus } from "../lib/corpus/index_fs.ts";
 import { featurizeCorpus } from "../lib/pipeline/featurize.ts";
 import { planExperiment, rowSourceOf, runExperiment } from "../lib/pipeline/experiment.ts";
 import { gatherRows, inputKindOf, inputShape } from "../lib/eval/experiment.ts";
-import { fitScaler } from "../lib/model/scaler.ts";
+import { applyScaler, fitScaler } from "../lib/model/scaler.ts";
+import { loadModel } from "../lib/model/io_fs.ts";
+import { predictProbabilities } from "../lib/model/train.ts";
+import { parsePredictionsCsv } from "../lib/eval/predictions.ts";
 import { loadPredictor, takeRunArg } from "../lib/cli/predict.ts";
 import { createClipFeaturizer } from "../lib/features/clip.ts";
 import { predictClip } from "../lib/model/predictor.ts";
@@ -194,5 +197,83 @@ Deno.test({
     assert(online.summary.protocolText.includes("online per-speaker normalisation"));
     // Training actors are normalised with their full statistics, as in the per-speaker run.
     assert(maxAbsMean(online.runDir) < 1e-4, `online means ${maxAbsMean(online.runDir)}`);
+  },
+});
+
+Deno.test({
+  name:
+    "train.ensemble=2 trains two networks per fold, saves both, and reports the mean of their probabilities",
+  sanitizeResources: false,
+  fn: async () => {
+    const tmp = await Deno.makeTempDir();
+    await writeSyntheticCorpus(join(tmp, "corpus"), [1, 2, 3, 4], [1, 3, 5, 6]);
+    const corpus = await indexCorpus(join(tmp, "corpus"));
+    const base = [
+      "--workers=2",
+      "--folds=2",
+      "--epochs=2",
+      "--batchSize=8",
+      "--temporal.filters=[8]",
+      "--denseUnits=8",
+      '--recipe=["original"]',
+      "--speakerNorm=none",
+    ];
+    const features = await featurizeCorpus(parseArgs(base).config, corpus, quiet, join(tmp, "c"));
+    const run = (extra: string[]) =>
+      runExperiment(parseArgs([...base, ...extra]).config, features, corpus, quiet, join(tmp, "r"));
+    const single = await run([]);
+    const ensemble = await run(["--ensemble=2"]);
+
+    const models = [...Deno.readDirSync(join(ensemble.runDir, "models"))].map((e) => e.name);
+    assertEquals(models.sort(), ["fold-1-2", "fold-1-2-m2", "fold-3-4", "fold-3-4-m2"]);
+    const meta = JSON.parse(Deno.readTextFileSync(join(ensemble.runDir, "config.json")));
+    assertEquals(meta.folds[1].models, ["fold-3-4", "fold-3-4-m2"]);
+    assertEquals(meta.seeds.models, {
+      "fold-1-2": 42,
+      "fold-1-2-m2": 142,
+      "fold-3-4": 1042,
+      "fold-3-4-m2": 1142,
+    });
+    assertEquals((await loadPredictor(ensemble.runDir)).predictor.members.length, 4);
+
+    const probsOf = (dir: string) =>
+      parsePredictionsCsv(Deno.readTextFileSync(join(dir, "predictions.csv")), dir);
+    const ensembleRows = probsOf(ensemble.runDir);
+    const singleRows = probsOf(single.runDir);
+    const { plans, augmented } = await planExperiment(
+      parseArgs(base).config,
+      features,
+      corpus,
+      quiet,
+    );
+    const src = rowSourceOf(features, augmented);
+    const kind = inputKindOf(parseArgs(base).config);
+    const { rowShape } = inputShape(kind, src);
+    const labels = Object.keys(ensembleRows[0].probabilities);
+    let membersDiffer = false;
+    let offset = 0;
+    for (const plan of plans) {
+      const memberProbs: Float32Array[] = [];
+      for (const name of [plan.name, `${plan.name}-m2`]) {
+        const dir = join(ensemble.runDir, "models", name);
+        const scaler = JSON.parse(Deno.readTextFileSync(join(dir, "scaler.json")));
+        const model = await loadModel(dir);
+        const x = applyScaler(scaler, gatherRows(src, plan.test, kind, plan.augmented));
+        memberProbs.push(predictProbabilities(model, x, rowShape));
+        model.dispose();
+      }
+      plan.test.forEach((_, i) => {
+        labels.forEach((label, c) => {
+          const a = memberProbs[0][i * labels.length + c];
+          const b = memberProbs[1][i * labels.length + c];
+          if (Math.abs(a - b) > 1e-3) membersDiffer = true;
+          assertAlmostEquals(ensembleRows[offset + i].probabilities[label], (a + b) / 2, 1e-4);
+          // The first member is the single network of the same seed.
+          assertAlmostEquals(singleRows[offset + i].probabilities[label], a, 1e-4);
+        });
+      });
+      offset += plan.test.length;
+    }
+    assert(membersDiffer, "members trained from different seeds disagree somewhere");
   },
 });

@@ -80,9 +80,12 @@ if (import.meta.main) {
     const { predictor, config } = await loadPredictor(runDir);
     const featurizer = createClipFeaturizer(config.audio, config.features);
     const say = (text: string) => json || console.log(text);
+    const n = predictor.members.length;
+    const k = config.train.ensemble ?? 1;
+    const how = k > 1 ? ` (${n / k} folds x ${k} ensemble members)` : "";
     say(
-      `run ${runDir} (${config.model} model, ${predictor.members.length} fold model${
-        predictor.members.length > 1 ? "s averaged" : ""
+      `run ${runDir} (${config.model} model, ${n} model${n > 1 ? "s" : ""}${how}${
+        n > 1 ? " averaged" : ""
       }, ${config.eval.protocol} protocol)`,
     );
     const w = Math.max(8, ...predictor.labels.map((l) => l.length)) + 1;

@@ -152,9 +152,11 @@ function describeRun(r: RemoteRun): string {
   const normText = norm === "none"
     ? ""
     : ` Trained with ${norm} speaker normalisation: the page learns your voice's statistics as you speak (and from each file on its own).`;
-  return `Run ${r.runId}: ${r.config.model} model trained on RAVDESS acted speech (${r.corpus.clips} clips, ${actors.size} actors). Protocol: ${r.protocolText}. ${accText}. The page averages the run's ${r.predictor.members.length} fold model${
+  return `Run ${r.runId}: ${r.config.model} model trained on RAVDESS acted speech (${r.corpus.clips} clips, ${actors.size} actors). Protocol: ${r.protocolText}. ${accText}. The page averages the run's ${r.predictor.members.length} model${
     r.predictor.members.length === 1 ? "" : "s"
-  }.${normText}${leak}`;
+  } (${r.folds.length} fold${r.folds.length === 1 ? "" : "s"}${
+    (r.config.train.ensemble ?? 1) > 1 ? ` x ${r.config.train.ensemble} ensemble members` : ""
+  }).${normText}${leak}`;
 }
 
 async function loadRun(id: string) {
