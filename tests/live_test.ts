@@ -91,7 +91,10 @@ Deno.test("running voice statistics equal a scaler fitted on the same frames at 
   assertEquals(running.fittedOn, 30);
 });
 
-/** A run folder as `deno task reproduce` writes it, with two small untrained fold models. */
+/**
+ * A run folder as `deno task reproduce` writes it, with small untrained models: fold-1-2 written
+ * the way runs were before ensembles (no `models` list), fold-3-4 with two ensemble members.
+ */
 async function writeSyntheticRun(resultsDir: string, config: RunConfig): Promise<string> {
   const runId = "2026-01-01T00-00-00Z-temporal-speaker";
   const dir = join(resultsDir, runId);
@@ -99,17 +102,23 @@ async function writeSyntheticRun(resultsDir: string, config: RunConfig): Promise
   const dims = config.features.sequenceMels;
   const folds = [
     { name: "fold-1-2", trainActors: [3, 4], testActors: [1, 2] },
-    { name: "fold-3-4", trainActors: [1, 2], testActors: [3, 4] },
+    {
+      name: "fold-3-4",
+      models: ["fold-3-4", "fold-3-4-m2"],
+      trainActors: [1, 2],
+      testActors: [3, 4],
+    },
   ];
   await useTrainingBackend(jsGemm);
-  for (const [i, fold] of folds.entries()) {
+  const members = folds.flatMap((f) => f.models ?? [f.name]);
+  for (const [i, name] of members.entries()) {
     const model = buildTemporalModel(frames, dims, 8, {
       filters: [8, 8],
       kernelSize: 3,
       dropout: 0,
       denseUnits: 8,
     }, 100 + i);
-    const modelDir = join(dir, "models", fold.name);
+    const modelDir = join(dir, "models", name);
     await saveModel(model, modelDir);
     model.dispose();
     const scaler = {
@@ -144,7 +153,7 @@ async function writeSyntheticRun(resultsDir: string, config: RunConfig): Promise
       protocol: "speaker",
       protocolText: "synthetic test run (untrained weights)",
       leaky: false,
-      folds: folds.map((f) => ({ ...f })),
+      folds: folds.map(({ name, trainActors, testActors }) => ({ name, trainActors, testActors })),
       primary: { labels: LABELS, accuracy: spread, uar: spread, macroF1: spread },
     }),
   );
@@ -321,6 +330,7 @@ Deno.test({
         const page = await browser.open(url);
         await page.waitFor("serState.status === 'ready'", 60000, "the model to load");
         assertEquals(await page.evaluate("serState.runId"), runId);
+        assertEquals(await page.evaluate("serState.models"), 3, "fold-1-2 and two of fold-3-4");
         await page.evaluate("document.getElementById('mic-button').click()");
         const live = await page.waitFor<{ probs: number[]; top: string; sampleRateHz: number }>(
           "serState.live.updates >= 2 && serState.live.probs && serState.live",

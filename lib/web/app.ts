@@ -23,6 +23,8 @@ interface PageState {
   status: "loading" | "ready" | "error";
   error: string | null;
   runId: string | null;
+  /** Networks the page averages (folds x ensemble members). */
+  models: number;
   labels: string[];
   live: {
     on: boolean;
@@ -41,6 +43,7 @@ const state: PageState = {
   status: "loading",
   error: null,
   runId: null,
+  models: 0,
   labels: [],
   live: {
     on: false,
@@ -168,6 +171,7 @@ async function loadRun(id: string) {
     run = next;
     classifier = createLiveClassifier(run.predictor, run.config, live);
     state.runId = run.runId;
+    state.models = run.predictor.members.length;
     state.labels = run.labels;
     state.status = "ready";
     state.error = null;
