@@ -227,7 +227,7 @@ export const DEFAULT_CONFIG: RunConfig = {
     specFreqMasks: 0,
     specFreqWidth: 6,
     mixupAlpha: 0,
-    ensemble: 1,
+    ensemble: 3,
   },
   eval: { protocol: "speaker", labels: "8class", testFraction: 0.25, speakerNorm: "per-speaker" },
   live: { windowS: 2.5, hopS: 0.5, gateDbfs: -45, minVoicedS: 0.3, timelineS: 60 },

@@ -152,6 +152,9 @@ function foldScores(rows: { truth: string; probs: number[] }[], labels: readonly
  * clip's probabilities are averaged over the seeds' models, then scored as one model per fold
  * (costing every seed's training). 7-class scores add calm's probability to neutral's.
  */
+/** Networks per fold in one run of the variant (`train.ensemble`, 1 when it does not say). */
+const membersOf = (variant: AblationVariant) => Number(variant.overrides["train.ensemble"] ?? 1);
+
 export function seedEnsembleRow(
   variant: AblationVariant,
   runs: readonly { seed: number; summary: RunSummary; predictions: readonly PredictionRow[] }[],
@@ -198,7 +201,9 @@ export function seedEnsembleRow(
   const accuracy = meanStd(eight.map((m) => m.accuracy));
   return {
     name: `${variant.name}, ${runs.length}-seed ensemble`,
-    change: `the ${runs.length} seeds' models averaged per clip (${runs.length} models per fold)`,
+    change: `the ${runs.length} seeds' runs averaged per clip (${
+      runs.length * membersOf(variant)
+    } networks per fold)`,
     seeds: runs.map((r) => r.seed),
     runIds: runs.map((r) => r.summary.runId),
     accuracy,
