@@ -147,14 +147,14 @@ function foldScores(rows: { truth: string; probs: number[] }[], labels: readonly
   return metricsFromConfusion(confusionMatrix(truth, predicted, labels.length), labels);
 }
 
+/** Networks per fold in one run of the variant (`train.ensemble`, 1 when it does not say). */
+const membersOf = (variant: AblationVariant) => Number(variant.overrides["train.ensemble"] ?? 1);
+
 /**
  * A seed ensemble, scored from the runs' stored test predictions: for every fold, each test
  * clip's probabilities are averaged over the seeds' models, then scored as one model per fold
  * (costing every seed's training). 7-class scores add calm's probability to neutral's.
  */
-/** Networks per fold in one run of the variant (`train.ensemble`, 1 when it does not say). */
-const membersOf = (variant: AblationVariant) => Number(variant.overrides["train.ensemble"] ?? 1);
-
 export function seedEnsembleRow(
   variant: AblationVariant,
   runs: readonly { seed: number; summary: RunSummary; predictions: readonly PredictionRow[] }[],

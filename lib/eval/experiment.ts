@@ -170,7 +170,7 @@ export async function runFold(
   const members = config.train.ensemble;
   const models: tf.LayersModel[] = [];
   let history: EpochRecord[] = [];
-  let probs: Float32Array = new Float32Array(test.labels.length * classes);
+  const probs = new Float32Array(test.labels.length * classes);
   const start = performance.now();
   for (let m = 0; m < members; m++) {
     const model = buildModel(config, rowShape, classes, memberSeed(seed, m));
@@ -180,8 +180,7 @@ export async function runFold(
     });
     if (m === 0) history = h;
     const p = predictProbabilities(model, test.x, rowShape);
-    if (members === 1) probs = p;
-    else for (let i = 0; i < p.length; i++) probs[i] += p[i] / members;
+    for (let i = 0; i < p.length; i++) probs[i] += p[i] / members;
     models.push(model);
   }
   const trainSeconds = (performance.now() - start) / 1000;
