@@ -35,7 +35,15 @@ function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
   const x = a.dataSync();
   const y = b.dataSync();
   let m = 0;
-  for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i] - y[i]));
+  for (let i = 0; i < x.length; i++) {
+    // NaN where both have NaN agrees; NaN on one side only is the worst disagreement.
+    const d = x[i] === y[i]
+      ? 0
+      : Number.isNaN(x[i]) || Number.isNaN(y[i])
+      ? (Number.isNaN(x[i]) && Number.isNaN(y[i]) ? 0 : Infinity)
+      : Math.abs(x[i] - y[i]);
+    m = Math.max(m, d);
+  }
   return m;
 }
 
@@ -96,7 +104,7 @@ Deno.test("max pool and its gradient match the stock kernels, ties included", ()
   }
 });
 
-Deno.test("broadcasting add/sub/mul/div/equal, sum/mean over any axes and tile match the stock kernels", () => {
+Deno.test("broadcasting add/sub/mul/div/equal, sum/mean/max over any axes, tile and split match the stock kernels", () => {
   const a = randomTensor([4, 5, 6], 6);
   const shapes = [[4, 5, 6], [6], [1, 1, 6], [5, 1], [4, 1, 6], [], [4, 5, 1]];
   const f = () => {
@@ -112,9 +120,15 @@ Deno.test("broadcasting add/sub/mul/div/equal, sum/mean over any axes and tile m
       );
     }
     for (const axes of [0, 1, 2, [0, 1], [1, 2], [0, 2], [0, 1, 2]]) {
-      out.push(tf.sum(a, axes), tf.mean(a, axes, true));
+      out.push(tf.sum(a, axes), tf.mean(a, axes, true), tf.max(a, axes), tf.max(a, axes, true));
     }
-    out.push(tf.tile(a, [2, 1, 3]), tf.relu(a), tf.step(a));
+    // Batch norm's gradients tile a per-channel vector over batch and time.
+    const channel = randomTensor([1, 1, 6], 8);
+    out.push(tf.tile(a, [2, 1, 3]), tf.tile(channel, [4, 5, 1]), tf.tile(channel, [2, 3, 2]));
+    out.push(tf.max(tf.concat([a, tf.fill([4, 5, 1], NaN)], 2), 2));
+    out.push(...tf.split(a, 2, 0), ...tf.split(a, [1, 4], 1), ...tf.split(a, [2, 1, 3], 2));
+    const special = tf.tensor1d([1, -1, 0, -0, Infinity, -Infinity, NaN, 1e-45, -1e-45, 3.5]);
+    out.push(tf.relu(a), tf.step(a), tf.relu(special), tf.step(special));
     return out;
   };
   const { stock, fast } = bothWays(f);
