@@ -112,13 +112,12 @@ Deno.test("online normalisation meets each voice clip by clip; the last clip see
   assertEquals(firsts.length, 2, "one first clip per actor");
 });
 
-Deno.test("runs are identified by what they compute: threads do not count, later settings count as off", async () => {
+Deno.test("runs are identified by what they compute: threads and parallelism do not count, later settings count as off", async () => {
   const base = DEFAULT_CONFIG;
-  assertEquals(
-    await resultHash(withOverrides(base, { threads: "1", resultsDir: "/elsewhere" })),
-    await resultHash(base),
-  );
-  assertNotEquals(await configHash(withOverrides(base, { threads: "1" })), await configHash(base));
+  const elsewhere = { threads: "2", parallel: "1", resultsDir: "/elsewhere" };
+  assertEquals(await resultHash(withOverrides(base, elsewhere)), await resultHash(base));
+  assertEquals(await resultHash(withOverrides(base, { parallel: "3" })), await resultHash(base));
+  assertNotEquals(await configHash(withOverrides(base, elsewhere)), await configHash(base));
   assertNotEquals(await resultHash(withOverrides(base, { epochs: "3" })), await resultHash(base));
   // A config stored before class balance and masks existed means them off.
   const off = withOverrides(base, {

@@ -35,6 +35,13 @@ Deno.test("config: unknown, ambiguous, mistyped and invalid settings are errors 
     Error,
     "audio.resampler must be kaiser_best",
   );
+  // Several networks at once share one BLAS thread pool: only one thread each.
+  assertThrows(
+    () => parseArgs(["--threads=2"]),
+    Error,
+    "train.threads=2 needs train.parallel=1",
+  );
+  assertEquals(parseArgs(["--threads=2", "--parallel=1"]).config.train.threads, 2);
 });
 
 Deno.test("config: canonical JSON sorts keys, so equal configs hash equally", () => {

@@ -202,7 +202,7 @@ Deno.test({
 
 Deno.test({
   name:
-    "train.ensemble=2 trains two networks per fold, saves both, and reports the mean of their probabilities",
+    "train.ensemble=2 trains two networks per fold, saves both, and reports the mean of their probabilities, whether they train side by side in workers or in turn",
   sanitizeResources: false,
   fn: async () => {
     const tmp = await Deno.makeTempDir();
@@ -222,7 +222,17 @@ Deno.test({
     const run = (extra: string[]) =>
       runExperiment(parseArgs([...base, ...extra]).config, features, corpus, quiet, join(tmp, "r"));
     const single = await run(["--ensemble=1"]);
-    const ensemble = await run(["--ensemble=2"]);
+    const ensemble = await run(["--ensemble=2", "--parallel=2"]);
+    // The same four networks trained one after another in this thread: the same numbers.
+    const inThread = await run(["--ensemble=2", "--parallel=1"]);
+    assertEquals(
+      Deno.readTextFileSync(join(inThread.runDir, "predictions.csv")),
+      Deno.readTextFileSync(join(ensemble.runDir, "predictions.csv")),
+    );
+    const runtimeOf = (dir: string) =>
+      JSON.parse(Deno.readTextFileSync(join(dir, "config.json"))).runtime;
+    assertEquals(runtimeOf(ensemble.runDir).networksAtOnce, 2);
+    assertEquals(runtimeOf(inThread.runDir).networksAtOnce, 1);
 
     const models = [...Deno.readDirSync(join(ensemble.runDir, "models"))].map((e) => e.name);
     assertEquals(models.sort(), ["fold-1-2", "fold-1-2-m2", "fold-3-4", "fold-3-4-m2"]);

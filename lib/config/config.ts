@@ -91,8 +91,17 @@ export interface TrainConfig {
   lrFactor: number;
   lrPatience: number;
   minLr: number;
-  /** BLAS threads for training; 0 means one per core. */
+  /**
+   * BLAS threads per network; 0 means one per core. Native BLAS splits its sums differently
+   * for different thread counts, so the last digits of a run depend on this setting: keep it 1
+   * (the default) and results do not depend on the machine's core count.
+   */
   threads: number;
+  /**
+   * Networks trained at once (fold x ensemble member jobs), each in its own worker; 0 means one
+   * per core. Changes wall time only: a network's numbers do not depend on where it trains.
+   */
+  parallel: number;
   /** `auto`: native BLAS through FFI when it loads, else JavaScript; `js` forces the latter. */
   gemm: "auto" | "js";
   /**
@@ -219,7 +228,8 @@ export const DEFAULT_CONFIG: RunConfig = {
     lrFactor: 0.4,
     lrPatience: 2,
     minLr: 1e-7,
-    threads: 0,
+    threads: 1,
+    parallel: 0,
     gemm: "auto",
     classBalance: false,
     specTimeMasks: 0,
@@ -396,6 +406,14 @@ export function validateConfig(c: RunConfig): void {
   if (!Number.isInteger(tr.threads) || tr.threads < 0) {
     problems.push("train.threads must be an integer >= 0");
   }
+  if (!Number.isInteger(tr.parallel) || tr.parallel < 0) {
+    problems.push("train.parallel must be an integer >= 0");
+  } else if (tr.threads !== 1 && tr.parallel !== 1) {
+    // OpenBLAS keeps one thread pool per process; several networks sharing it is not safe.
+    problems.push(
+      `train.threads=${tr.threads} needs train.parallel=1 (networks training side by side use one BLAS thread each)`,
+    );
+  }
   if (tr.gemm !== "auto" && tr.gemm !== "js") problems.push("train.gemm must be auto or js");
   for (const k of ["specTimeMasks", "specTimeWidth", "specFreqMasks", "specFreqWidth"] as const) {
     if (!Number.isInteger(tr[k]) || tr[k] < 0) problems.push(`train.${k} must be an integer >= 0`);
@@ -457,6 +475,7 @@ export const EXECUTION_KEYS = [
   "cacheDir",
   "resultsDir",
   "train.threads",
+  "train.parallel",
   "live",
 ] as const;
 

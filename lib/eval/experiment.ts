@@ -93,7 +93,7 @@ export interface FoldResult {
   metrics7?: Metrics;
   /** The first member's epochs (every member trains the same schedule on the same rows). */
   history: EpochRecord[];
-  /** Training time of all members together. */
+  /** Training seconds of all members added up (they may have trained side by side). */
   trainSeconds: number;
   /** Test clips' probabilities, row-major [testRows, classes], and their clip indices. */
   testProbabilities: Float32Array;
@@ -125,13 +125,45 @@ export function buildModel(
   return buildTemporalModel(rowShape[0], rowShape[1], classes, config.temporal, seed);
 }
 
-export async function runFold(
+/** A fold ready to train: standardised rows and everything needed to score it afterwards. */
+export interface PreparedFold {
+  plan: FoldPlan;
+  seed: number;
+  rowShape: number[];
+  classes: number;
+  train: Samples;
+  val?: Samples;
+  test: Samples;
+  scaler: Scaler;
+}
+
+/** One ensemble member of one fold: what a trainer (in process or in a worker) needs. */
+export interface MemberJob {
+  config: RunConfig;
+  rowShape: number[];
+  classes: number;
+  seed: number;
+  train: Samples;
+  val?: Samples;
+  testX: Float32Array;
+}
+
+/** What training one member gives back. */
+export interface TrainedMember {
+  model: tf.LayersModel;
+  history: EpochRecord[];
+  /** Test probabilities, row-major [testRows, classes]. */
+  probabilities: Float32Array;
+  trainSeconds: number;
+}
+
+/** Gathers, speaker-normalises (as the protocol declares) and standardises a fold's rows. */
+export function prepareFold(
   config: RunConfig,
   src: RowSource,
   plan: FoldPlan,
   seed: number,
-  hooks: FoldHooks = {},
-): Promise<FoldResult> {
+): PreparedFold {
   const kind = inputKindOf(config);
   const { rowShape, featureDim } = inputShape(kind, src);
   const classes = labelSet(config.eval.labels).classes.length;
@@ -164,26 +196,63 @@ export async function runFold(
     labels: labelsOf(src, rows, config.eval.labels),
     classes,
   });
-  const train = samples(plan.train, rawTrain);
-  const val = plan.val.length ? samples(plan.val) : undefined;
-  const test = samples(plan.test, undefined, true);
-  const members = config.train.ensemble;
-  const models: tf.LayersModel[] = [];
-  let history: EpochRecord[] = [];
-  const probs = new Float32Array(test.labels.length * classes);
+  return {
+    plan,
+    seed,
+    rowShape,
+    classes,
+    train: samples(plan.train, rawTrain),
+    val: plan.val.length ? samples(plan.val) : undefined,
+    test: samples(plan.test, undefined, true),
+    scaler,
+  };
+}
+
+/** The training job of member `member` (seed `memberSeed(fold seed, member)`). */
+export function memberJob(config: RunConfig, fold: PreparedFold, member: number): MemberJob {
+  return {
+    config,
+    rowShape: fold.rowShape,
+    classes: fold.classes,
+    seed: memberSeed(fold.seed, member),
+    train: fold.train,
+    val: fold.val,
+    testX: fold.test.x,
+  };
+}
+
+/** Builds, trains and applies one network, in whichever thread calls it. */
+export async function trainMember(
+  job: MemberJob,
+  onEpoch?: (record: EpochRecord) => void | Promise<void>,
+): Promise<TrainedMember> {
   const start = performance.now();
-  for (let m = 0; m < members; m++) {
-    const model = buildModel(config, rowShape, classes, memberSeed(seed, m));
-    const h = await trainModel(model, train, config.train, memberSeed(seed, m), {
-      onEpoch: (e) => hooks.onEpoch?.(e, m),
-      val,
-    });
-    if (m === 0) history = h;
-    const p = predictProbabilities(model, test.x, rowShape);
-    for (let i = 0; i < p.length; i++) probs[i] += p[i] / members;
-    models.push(model);
-  }
+  const model = buildModel(job.config, job.rowShape, job.classes, job.seed);
+  const history = await trainModel(model, job.train, job.config.train, job.seed, {
+    onEpoch,
+    val: job.val,
+  });
   const trainSeconds = (performance.now() - start) / 1000;
+  const probabilities = predictProbabilities(model, job.testX, job.rowShape);
+  return { model, history, probabilities, trainSeconds };
+}
+
+/**
+ * Scores a fold from its members, averaged in member order (so a run's numbers do not depend
+ * on which member finished first).
+ */
+export function finishFold(
+  config: RunConfig,
+  src: RowSource,
+  fold: PreparedFold,
+  members: readonly TrainedMember[],
+): FoldResult {
+  const { plan, classes, test } = fold;
+  const probs = new Float32Array(test.labels.length * classes);
+  for (const member of members) {
+    const p = member.probabilities;
+    for (let i = 0; i < p.length; i++) probs[i] += p[i] / members.length;
+  }
   const labelNames = [...labelSet(config.eval.labels).classes];
   const metrics = metricsFromConfusion(
     confusionMatrix(test.labels, argmaxRows(probs, classes), classes),
@@ -208,11 +277,27 @@ export async function runFold(
     testRows: plan.test.length,
     metrics,
     metrics7,
-    history,
-    trainSeconds,
+    history: members[0].history,
+    trainSeconds: members.reduce((t, m) => t + m.trainSeconds, 0),
     testProbabilities: probs,
     testClips: plan.test.map((r) => r.clip),
-    models,
-    scaler,
+    models: members.map((m) => m.model),
+    scaler: fold.scaler,
   };
+}
+
+/** A whole fold in this thread, members one after another. */
+export async function runFold(
+  config: RunConfig,
+  src: RowSource,
+  plan: FoldPlan,
+  seed: number,
+  hooks: FoldHooks = {},
+): Promise<FoldResult> {
+  const fold = prepareFold(config, src, plan, seed);
+  const members: TrainedMember[] = [];
+  for (let m = 0; m < config.train.ensemble; m++) {
+    members.push(await trainMember(memberJob(config, fold, m), (e) => hooks.onEpoch?.(e, m)));
+  }
+  return finishFold(config, src, fold, members);
 }

@@ -1,6 +1,6 @@
 /**
- * The experiment after featurize/augment (Deno only): build the protocol's row plans, train one
- * model per fold, score it, and write the run folder. `deno task reproduce` calls this.
+ * The experiment after featurize/augment (Deno only): build the protocol's row plans, train the
+ * networks of every fold (several at once, in workers), score them, and write the run folder. `deno task reproduce` calls this.
  */
 import * as tf from "@tensorflow/tfjs";
 import { join } from "node:path";
@@ -22,9 +22,10 @@ import {
   inputShape,
   memberNames,
   memberSeed,
+  prepareFold,
   type RowSource,
-  runFold,
 } from "../eval/experiment.ts";
+import { parallelNetworks, trainFolds } from "./train_folds.ts";
 import {
   confusionCsv,
   formatSummary,
@@ -40,7 +41,7 @@ import { layerRows } from "../model/networks.ts";
 import { createRunWriter, gitState, makeRunId, RUN_FILES } from "./run_folder.ts";
 import { type AugmentedSet, augmentForSplits } from "./augment.ts";
 import type { FeatureSet } from "./featurize.ts";
-import { ProgressBar, type ProgressSink } from "../util/progress.ts";
+import type { ProgressSink } from "../util/progress.ts";
 import { PROJECT_ROOT } from "../corpus/locate.ts";
 import { defaultWorkerCount } from "./pool.ts";
 import type { RunHistory } from "../eval/summary.ts";
@@ -163,32 +164,24 @@ export async function runExperiment(
   const { plans, augmented } = await planExperiment(config, features, corpus, sink);
   const threads = defaultWorkerCount(config.train.threads);
   const { gemm, note } = chooseGemm(config.train.gemm, threads);
-  sink.write(`${note}\n`);
+  const networks = plans.length * config.train.ensemble;
+  const parallel = parallelNetworks(config, networks);
+  sink.write(`${note}, ${parallel} network${parallel === 1 ? "" : "s"} at a time\n`);
   const backend = await useTrainingBackend(gemm);
   const src = rowSourceOf(features, augmented);
   const runId = makeRunId(config.model, config.eval.protocol);
   const writer = await createRunWriter(resultsDir, runId);
   const results: FoldResult[] = [];
   try {
-    for (const [i, plan] of plans.entries()) {
-      const bar = new ProgressBar(
-        `train ${plan.name} (${plan.train.length} rows)`,
-        config.train.epochs * config.train.ensemble,
-        { sink, unit: "epochs" },
-      );
-      const result = await runFold(config, src, plan, foldSeed(config.seed, i), {
-        onEpoch: async (e, member) => {
-          bar.update(member * config.train.epochs + e.epoch);
-          await hooks.onEpoch?.({ index: i, name: plan.name, member }, e);
-        },
-      });
+    const folds = plans.map((plan, i) => prepareFold(config, src, plan, foldSeed(config.seed, i)));
+    await trainFolds(config, src, folds, sink, hooks.onEpoch, async (result) => {
       const last = result.history[result.history.length - 1];
-      bar.finish(
-        `loss ${last.loss.toFixed(3)}, train acc ${(100 * last.accuracy).toFixed(1)} %, test acc ${
-          (100 * result.metrics.accuracy).toFixed(1)
-        } %`,
+      sink.write(
+        `${result.name}: loss ${last.loss.toFixed(3)}, train acc ${
+          (100 * last.accuracy).toFixed(1)
+        } %, test acc ${(100 * result.metrics.accuracy).toFixed(1)} %\n`,
       );
-      const names = memberNames(plan.name, result.models.length);
+      const names = memberNames(result.name, result.models.length);
       for (const [m, model] of result.models.entries()) {
         const modelDir = join(writer.dir, RUN_FILES.models, names[m]);
         await saveModel(model, modelDir);
@@ -196,7 +189,7 @@ export async function runExperiment(
         model.dispose();
       }
       results.push(result);
-    }
+    });
   } catch (err) {
     await Deno.remove(writer.dir, { recursive: true }).catch(() => {});
     throw err;
@@ -268,6 +261,7 @@ export async function runExperiment(
       tfjs: tf.version.tfjs,
       backend: tf.getBackend(),
       gemm: gemm.name,
+      networksAtOnce: parallel,
     },
   };
   await writer.writeJson(RUN_FILES.config, runConfig);

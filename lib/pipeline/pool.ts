@@ -1,6 +1,6 @@
 /**
  * A tiny worker pool (Deno-only): `size` module workers, each sent an init message and then one
- * job at a time; results come back in completion order through `onResult`. The first job error
+ * job at a time; results (and any progress replies) come back in completion order through `onReply`. The first job error
  * stops the pool and rejects with that error.
  */
 
@@ -13,6 +13,8 @@ export interface PoolOptions<Job, Reply> {
   message(job: Job, index: number): unknown;
   /** Handles a reply; returns an error message to abort the pool, or nothing. */
   onReply(reply: Reply): string | void;
+  /** Whether a reply ends its job (default: every reply does; progress replies may not). */
+  endsJob?(reply: Reply): boolean;
 }
 
 export function defaultWorkerCount(requested: number): number {
@@ -51,6 +53,7 @@ export function runPool<Job, Reply>(opts: PoolOptions<Job, Reply>): Promise<void
           reject(new Error(problem));
           return;
         }
+        if (opts.endsJob && !opts.endsJob(ev.data)) return;
         if (++finished === opts.jobs.length) {
           stop();
           resolve();

@@ -1,0 +1,120 @@
+/**
+ * Trains every network of an experiment (Deno-only): the folds' ensemble members are
+ * independent jobs, so `train.parallel` of them train side by side, each in a worker with its
+ * own `train.threads`-thread BLAS. A network computes the same numbers in a worker as in this
+ * thread, so how many train at once changes the wall time only, not the results.
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { RunConfig } from "../config/config.ts";
+import {
+  finishFold,
+  type FoldResult,
+  type MemberJob,
+  memberJob,
+  type PreparedFold,
+  type TrainedMember,
+  trainMember,
+} from "../eval/experiment.ts";
+import type { EpochRecord } from "../model/train.ts";
+import type { RowSource } from "../eval/experiment.ts";
+import { ProgressBar, type ProgressSink } from "../util/progress.ts";
+import { defaultWorkerCount, runPool } from "./pool.ts";
+import type { TrainReply, TrainRequest } from "./train_worker.ts";
+
+export type MemberEpochHook = (
+  fold: { index: number; name: string; member: number },
+  record: EpochRecord,
+) => void | Promise<void>;
+
+/** Networks training at once: `train.parallel` (0: one per core), never more than there are. */
+export function parallelNetworks(config: RunConfig, networks: number): number {
+  return Math.max(1, Math.min(defaultWorkerCount(config.train.parallel), networks));
+}
+
+/**
+ * Trains the members of every fold and scores each fold, in fold order. `onFold` runs as each
+ * fold is scored (in order), e.g. to save its models and print its line.
+ */
+export async function trainFolds(
+  config: RunConfig,
+  src: RowSource,
+  folds: readonly PreparedFold[],
+  sink: ProgressSink,
+  onEpoch: MemberEpochHook | undefined,
+  onFold: (result: FoldResult, index: number) => Promise<void>,
+): Promise<void> {
+  const k = config.train.ensemble;
+  const jobs = folds.flatMap((fold, f) =>
+    Array.from({ length: k }, (_, m) => ({ fold: f, member: m, job: memberJob(config, fold, m) }))
+  );
+  const parallel = parallelNetworks(config, jobs.length);
+  const bar = new ProgressBar(
+    `train ${folds.length} fold${folds.length === 1 ? "" : "s"} x ${k} network${
+      k === 1 ? "" : "s"
+    } (${parallel} at a time)`,
+    jobs.length * config.train.epochs,
+    { sink, unit: "epochs" },
+  );
+  let epochs = 0;
+  // Hooks run one after another in arrival order, even when a notebook's redraw is slow.
+  let hookChain: Promise<void> = Promise.resolve();
+  const epochDone = (f: number, member: number, record: EpochRecord) => {
+    bar.update(++epochs);
+    if (onEpoch) {
+      const fold = { index: f, name: folds[f].plan.name, member };
+      hookChain = hookChain.then(() => onEpoch(fold, record));
+    }
+  };
+  const trained: TrainedMember[][] = folds.map(() => []);
+  if (parallel === 1) {
+    for (const { fold, member, job } of jobs) {
+      trained[fold][member] = await trainMember(job, async (record) => {
+        epochDone(fold, member, record);
+        await hookChain;
+      });
+    }
+  } else {
+    const replies: Extract<TrainReply, { kind: "done" }>[] = [];
+    await runPool<(typeof jobs)[number], TrainReply>({
+      workerUrl: new URL("./train_worker.ts", import.meta.url),
+      size: parallel,
+      init: {
+        kind: "init",
+        gemm: config.train.gemm,
+        threads: config.train.threads,
+      } as TrainRequest,
+      jobs,
+      message: (j, index) => ({ kind: "job", index, job: j.job as MemberJob }) as TrainRequest,
+      onReply: (reply) => {
+        if (reply.kind === "error") {
+          const j = jobs[reply.index];
+          return `training ${folds[j.fold].plan.name} member ${j.member + 1}: ${reply.message}`;
+        }
+        const j = jobs[reply.index];
+        if (reply.kind === "epoch") epochDone(j.fold, j.member, reply.record);
+        else replies.push(reply);
+      },
+      endsJob: (reply) => reply.kind !== "epoch",
+    });
+    await hookChain;
+    for (const reply of replies) {
+      const j = jobs[reply.index];
+      const model = await tf.loadLayersModel(tf.io.fromMemory({
+        modelTopology: reply.model.modelTopology,
+        weightSpecs: reply.model.weightSpecs,
+        weightData: reply.model.weightData,
+      }));
+      trained[j.fold][j.member] = {
+        model,
+        history: reply.history,
+        probabilities: reply.probabilities,
+        trainSeconds: reply.trainSeconds,
+      };
+    }
+  }
+  await hookChain;
+  bar.finish();
+  for (const [f, fold] of folds.entries()) {
+    await onFold(finishFold(config, src, fold, trained[f]), f);
+  }
+}

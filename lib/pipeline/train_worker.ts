@@ -1,0 +1,90 @@
+/// <reference lib="deno.worker" />
+/**
+ * Training worker (Deno-only): trains one ensemble member of one fold at a time with its own
+ * tfjs backend and BLAS handle, reporting every epoch, and sends back the trained weights and
+ * the test probabilities. Several of these train side by side, one network each.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { chooseGemm } from "../model/blas_ffi.ts";
+import { useTrainingBackend } from "../model/backend.ts";
+import { type MemberJob, trainMember } from "../eval/experiment.ts";
+import type { EpochRecord } from "../model/train.ts";
+
+export type TrainRequest =
+  | { kind: "init"; gemm: "auto" | "js"; threads: number }
+  | { kind: "job"; index: number; job: MemberJob };
+
+/** A model as `tf.io.fromMemory` takes it back. */
+export interface ModelArtifactsMessage {
+  modelTopology: tf.io.ModelArtifacts["modelTopology"];
+  weightSpecs: tf.io.WeightsManifestEntry[];
+  weightData: ArrayBuffer;
+}
+
+export type TrainReply =
+  | { kind: "epoch"; index: number; record: EpochRecord }
+  | {
+    kind: "done";
+    index: number;
+    history: EpochRecord[];
+    probabilities: Float32Array;
+    trainSeconds: number;
+    model: ModelArtifactsMessage;
+    gemmNote: string;
+  }
+  | { kind: "error"; index: number; message: string };
+
+let ready: Promise<string> | null = null;
+
+async function setUp(mode: "auto" | "js", threads: number): Promise<string> {
+  const { gemm, note } = chooseGemm(mode, threads);
+  await useTrainingBackend(gemm);
+  return note;
+}
+
+self.onmessage = async (ev: MessageEvent<TrainRequest>) => {
+  const msg = ev.data;
+  if (msg.kind === "init") {
+    ready = setUp(msg.gemm, msg.threads);
+    return;
+  }
+  try {
+    const gemmNote = await ready!;
+    const trained = await trainMember(msg.job, (record) => {
+      self.postMessage({ kind: "epoch", index: msg.index, record } as TrainReply);
+    });
+    let model: ModelArtifactsMessage | null = null;
+    await trained.model.save(tf.io.withSaveHandler((artifacts) => {
+      const data = artifacts.weightData;
+      model = {
+        modelTopology: artifacts.modelTopology,
+        weightSpecs: artifacts.weightSpecs ?? [],
+        weightData: Array.isArray(data)
+          ? new tf.io.CompositeArrayBuffer(data).slice()
+          : (data as ArrayBuffer),
+      };
+      return Promise.resolve({ modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) });
+    }));
+    trained.model.dispose();
+    const reply: TrainReply = {
+      kind: "done",
+      index: msg.index,
+      history: trained.history,
+      probabilities: trained.probabilities,
+      trainSeconds: trained.trainSeconds,
+      model: model!,
+      gemmNote,
+    };
+    self.postMessage(reply, {
+      transfer: [trained.probabilities.buffer, model!.weightData] as ArrayBuffer[],
+    });
+  } catch (err) {
+    self.postMessage(
+      {
+        kind: "error",
+        index: msg.index,
+        message: (err as Error).stack ?? String(err),
+      } as TrainReply,
+    );
+  }
+};
