@@ -415,45 +415,67 @@ function binary(name: string, { inputs, backend }: KernelArgs): tf.TensorInfo | 
   return backend.makeTensorInfo(shape, name === "Equal" ? "bool" : "float32", out);
 }
 
+/** A reduction's output shape, and its walk over the input one innermost row at a time. */
+interface Reduction {
+  outShape: number[];
+  outSize: number;
+  /** Output stride along the innermost axis: 0 when that axis is reduced, else 1. */
+  innerStride: number;
+  /** Calls `row(start, n, outIndex)` for every innermost row of the input, in memory order. */
+  walk(row: (start: number, n: number, outIndex: number) => void): void;
+}
+
+function reduction(shape: number[], axes: number[], keepDims: boolean): Reduction {
+  const reduced = shape.map((_, i) => axes.includes(i));
+  const outShape = keepDims
+    ? shape.map((d, i) => (reduced[i] ? 1 : d))
+    : shape.filter((_, i) => !reduced[i]);
+  const outStrides = broadcastStrides(shape.map((d, i) => (reduced[i] ? 1 : d)), shape);
+  const last = shape.length - 1;
+  const n = shape[last];
+  const size = sizeOf(shape);
+  return {
+    outShape,
+    outSize: sizeOf(outShape),
+    innerStride: outStrides[last],
+    walk(row) {
+      const counter = new Array(last).fill(0);
+      let oi = 0;
+      for (let i = 0; i < size; i += n) {
+        row(i, n, oi);
+        for (let d = last - 1; d >= 0; d--) {
+          counter[d]++;
+          oi += outStrides[d];
+          if (counter[d] < shape[d]) break;
+          oi -= outStrides[d] * shape[d];
+          counter[d] = 0;
+        }
+      }
+    },
+  };
+}
+
 /** Sum or mean of float32 over any axes, accumulated in double precision. */
 function reduce(mean: boolean, { inputs, backend, attrs }: KernelArgs): tf.TensorInfo | null {
   const { x } = inputs;
   if (x.dtype !== "float32" || x.shape.length === 0) return null;
   const axes = tf.util.parseAxisParam(attrs.axis as number | number[], x.shape);
-  const keepDims = attrs.keepDims === true;
-  const reduced = x.shape.map((_, i) => axes.includes(i));
-  const outShape = keepDims
-    ? x.shape.map((d, i) => (reduced[i] ? 1 : d))
-    : x.shape.filter((_, i) => !reduced[i]);
-  const kept = x.shape.map((d, i) => (reduced[i] ? 1 : d));
-  const outStrides = broadcastStrides(kept, x.shape);
-  const acc = new Float64Array(sizeOf(outShape));
+  const r = reduction(x.shape, axes, attrs.keepDims === true);
+  const acc = new Float64Array(r.outSize);
   const xv = valuesOf(backend, x);
-  const last = x.shape.length - 1;
-  const n = x.shape[last];
-  const innerStride = outStrides[last];
-  const counter = new Array(last).fill(0);
-  let oi = 0;
-  for (let i = 0; i < xv.length; i += n) {
-    if (innerStride === 0) {
+  r.walk((i, n, oi) => {
+    if (r.innerStride === 0) {
       let s = 0;
       for (let j = 0; j < n; j++) s += xv[i + j];
       acc[oi] += s;
     } else {
       for (let j = 0; j < n; j++) acc[oi + j] += xv[i + j];
     }
-    for (let d = last - 1; d >= 0; d--) {
-      counter[d]++;
-      oi += outStrides[d];
-      if (counter[d] < x.shape[d]) break;
-      oi -= outStrides[d] * x.shape[d];
-      counter[d] = 0;
-    }
-  }
+  });
   const count = sizeOf(x.shape) / Math.max(1, acc.length);
   const out = new Float32Array(acc.length);
   for (let i = 0; i < out.length; i++) out[i] = mean ? acc[i] / count : acc[i];
-  return backend.makeTensorInfo(outShape, "float32", out);
+  return backend.makeTensorInfo(r.outShape, "float32", out);
 }
 
 /**
@@ -496,34 +518,17 @@ function reduceMax({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo | null
   const { x } = inputs;
   if (x.dtype !== "float32" || x.shape.length === 0 || sizeOf(x.shape) === 0) return null;
   const axes = tf.util.parseAxisParam(attrs.reductionIndices as number | number[], x.shape);
-  const reduced = x.shape.map((_, i) => axes.includes(i));
-  const outShape = attrs.keepDims === true
-    ? x.shape.map((d, i) => (reduced[i] ? 1 : d))
-    : x.shape.filter((_, i) => !reduced[i]);
-  const kept = x.shape.map((d, i) => (reduced[i] ? 1 : d));
-  const outStrides = broadcastStrides(kept, x.shape);
-  const out = new Float32Array(sizeOf(outShape)).fill(-Infinity);
+  const r = reduction(x.shape, axes, attrs.keepDims === true);
+  const out = new Float32Array(r.outSize).fill(-Infinity);
   const xv = valuesOf(backend, x);
-  const last = x.shape.length - 1;
-  const n = x.shape[last];
-  const innerStride = outStrides[last];
-  const counter = new Array(last).fill(0);
-  let oi = 0;
-  for (let i = 0; i < xv.length; i += n) {
+  r.walk((i, n, oi) => {
     for (let j = 0; j < n; j++) {
-      const o = oi + j * innerStride;
+      const o = oi + j * r.innerStride;
       const v = xv[i + j];
       if (v > out[o] || v !== v) out[o] = v;
     }
-    for (let d = last - 1; d >= 0; d--) {
-      counter[d]++;
-      oi += outStrides[d];
-      if (counter[d] < x.shape[d]) break;
-      oi -= outStrides[d] * x.shape[d];
-      counter[d] = 0;
-    }
-  }
-  return backend.makeTensorInfo(outShape, "float32", out);
+  });
+  return backend.makeTensorInfo(r.outShape, "float32", out);
 }
 
 /**

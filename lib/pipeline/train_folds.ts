@@ -84,7 +84,7 @@ export async function trainFolds(
         threads: config.train.threads,
       } as TrainRequest,
       jobs,
-      message: (j, index) => ({ kind: "job", index, job: j.job as MemberJob }) as TrainRequest,
+      message: (j, index) => ({ kind: "job", index, job: j.job }) as TrainRequest,
       onReply: (reply) => {
         if (reply.kind === "error") {
           const j = jobs[reply.index];
