@@ -9,14 +9,13 @@ import type { RunConfig } from "../config/config.ts";
 import {
   finishFold,
   type FoldResult,
-  type MemberJob,
   memberJob,
   type PreparedFold,
+  type RowSource,
   type TrainedMember,
   trainMember,
 } from "../eval/experiment.ts";
 import type { EpochRecord } from "../model/train.ts";
-import type { RowSource } from "../eval/experiment.ts";
 import { ProgressBar, type ProgressSink } from "../util/progress.ts";
 import { defaultWorkerCount, runPool } from "./pool.ts";
 import type { TrainReply, TrainRequest } from "./train_worker.ts";
