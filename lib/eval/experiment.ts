@@ -111,10 +111,6 @@ export function memberNames(fold: string, members: number): string[] {
   return Array.from({ length: members }, (_, m) => (m === 0 ? fold : `${fold}-m${m + 1}`));
 }
 
-export interface FoldHooks {
-  onEpoch?: (record: EpochRecord, member: number) => void | Promise<void>;
-}
-
 export function buildModel(
   config: RunConfig,
   rowShape: number[],
@@ -284,20 +280,4 @@ export function finishFold(
     models: members.map((m) => m.model),
     scaler: fold.scaler,
   };
-}
-
-/** A whole fold in this thread, members one after another. */
-export async function runFold(
-  config: RunConfig,
-  src: RowSource,
-  plan: FoldPlan,
-  seed: number,
-  hooks: FoldHooks = {},
-): Promise<FoldResult> {
-  const fold = prepareFold(config, src, plan, seed);
-  const members: TrainedMember[] = [];
-  for (let m = 0; m < config.train.ensemble; m++) {
-    members.push(await trainMember(memberJob(config, fold, m), (e) => hooks.onEpoch?.(e, m)));
-  }
-  return finishFold(config, src, fold, members);
 }

@@ -1,6 +1,7 @@
 /**
  * The experiment after featurize/augment (Deno only): build the protocol's row plans, train the
- * networks of every fold (several at once, in workers), score them, and write the run folder. `deno task reproduce` calls this.
+ * networks of every fold (several at once, in workers), score them, and write the run folder.
+ * `deno task reproduce` calls this.
  */
 import * as tf from "@tensorflow/tfjs";
 import { join } from "node:path";
@@ -25,7 +26,7 @@ import {
   prepareFold,
   type RowSource,
 } from "../eval/experiment.ts";
-import { parallelNetworks, trainFolds } from "./train_folds.ts";
+import { type MemberEpochHook, parallelNetworks, trainFolds } from "./train_folds.ts";
 import {
   confusionCsv,
   formatSummary,
@@ -46,7 +47,6 @@ import { PROJECT_ROOT } from "../corpus/locate.ts";
 import { defaultWorkerCount } from "./pool.ts";
 import type { RunHistory } from "../eval/summary.ts";
 import { figuresHtml, runFigures } from "../plots/figures.ts";
-import type { EpochRecord } from "../model/train.ts";
 
 export const PLOTLY_FILE = "plotly.js";
 /** plotly.js as the project's `plotly.js-dist` dependency ships it (reports and the live page). */
@@ -66,10 +66,7 @@ export async function copyPlotly(dir: string): Promise<{ ok: boolean; why?: stri
 /** Called after every epoch of every fold (a notebook draws live training curves with it). */
 export interface ExperimentHooks {
   /** `member` counts ensemble members (0 for a single network). */
-  onEpoch?: (
-    fold: { index: number; name: string; member: number },
-    record: EpochRecord,
-  ) => void | Promise<void>;
+  onEpoch?: MemberEpochHook;
 }
 
 export interface ExperimentOutcome {

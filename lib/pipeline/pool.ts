@@ -1,7 +1,7 @@
 /**
  * A tiny worker pool (Deno-only): `size` module workers, each sent an init message and then one
- * job at a time; results (and any progress replies) come back in completion order through `onReply`. The first job error
- * stops the pool and rejects with that error.
+ * job at a time; replies (results, and any progress along the way) come back in arrival order
+ * through `onReply`. The first job error stops the pool and rejects with that error.
  */
 
 export interface PoolOptions<Job, Reply> {

@@ -85,17 +85,15 @@ export async function trainFolds(
       jobs,
       message: (j, index) => ({ kind: "job", index, job: j.job }) as TrainRequest,
       onReply: (reply) => {
+        const j = jobs[reply.index];
         if (reply.kind === "error") {
-          const j = jobs[reply.index];
           return `training ${folds[j.fold].plan.name} member ${j.member + 1}: ${reply.message}`;
         }
-        const j = jobs[reply.index];
         if (reply.kind === "epoch") epochDone(j.fold, j.member, reply.record);
         else replies.push(reply);
       },
       endsJob: (reply) => reply.kind !== "epoch",
     });
-    await hookChain;
     for (const reply of replies) {
       const j = jobs[reply.index];
       const model = await tf.loadLayersModel(tf.io.fromMemory({

@@ -30,26 +30,19 @@ export type TrainReply =
     probabilities: Float32Array;
     trainSeconds: number;
     model: ModelArtifactsMessage;
-    gemmNote: string;
   }
   | { kind: "error"; index: number; message: string };
 
-let ready: Promise<string> | null = null;
-
-async function setUp(mode: "auto" | "js", threads: number): Promise<string> {
-  const { gemm, note } = chooseGemm(mode, threads);
-  await useTrainingBackend(gemm);
-  return note;
-}
+let ready: Promise<unknown> | null = null;
 
 self.onmessage = async (ev: MessageEvent<TrainRequest>) => {
   const msg = ev.data;
   if (msg.kind === "init") {
-    ready = setUp(msg.gemm, msg.threads);
+    ready = useTrainingBackend(chooseGemm(msg.gemm, msg.threads).gemm);
     return;
   }
   try {
-    const gemmNote = await ready!;
+    await ready;
     const trained = await trainMember(msg.job, (record) => {
       self.postMessage({ kind: "epoch", index: msg.index, record } as TrainReply);
     });
@@ -73,7 +66,6 @@ self.onmessage = async (ev: MessageEvent<TrainRequest>) => {
       probabilities: trained.probabilities,
       trainSeconds: trained.trainSeconds,
       model: model!,
-      gemmNote,
     };
     self.postMessage(reply, {
       transfer: [trained.probabilities.buffer, model!.weightData] as ArrayBuffer[],
