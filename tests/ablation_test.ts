@@ -8,6 +8,7 @@ import {
   classWeights,
   mixupRows,
   sampleBeta,
+  smoothLabels,
   specAugmentRows,
 } from "../lib/model/batch_augment.ts";
 import { createRng } from "../lib/util/random.ts";
@@ -56,6 +57,24 @@ Deno.test("SpecAugment zeroes whole frame spans and band spans, and repeats with
     }
   }
   assert(x.some((v) => v === 0), "some mask should have non-zero width with this seed");
+});
+
+Deno.test("label smoothing moves epsilon of each target row evenly over the classes", () => {
+  const y = Float32Array.from([0, 1, 0, 0, 1, 0, 0, 0]);
+  smoothLabels(y, 4, 0.2);
+  assertEquals(Array.from(y).map((v) => +v.toFixed(6)), [
+    0.05,
+    0.85,
+    0.05,
+    0.05,
+    0.85,
+    0.05,
+    0.05,
+    0.05,
+  ]);
+  for (let r = 0; r < 2; r++) {
+    assertAlmostEquals(y.subarray(r * 4, r * 4 + 4).reduce((a, b) => a + b, 0), 1, 1e-6);
+  }
 });
 
 Deno.test("mixup blends rows and targets with one weight, keeping each row mostly itself", () => {

@@ -197,6 +197,34 @@ Deno.test("training is seeded: same seed, same history; it learns a separable to
   }
 });
 
+Deno.test("weight decay shrinks conv and dense kernels and leaves batch norm alone", async () => {
+  const backend = await useTrainingBackend(jsGemm);
+  try {
+    const data = toyData(128, 4, 9);
+    const temporal = { ...DEFAULT_CONFIG.temporal, filters: [8, 8], denseUnits: 8, dropout: 0 };
+    const norms = async (weightDecay: number) => {
+      const cfg = { ...DEFAULT_CONFIG.train, epochs: 4, batchSize: 32, weightDecay };
+      const model = buildTemporalModel(8, 4, 4, temporal, 3);
+      await trainModel(model, data, cfg, 11);
+      const byName = Object.fromEntries(model.trainableWeights.map((w) => {
+        const v = w.read().dataSync() as Float32Array;
+        return [w.originalName, Math.sqrt(v.reduce((s, x) => s + x * x, 0))];
+      }));
+      model.dispose();
+      return byName;
+    };
+    const plain = await norms(0);
+    const decayed = await norms(50);
+    for (const name of ["conv1/kernel", "conv2/kernel", "dense1/kernel", "probs/kernel"]) {
+      assert(decayed[name] < 0.9 * plain[name], `${name}: ${decayed[name]} vs ${plain[name]}`);
+    }
+    // Batch norm's scale is not decayed: it may move with training, but not collapse.
+    assert(decayed["bn1/gamma"] > 0.5 * plain["bn1/gamma"], "bn1/gamma kept");
+  } finally {
+    backend.restore();
+  }
+});
+
 Deno.test("ReduceLROnPlateau: the learning rate drops by lrFactor after lrPatience epochs without improvement", async () => {
   const backend = await useTrainingBackend(jsGemm);
   try {

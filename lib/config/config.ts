@@ -117,6 +117,13 @@ export interface TrainConfig {
   specFreqWidth: number;
   /** mixup: pairs of rows blended with a Beta(alpha, alpha) weight; 0 turns it off. */
   mixupAlpha: number;
+  /** Label smoothing: targets become (1 - e) one-hot + e / classes; 0 turns it off. */
+  labelSmoothing: number;
+  /**
+   * Decoupled weight decay (AdamW style) on conv and dense kernels: after each step every
+   * kernel shrinks by learning rate x this; 0 turns it off.
+   */
+  weightDecay: number;
   /**
    * Networks trained per fold, member m with seed (fold seed + 100 m) on the same rows; their
    * probabilities are averaged. 1 trains a single network; k multiplies training time by k.
@@ -237,6 +244,8 @@ export const DEFAULT_CONFIG: RunConfig = {
     specFreqMasks: 0,
     specFreqWidth: 6,
     mixupAlpha: 0,
+    labelSmoothing: 0,
+    weightDecay: 0,
     ensemble: 3,
   },
   eval: { protocol: "speaker", labels: "8class", testFraction: 0.25, speakerNorm: "per-speaker" },
@@ -419,6 +428,12 @@ export function validateConfig(c: RunConfig): void {
     if (!Number.isInteger(tr[k]) || tr[k] < 0) problems.push(`train.${k} must be an integer >= 0`);
   }
   if (!(tr.mixupAlpha >= 0)) problems.push("train.mixupAlpha must be >= 0");
+  if (!(tr.labelSmoothing >= 0 && tr.labelSmoothing < 1)) {
+    problems.push(`train.labelSmoothing must be in [0, 1) (got ${tr.labelSmoothing})`);
+  }
+  if (!(tr.weightDecay >= 0)) {
+    problems.push(`train.weightDecay must be >= 0 (got ${tr.weightDecay})`);
+  }
   if (!Number.isInteger(tr.ensemble) || tr.ensemble < 1) {
     problems.push(`train.ensemble must be an integer >= 1 (got ${tr.ensemble})`);
   }
@@ -491,6 +506,8 @@ const SETTINGS_BEFORE_THEY_EXISTED: Record<string, unknown> = {
   "train.specFreqMasks": 0,
   "train.specFreqWidth": 6,
   "train.mixupAlpha": 0,
+  "train.labelSmoothing": 0,
+  "train.weightDecay": 0,
   "train.ensemble": 1,
 };
 

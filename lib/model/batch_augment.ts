@@ -105,3 +105,14 @@ export function classWeights(labels: Int32Array, classes: number): Float32Array 
   for (const l of labels) counts[l]++;
   return Float32Array.from(counts, (c) => (c > 0 ? labels.length / (classes * c) : 0));
 }
+
+/**
+ * Label smoothing (Szegedy et al., 2016) on one-hot (or mixed) targets, in place: each row
+ * becomes (1 - epsilon) x itself + epsilon / classes, so the network is not pushed to ever more
+ * confident outputs on the voices it trains on.
+ */
+export function smoothLabels(y: Float32Array, classes: number, epsilon: number): void {
+  const floor = epsilon / classes;
+  for (let i = 0; i < y.length; i++) y[i] = y[i] * (1 - epsilon) + floor;
+  if (y.length % classes !== 0) throw new Error("smoothLabels: targets are not rows of classes");
+}

@@ -8,7 +8,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { TrainConfig } from "../config/config.ts";
 import { createRng, type Rng, shuffleInPlace } from "../util/random.ts";
-import { classWeights, mixupRows, specAugmentRows } from "./batch_augment.ts";
+import { classWeights, mixupRows, smoothLabels, specAugmentRows } from "./batch_augment.ts";
 
 /** Row-major samples: `x` holds n rows of `rowShape`, `labels` the class index per row. */
 export interface Samples {
@@ -69,6 +69,7 @@ function batchTensors(
       }, rng);
     }
     if (cfg.mixupAlpha > 0) mixupRows(x, y, n, samples.classes, cfg.mixupAlpha, rng);
+    if (cfg.labelSmoothing > 0) smoothLabels(y, samples.classes, cfg.labelSmoothing);
   }
   return {
     x: tf.tensor(x, [n, ...samples.rowShape]),
@@ -86,6 +87,14 @@ function crossEntropy(y: tf.Tensor, p: tf.Tensor, weights?: tf.Tensor): tf.Scala
     const target = weights ? tf.mul(y, weights) : y;
     return tf.mean(tf.neg(tf.sum(tf.mul(target, tf.log(clipped)), -1))) as tf.Scalar;
   });
+}
+
+/**
+ * The kernels weight decay shrinks: conv and dense weight matrices, not biases or batch-norm
+ * scales and shifts (decaying those only moves the normalisation).
+ */
+function decayedKernels(model: tf.LayersModel): tf.LayerVariable[] {
+  return model.trainableWeights.filter((w) => /kernel$/.test(w.originalName));
 }
 
 function setLearningRate(optimizer: tf.Optimizer, lr: number): void {
@@ -146,6 +155,7 @@ export async function trainModel(
     : undefined;
   // Batch augmentation draws from its own stream, so turning it on leaves shuffling unchanged.
   const augmentRng = createRng(seed ^ 0x5eed);
+  const kernels = cfg.weightDecay > 0 ? decayedKernels(model) : [];
   for (let epoch = 1; epoch <= cfg.epochs; epoch++) {
     const start = performance.now();
     for (let i = 0; i < n; i++) order[i] = i;
@@ -163,6 +173,12 @@ export async function trainModel(
         hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(p, -1), tf.argMax(y, -1)), "float32")));
         return crossEntropy(y, p, weights);
       }, true) as tf.Scalar;
+      // Decoupled from the gradient (AdamW): Adam's per-weight scaling would otherwise shrink
+      // rarely-updated weights more than often-updated ones.
+      if (kernels.length) {
+        const keep = 1 - lr * cfg.weightDecay;
+        tf.tidy(() => kernels.forEach((w) => w.write(tf.mul(w.read(), keep))));
+      }
       lossSum += (await loss.data())[0] * (to - from);
       correct += (await hits!.data())[0];
       tf.dispose([x, y, loss, hits!]);
