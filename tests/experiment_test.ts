@@ -16,7 +16,7 @@ import { predictProbabilities } from "../lib/model/train.ts";
 import { parsePredictionsCsv } from "../lib/eval/predictions.ts";
 import { loadPredictor, takeRunArg } from "../lib/cli/predict.ts";
 import { createClipFeaturizer } from "../lib/features/clip.ts";
-import { predictClip } from "../lib/model/predictor.ts";
+import { fitVoiceScaler, inputOf, predictClip } from "../lib/model/predictor.ts";
 import { resolveRun } from "../lib/pipeline/run_folder.ts";
 import { encodeWav } from "../lib/audio/wav.ts";
 
@@ -197,6 +197,45 @@ Deno.test({
     assert(online.summary.protocolText.includes("online per-speaker normalisation"));
     // Training actors are normalised with their full statistics, as in the per-speaker run.
     assert(maxAbsMean(online.runDir) < 1e-4, `online means ${maxAbsMean(online.runDir)}`);
+
+    // Both frame sequences side by side: each frame holds its 40 log-mel bands, then its 60
+    // MFCC + delta values; the scaler and the saved model see 100 values per frame.
+    const bothArgs = [...originalsOnly, "--temporal.input=logmelMfccDelta"];
+    const both = await runExperiment(
+      parseArgs(bothArgs).config,
+      features,
+      corpus,
+      quiet,
+      join(tmp, "results"),
+    );
+    const width = features.logmelDim + features.mfccDeltaDim;
+    assertEquals(scalerOf(both.runDir).mean.length, width);
+    const src = rowSourceOf(features, []);
+    const rows = [{ clip: 3, derived: -1 }, { clip: 5, derived: -1 }];
+    const x = gatherRows(src, rows, "logmelMfccDelta", 0);
+    const T = features.seqFrames;
+    assertEquals(x.length, 2 * T * width);
+    for (const [i, { clip }] of rows.entries()) {
+      for (const t of [0, 17, T - 1]) {
+        const frame = x.subarray((i * T + t) * width, (i * T + t + 1) * width);
+        const mel = features.logmel.subarray((clip * T + t) * 40, (clip * T + t + 1) * 40);
+        const mfcc = features.mfccDelta.subarray((clip * T + t) * 60, (clip * T + t + 1) * 60);
+        assertEquals(Array.from(frame), [...mel, ...mfcc]);
+      }
+    }
+    const { predictor } = await loadPredictor(both.runDir);
+    assertEquals(predictor.input, "logmelMfccDelta");
+    assertEquals(predictor.rowShape, [T, width]);
+    const bothConfig = parseArgs(bothArgs).config;
+    const clip = createClipFeaturizer(bothConfig.audio, bothConfig.features)
+      .featurize(encodeWav([tone(22050 * 3, 220, 22050, 0.3)], 22050), "tone.wav");
+    const input = inputOf(clip, "logmelMfccDelta");
+    assertEquals(
+      Array.from(input.subarray(width, width + 40)),
+      Array.from(clip.sequence.logmel.subarray(40, 80)),
+    );
+    const probs = predictClip(predictor, clip, fitVoiceScaler(predictor, [clip]));
+    assertAlmostEquals(probs.reduce((a, b) => a + b, 0), 1, 1e-4);
   },
 });
 

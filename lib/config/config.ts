@@ -73,9 +73,15 @@ export interface AugmentConfig {
 /** Which network trains: the classic recipe's Conv1D on the 162-vector, or the frame model. */
 export type ModelName = "seed" | "temporal";
 
+export type TemporalInput = "logmel" | "mfccDelta" | "logmelMfccDelta";
+export const TEMPORAL_INPUTS: readonly TemporalInput[] = ["logmel", "mfccDelta", "logmelMfccDelta"];
+
 export interface TemporalConfig {
-  /** Frame features fed to the temporal model. */
-  input: "logmel" | "mfccDelta";
+  /**
+   * Frame features fed to the temporal model: log-mel bands, MFCC + deltas, or both side by
+   * side in each frame.
+   */
+  input: TemporalInput;
   /** Filters per Conv1D block (conv -> batch norm -> relu -> max-pool 2). */
   filters: number[];
   kernelSize: number;
@@ -399,8 +405,8 @@ export function validateConfig(c: RunConfig): void {
     problems.push(`model must be seed or temporal (got ${c.model})`);
   }
   const t = c.temporal;
-  if (t.input !== "logmel" && t.input !== "mfccDelta") {
-    problems.push(`temporal.input must be logmel or mfccDelta (got ${t.input})`);
+  if (!TEMPORAL_INPUTS.includes(t.input)) {
+    problems.push(`temporal.input must be one of ${TEMPORAL_INPUTS.join(", ")} (got ${t.input})`);
   }
   if (!t.filters.length || !t.filters.every((n) => Number.isInteger(n) && n > 0)) {
     problems.push("temporal.filters must be a non-empty list of positive integers");

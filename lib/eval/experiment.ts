@@ -3,7 +3,8 @@
  * only, train, predict the test rows, score. Pure (tfjs, no Deno APIs).
  */
 import type * as tf from "@tensorflow/tfjs";
-import type { RunConfig } from "../config/config.ts";
+import type { RunConfig, TemporalInput } from "../config/config.ts";
+import { concatFrames } from "../features/extract.ts";
 import { type ClipRecord, labelSet } from "../corpus/ravdess.ts";
 import { buildSeedModel, buildTemporalModel } from "../model/networks.ts";
 import { applyScaler, fitScaler, type Scaler } from "../model/scaler.ts";
@@ -35,7 +36,7 @@ export interface RowSource {
   augmented: readonly { vectors: Float32Array; logmel: Float32Array; mfccDelta: Float32Array }[];
 }
 
-export type InputKind = "vector" | "logmel" | "mfccDelta";
+export type InputKind = "vector" | TemporalInput;
 
 export function inputKindOf(config: RunConfig): InputKind {
   return config.model === "seed" ? "vector" : config.temporal.input;
@@ -47,7 +48,11 @@ export function inputShape(
   src: Pick<RowSource, "seqFrames" | "vectorDim" | "logmelDim" | "mfccDeltaDim">,
 ): { rowShape: number[]; featureDim: number } {
   if (kind === "vector") return { rowShape: [src.vectorDim, 1], featureDim: src.vectorDim };
-  const dim = kind === "logmel" ? src.logmelDim : src.mfccDeltaDim;
+  const dim = kind === "logmel"
+    ? src.logmelDim
+    : kind === "mfccDelta"
+    ? src.mfccDeltaDim
+    : src.logmelDim + src.mfccDeltaDim;
   return { rowShape: [src.seqFrames, dim], featureDim: dim };
 }
 
@@ -57,6 +62,14 @@ export function gatherRows(
   kind: InputKind,
   augmented: number,
 ): Float32Array {
+  if (kind === "logmelMfccDelta") {
+    return concatFrames(
+      gatherRows(src, rows, "logmel", augmented),
+      src.logmelDim,
+      gatherRows(src, rows, "mfccDelta", augmented),
+      src.mfccDeltaDim,
+    );
+  }
   const { rowShape } = inputShape(kind, src);
   const size = rowShape[0] * rowShape[1];
   const key = kind === "vector" ? "vectors" : kind;

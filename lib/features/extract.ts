@@ -46,6 +46,31 @@ export interface SequenceFeatures {
   mfccDelta: Float32Array;
 }
 
+/**
+ * Two frame-major sequences side by side: each frame of the result holds `a`'s `aDim` values,
+ * then `b`'s `bDim`. Works on any number of rows at once (frames of consecutive rows are just
+ * more frames).
+ */
+export function concatFrames(
+  a: Float32Array,
+  aDim: number,
+  b: Float32Array,
+  bDim: number,
+): Float32Array {
+  const frames = a.length / aDim;
+  if (!Number.isInteger(frames) || frames * bDim !== b.length) {
+    throw new Error(
+      `concatFrames: ${a.length} values of ${aDim} and ${b.length} of ${bDim} are not the same frames`,
+    );
+  }
+  const out = new Float32Array(frames * (aDim + bDim));
+  for (let t = 0; t < frames; t++) {
+    out.set(a.subarray(t * aDim, (t + 1) * aDim), t * (aDim + bDim));
+    out.set(b.subarray(t * bDim, (t + 1) * bDim), t * (aDim + bDim) + aDim);
+  }
+  return out;
+}
+
 export interface ClipFeatures {
   frames: FrameFeatures;
   vector: Float32Array;

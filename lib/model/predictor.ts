@@ -3,11 +3,11 @@
  * Pure (tfjs, no Deno APIs): `deno task predict` and a browser page share it.
  */
 import type * as tf from "@tensorflow/tfjs";
-import type { ClipFeatures } from "../features/extract.ts";
+import { type ClipFeatures, concatFrames } from "../features/extract.ts";
 import { applyScaler, fitScaler, type Scaler } from "./scaler.ts";
 import { predictProbabilities } from "./train.ts";
 
-export type PredictorInput = "vector" | "logmel" | "mfccDelta";
+export type PredictorInput = "vector" | "logmel" | "mfccDelta" | "logmelMfccDelta";
 
 export interface Predictor {
   labels: string[];
@@ -18,8 +18,11 @@ export interface Predictor {
 
 /** The model input of one clip, before scaling. */
 export function inputOf(features: ClipFeatures, input: PredictorInput): Float32Array {
+  const { logmel, mfccDelta, nFrames } = features.sequence;
   if (input === "vector") return features.vector;
-  return input === "logmel" ? features.sequence.logmel : features.sequence.mfccDelta;
+  if (input === "logmel") return logmel;
+  if (input === "mfccDelta") return mfccDelta;
+  return concatFrames(logmel, logmel.length / nFrames, mfccDelta, mfccDelta.length / nFrames);
 }
 
 /**
