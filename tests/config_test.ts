@@ -16,6 +16,14 @@ Deno.test("config: --key=value overrides a leaf by dotted path or unique name, t
   assertEquals(positional, ["clip.wav"]);
   assertEquals(DEFAULT_CONFIG.features.nMels, 128, "defaults are never mutated");
   assertEquals(parseArgs(["--data.download=false"]).config.data.download, false);
+  // Lists as JSON, or as bare words when the shell has eaten the quotes.
+  assertEquals(parseArgs(['--recipe=["original","noise"]']).config.augment.recipe, [
+    "original",
+    "noise",
+  ]);
+  assertEquals(parseArgs(["--split.testActors=[21, 22]"]).config.split.testActors, [21, 22]);
+  const mixed = parseArgs(["--input=logmelMfccDelta", "--memberInputs=[logmel,mfccDelta]"]);
+  assertEquals(mixed.config.temporal.memberInputs, ["logmel", "mfccDelta"]);
 });
 
 Deno.test("config: unknown, ambiguous, mistyped and invalid settings are errors that say so", () => {
@@ -42,6 +50,22 @@ Deno.test("config: unknown, ambiguous, mistyped and invalid settings are errors 
     "train.threads=2 needs train.parallel=1",
   );
   assertEquals(parseArgs(["--threads=2", "--parallel=1"]).config.train.threads, 2);
+  // A member can only see part of what the run extracts.
+  assertThrows(
+    () => parseArgs(["--input=logmel", "--memberInputs=[logmel,mfccDelta]"]),
+    Error,
+    "temporal.memberInputs: mfccDelta is not part of temporal.input=logmel",
+  );
+  assertThrows(
+    () => parseArgs(["--input=logmelMfccDelta", "--memberInputs=[mfcc]"]),
+    Error,
+    "temporal.memberInputs: mfcc is not one of logmel, mfccDelta, logmelMfccDelta",
+  );
+  assertThrows(
+    () => parseArgs(["--labelSmoothing=1"]),
+    Error,
+    "train.labelSmoothing must be in [0, 1)",
+  );
 });
 
 Deno.test("config: canonical JSON sorts keys, so equal configs hash equally", () => {

@@ -19,6 +19,7 @@ import { createClipFeaturizer } from "../lib/features/clip.ts";
 import { fitVoiceScaler, inputOf, predictClip } from "../lib/model/predictor.ts";
 import { resolveRun } from "../lib/pipeline/run_folder.ts";
 import { encodeWav } from "../lib/audio/wav.ts";
+import type { ClipFeatures } from "../lib/features/extract.ts";
 
 const quiet = { isTerminal: false, write: () => {} };
 
@@ -324,5 +325,64 @@ Deno.test({
       offset += plan.test.length;
     }
     assert(membersDiffer, "members trained from different seeds disagree somewhere");
+
+    // Members that see different features of one input: the first sees the log-mel half of
+    // each frame and is exactly the single log-mel network; the second sees MFCC + deltas.
+    const mixed = await run([
+      "--ensemble=2",
+      "--temporal.input=logmelMfccDelta",
+      "--memberInputs=[logmel,mfccDelta]",
+    ]);
+    const mixedMeta = JSON.parse(Deno.readTextFileSync(join(mixed.runDir, "config.json")));
+    const L = features.logmelDim, W = L + features.mfccDeltaDim;
+    const fold1 = plans[0].name;
+    assertEquals(mixedMeta.members[fold1], { input: "logmel", channels: [0, L] });
+    assertEquals(mixedMeta.members[`${fold1}-m2`], { input: "mfccDelta", channels: [L, W] });
+    const { predictor: mixedPredictor } = await loadPredictor(mixed.runDir);
+    const T = features.seqFrames;
+    const mixedRows = probsOf(mixed.runDir);
+    offset = 0;
+    for (const plan of plans) {
+      const first = await loadModel(join(mixed.runDir, "models", plan.name));
+      assertEquals(first.inputs[0].shape, [null, T, L]);
+      const firstProbs = predictProbabilities(
+        first,
+        applyScaler(
+          JSON.parse(
+            Deno.readTextFileSync(join(single.runDir, "models", plan.name, "scaler.json")),
+          ),
+          gatherRows(src, plan.test, "logmel", plan.augmented),
+        ),
+        [T, L],
+      );
+      first.dispose();
+      plan.test.forEach((row, i) => {
+        labels.forEach((label, c) => {
+          const a = firstProbs[i * labels.length + c];
+          assertAlmostEquals(singleRows[offset + i].probabilities[label], a, 1e-4);
+        });
+        // deno task predict's path, with each member's channels, gives the run's own numbers
+        // (fold models of both folds averaged, so compare with a predictor of this fold only).
+        const clipFeatures = {
+          sequence: {
+            nFrames: T,
+            logmel: features.logmel.subarray(row.clip * T * L, (row.clip + 1) * T * L),
+            mfccDelta: features.mfccDelta.subarray(
+              row.clip * T * (W - L),
+              (row.clip + 1) * T * (W - L),
+            ),
+          },
+        } as unknown as ClipFeatures;
+        const own = {
+          ...mixedPredictor,
+          members: mixedPredictor.members.filter((m) => m.name.startsWith(plan.name)),
+        };
+        const probs = predictClip(own, clipFeatures);
+        labels.forEach((label, c) => {
+          assertAlmostEquals(mixedRows[offset + i].probabilities[label], probs[c], 1e-4);
+        });
+      });
+      offset += plan.test.length;
+    }
   },
 });

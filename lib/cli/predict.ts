@@ -15,6 +15,7 @@ import {
   predictClip,
   type Predictor,
   type PredictorInput,
+  recordedChannels,
 } from "../model/predictor.ts";
 import { parseScaler, type Scaler } from "../model/scaler.ts";
 import { resolveRun, RUN_FILES } from "../pipeline/run_folder.ts";
@@ -50,7 +51,8 @@ export async function loadPredictor(
     const dir = join(modelsDir, name);
     const scalerPath = join(dir, RUN_FILES.scaler);
     const scaler = parseScaler(JSON.parse(await Deno.readTextFile(scalerPath)), scalerPath);
-    members.push({ name, model: await loadModel(dir), scaler });
+    const channels = recordedChannels(runConfig, name);
+    members.push({ name, model: await loadModel(dir), scaler, channels });
   }
   if (!members.length) throw new Error(`${modelsDir}: no trained models`);
   return {

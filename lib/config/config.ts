@@ -76,12 +76,24 @@ export type ModelName = "seed" | "temporal";
 export type TemporalInput = "logmel" | "mfccDelta" | "logmelMfccDelta";
 export const TEMPORAL_INPUTS: readonly TemporalInput[] = ["logmel", "mfccDelta", "logmelMfccDelta"];
 
+/** Whether a member can see `part` of the run's `whole` input (both halves live in the combined one). */
+export function inputContains(whole: TemporalInput, part: TemporalInput): boolean {
+  return whole === part || whole === "logmelMfccDelta";
+}
+
 export interface TemporalConfig {
   /**
    * Frame features fed to the temporal model: log-mel bands, MFCC + deltas, or both side by
    * side in each frame.
    */
   input: TemporalInput;
+  /**
+   * What each ensemble member sees of `input`, in turn (member m takes entry m mod length):
+   * e.g. `["logmel", "mfccDelta"]` of `logmelMfccDelta`. Networks that look at different
+   * features make different mistakes, so their average gains more than another seed's does.
+   * Empty: every member sees all of `input`.
+   */
+  memberInputs: TemporalInput[];
   /** Filters per Conv1D block (conv -> batch norm -> relu -> max-pool 2). */
   filters: number[];
   kernelSize: number;
@@ -229,6 +241,7 @@ export const DEFAULT_CONFIG: RunConfig = {
   model: "temporal",
   temporal: {
     input: "logmel",
+    memberInputs: [],
     filters: [64, 128, 128],
     kernelSize: 5,
     dropout: 0.3,
@@ -305,7 +318,14 @@ function coerce(path: string, raw: string, current: unknown): unknown {
     try {
       const v = JSON.parse(raw);
       if (Array.isArray(v)) return v;
-    } catch { /* fall through to the error */ }
+    } catch { /* bare words, below */ }
+    // Shells eat the quotes of ["logmel","mfccDelta"]: take [logmel,mfccDelta] as words too.
+    const bare = /^\[([\w.+-]+(,[\w.+-]+)*)?\]$/.exec(raw.replace(/\s+/g, ""));
+    if (bare) {
+      return (bare[1] ?? "").split(",").filter(Boolean).map((w) =>
+        Number.isFinite(Number(w)) ? Number(w) : w
+      );
+    }
     throw new Error(`--${path}: expected a JSON array like [1,2], got '${raw}'`);
   }
   return raw;
@@ -407,6 +427,17 @@ export function validateConfig(c: RunConfig): void {
   const t = c.temporal;
   if (!TEMPORAL_INPUTS.includes(t.input)) {
     problems.push(`temporal.input must be one of ${TEMPORAL_INPUTS.join(", ")} (got ${t.input})`);
+  }
+  for (const part of t.memberInputs) {
+    if (!TEMPORAL_INPUTS.includes(part)) {
+      problems.push(
+        `temporal.memberInputs: ${part} is not one of ${TEMPORAL_INPUTS.join(", ")}`,
+      );
+    } else if (TEMPORAL_INPUTS.includes(t.input) && !inputContains(t.input, part)) {
+      problems.push(
+        `temporal.memberInputs: ${part} is not part of temporal.input=${t.input} (use logmelMfccDelta to give members either)`,
+      );
+    }
   }
   if (!t.filters.length || !t.filters.every((n) => Number.isInteger(n) && n > 0)) {
     problems.push("temporal.filters must be a non-empty list of positive integers");
@@ -512,6 +543,7 @@ const SETTINGS_BEFORE_THEY_EXISTED: Record<string, unknown> = {
   "train.specFreqMasks": 0,
   "train.specFreqWidth": 6,
   "train.mixupAlpha": 0,
+  "temporal.memberInputs": [],
   "train.labelSmoothing": 0,
   "train.weightDecay": 0,
   "train.ensemble": 1,

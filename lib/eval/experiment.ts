@@ -4,7 +4,7 @@
  */
 import type * as tf from "@tensorflow/tfjs";
 import type { RunConfig, TemporalInput } from "../config/config.ts";
-import { concatFrames } from "../features/extract.ts";
+import { concatFrames, selectChannels } from "../features/extract.ts";
 import { type ClipRecord, labelSet } from "../corpus/ravdess.ts";
 import { buildSeedModel, buildTemporalModel } from "../model/networks.ts";
 import { applyScaler, fitScaler, type Scaler } from "../model/scaler.ts";
@@ -54,6 +54,29 @@ export function inputShape(
     ? src.mfccDeltaDim
     : src.logmelDim + src.mfccDeltaDim;
   return { rowShape: [src.seqFrames, dim], featureDim: dim };
+}
+
+/** What ensemble member `member` sees: the config's `memberInputs` in turn, else `input`. */
+export function memberInput(config: RunConfig, member: number): InputKind {
+  if (config.model === "seed") return "vector";
+  const parts = config.temporal.memberInputs;
+  return parts.length ? parts[member % parts.length] : config.temporal.input;
+}
+
+/**
+ * The feature columns `[from, to)` of the run's input `whole` that make up `part` (the combined
+ * input holds log-mel first, then MFCC + deltas, in every frame).
+ */
+export function inputChannels(
+  whole: InputKind,
+  part: InputKind,
+  src: Pick<RowSource, "vectorDim" | "logmelDim" | "mfccDeltaDim" | "seqFrames">,
+): [number, number] {
+  const width = inputShape(whole, src).featureDim;
+  if (whole === part) return [0, width];
+  if (whole === "logmelMfccDelta" && part === "logmel") return [0, src.logmelDim];
+  if (whole === "logmelMfccDelta" && part === "mfccDelta") return [src.logmelDim, width];
+  throw new Error(`input ${part} is not part of input ${whole}`);
 }
 
 export function gatherRows(
@@ -217,16 +240,32 @@ export function prepareFold(
   };
 }
 
-/** The training job of member `member` (seed `memberSeed(fold seed, member)`). */
-export function memberJob(config: RunConfig, fold: PreparedFold, member: number): MemberJob {
+/**
+ * The training job of member `member` (seed `memberSeed(fold seed, member)`), on its view of
+ * the fold's rows (`memberInput`).
+ */
+export function memberJob(
+  config: RunConfig,
+  src: Pick<RowSource, "vectorDim" | "logmelDim" | "mfccDeltaDim" | "seqFrames">,
+  fold: PreparedFold,
+  member: number,
+): MemberJob {
+  const width = fold.rowShape[fold.rowShape.length - 1];
+  const channels = inputChannels(inputKindOf(config), memberInput(config, member), src);
+  const view = (s: Samples): Samples => ({
+    ...s,
+    x: selectChannels(s.x, width, channels),
+    rowShape: [...s.rowShape.slice(0, -1), channels[1] - channels[0]],
+  });
+  const train = view(fold.train);
   return {
     config,
-    rowShape: fold.rowShape,
+    rowShape: train.rowShape,
     classes: fold.classes,
     seed: memberSeed(fold.seed, member),
-    train: fold.train,
-    val: fold.val,
-    testX: fold.test.x,
+    train,
+    val: fold.val && view(fold.val),
+    testX: view(fold.test).x,
   };
 }
 

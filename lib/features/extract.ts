@@ -71,6 +71,24 @@ export function concatFrames(
   return out;
 }
 
+/**
+ * Columns `[from, to)` of every frame of rows with `width` values per frame: a member's view of
+ * the run's input. Scalers are per column, so this commutes with normalising and scaling.
+ */
+export function selectChannels(
+  x: Float32Array,
+  width: number,
+  [from, to]: readonly [number, number],
+): Float32Array {
+  if (from === 0 && to === width) return x;
+  const frames = x.length / width;
+  const out = new Float32Array(frames * (to - from));
+  for (let t = 0; t < frames; t++) {
+    out.set(x.subarray(t * width + from, t * width + to), t * (to - from));
+  }
+  return out;
+}
+
 export interface ClipFeatures {
   frames: FrameFeatures;
   vector: Float32Array;

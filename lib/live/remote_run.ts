@@ -5,7 +5,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { RunConfig } from "../config/config.ts";
-import type { Predictor, PredictorInput } from "../model/predictor.ts";
+import { type Predictor, type PredictorInput, recordedChannels } from "../model/predictor.ts";
 import { parseScaler } from "../model/scaler.ts";
 import type { RunSummary } from "../eval/summary.ts";
 
@@ -33,6 +33,8 @@ export async function fetchRun(base: string): Promise<RemoteRun> {
     config: RunConfig;
     labels: string[];
     input: { kind: PredictorInput; rowShape: number[] };
+    /** What each network sees of the input (absent in runs before `temporal.memberInputs`). */
+    members?: Record<string, { channels?: [number, number] }>;
     /** `models` lists a fold's ensemble members (absent in runs before `train.ensemble`). */
     folds: { name: string; models?: string[]; trainActors: number[]; testActors: number[] }[];
     protocol?: { text: string };
@@ -44,7 +46,7 @@ export async function fetchRun(base: string): Promise<RemoteRun> {
     const dir = `${base}/models/${encodeURIComponent(name)}`;
     const model = await tf.loadLayersModel(`${dir}/model.json`);
     const scaler = parseScaler(await getJson(`${dir}/scaler.json`), `${dir}/scaler.json`);
-    members.push({ name, model, scaler });
+    members.push({ name, model, scaler, channels: recordedChannels(meta, name) });
   }
   return {
     runId: meta.runId,

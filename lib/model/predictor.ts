@@ -3,7 +3,7 @@
  * Pure (tfjs, no Deno APIs): `deno task predict` and a browser page share it.
  */
 import type * as tf from "@tensorflow/tfjs";
-import { type ClipFeatures, concatFrames } from "../features/extract.ts";
+import { type ClipFeatures, concatFrames, selectChannels } from "../features/extract.ts";
 import { applyScaler, fitScaler, type Scaler } from "./scaler.ts";
 import { predictProbabilities } from "./train.ts";
 
@@ -13,7 +13,24 @@ export interface Predictor {
   labels: string[];
   input: PredictorInput;
   rowShape: number[];
-  members: { name: string; model: tf.LayersModel; scaler: Scaler }[];
+  members: PredictorMember[];
+}
+
+export interface PredictorMember {
+  name: string;
+  model: tf.LayersModel;
+  /** Fitted on the training rows of the run's whole input. */
+  scaler: Scaler;
+  /** The feature columns `[from, to)` of each frame this member sees; absent: all of them. */
+  channels?: [number, number];
+}
+
+/** A member's channels as config.json records them (`members[name].channels`), if any. */
+export function recordedChannels(
+  runConfig: { members?: Record<string, { channels?: [number, number] }> },
+  name: string,
+): [number, number] | undefined {
+  return runConfig.members?.[name]?.channels;
 }
 
 /** The model input of one clip, before scaling. */
@@ -40,9 +57,13 @@ export function predictClip(p: Predictor, features: ClipFeatures, speaker?: Scal
       `features have ${raw.length} values but the model wants ${p.rowShape.join("x")}`,
     );
   }
+  const width = p.rowShape[p.rowShape.length - 1];
   const sum = new Float32Array(p.labels.length);
   for (const m of p.members) {
-    const probs = predictProbabilities(m.model, applyScaler(m.scaler, raw), p.rowShape, 1);
+    const channels = m.channels ?? [0, width];
+    const x = selectChannels(applyScaler(m.scaler, raw), width, channels);
+    const shape = [...p.rowShape.slice(0, -1), channels[1] - channels[0]];
+    const probs = predictProbabilities(m.model, x, shape, 1);
     for (let c = 0; c < sum.length; c++) sum[c] += probs[c] / p.members.length;
   }
   return sum;

@@ -19,8 +19,10 @@ import {
 import {
   buildModel,
   type FoldResult,
+  inputChannels,
   inputKindOf,
   inputShape,
+  memberInput,
   memberNames,
   memberSeed,
   prepareFold,
@@ -240,6 +242,15 @@ export async function runExperiment(
     },
     labels: [...labelSet(config.eval.labels).classes],
     input: { kind, ...inputShape(kind, src) },
+    // What each network sees of the input (all of it unless `temporal.memberInputs` says).
+    members: Object.fromEntries(
+      plans.flatMap((p) =>
+        memberNames(p.name, config.train.ensemble).map((n, m) => {
+          const part = memberInput(config, m);
+          return [n, { input: part, channels: inputChannels(kind, part, src) }];
+        })
+      ),
+    ),
     folds: plans.map((p) => ({
       name: p.name,
       models: memberNames(p.name, config.train.ensemble),
@@ -300,7 +311,8 @@ export async function describeNetwork(
 ): Promise<Record<string, string | number>[]> {
   const backend = await useTrainingBackend(chooseGemm("js", 1).gemm);
   try {
-    const { rowShape } = inputShape(inputKindOf(config), rowSourceOf(features, []));
+    // The first network's; with `temporal.memberInputs` the others may see other features.
+    const { rowShape } = inputShape(memberInput(config, 0), rowSourceOf(features, []));
     const classes = labelSet(config.eval.labels).classes.length;
     const model = buildModel(config, rowShape, classes, config.seed);
     const rows = layerRows(model);

@@ -43,9 +43,12 @@ export async function trainFolds(
   onFold: (result: FoldResult, index: number) => Promise<void>,
 ): Promise<void> {
   const k = config.train.ensemble;
-  const jobs = folds.flatMap((fold, f) =>
-    Array.from({ length: k }, (_, m) => ({ fold: f, member: m, job: memberJob(config, fold, m) }))
+  // Jobs are built when they start: a member's view of the rows is a copy when it sees part of
+  // the input, and a whole run's worth of copies at once would be wasted memory.
+  const jobs = folds.flatMap((_, f) =>
+    Array.from({ length: k }, (_, m) => ({ fold: f, member: m }))
   );
+  const jobOf = (j: (typeof jobs)[number]) => memberJob(config, src, folds[j.fold], j.member);
   const parallel = parallelNetworks(config, jobs.length);
   const bar = new ProgressBar(
     `train ${folds.length} fold${folds.length === 1 ? "" : "s"} x ${k} network${
@@ -66,8 +69,9 @@ export async function trainFolds(
   };
   const trained: TrainedMember[][] = folds.map(() => []);
   if (parallel === 1) {
-    for (const { fold, member, job } of jobs) {
-      trained[fold][member] = await trainMember(job, async (record) => {
+    for (const j of jobs) {
+      const { fold, member } = j;
+      trained[fold][member] = await trainMember(jobOf(j), async (record) => {
         epochDone(fold, member, record);
         await hookChain;
       });
@@ -83,7 +87,7 @@ export async function trainFolds(
         threads: config.train.threads,
       } as TrainRequest,
       jobs,
-      message: (j, index) => ({ kind: "job", index, job: j.job }) as TrainRequest,
+      message: (j, index) => ({ kind: "job", index, job: jobOf(j) }) as TrainRequest,
       onReply: (reply) => {
         const j = jobs[reply.index];
         if (reply.kind === "error") {
