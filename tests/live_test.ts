@@ -93,13 +93,21 @@ Deno.test("running voice statistics equal a scaler fitted on the same frames at 
 
 /**
  * A run folder as `deno task reproduce` writes it, with small untrained models: fold-1-2 written
- * the way runs were before ensembles (no `models` list), fold-3-4 with two ensemble members.
+ * the way runs were before ensembles (no `models` list, one model that sees the whole input),
+ * fold-3-4 with two ensemble members that see different features.
  */
 async function writeSyntheticRun(resultsDir: string, config: RunConfig): Promise<string> {
   const runId = "2026-01-01T00-00-00Z-temporal-speaker";
   const dir = join(resultsDir, runId);
   const frames = 108;
-  const dims = config.features.sequenceMels;
+  // The default input: log-mel and MFCC + deltas side by side in every frame.
+  const mels = config.features.sequenceMels;
+  const dims = mels + 3 * config.features.nMfcc;
+  // fold-3-4's members each see one half of a frame, as the default ensemble's do.
+  const views: Record<string, { input: string; channels: [number, number] }> = {
+    "fold-3-4": { input: "logmel", channels: [0, mels] },
+    "fold-3-4-m2": { input: "mfccDelta", channels: [mels, dims] },
+  };
   const folds = [
     { name: "fold-1-2", trainActors: [3, 4], testActors: [1, 2] },
     {
@@ -112,7 +120,8 @@ async function writeSyntheticRun(resultsDir: string, config: RunConfig): Promise
   await useTrainingBackend(jsGemm);
   const members = folds.flatMap((f) => f.models ?? [f.name]);
   for (const [i, name] of members.entries()) {
-    const model = buildTemporalModel(frames, dims, 8, {
+    const [from, to] = views[name]?.channels ?? [0, dims];
+    const model = buildTemporalModel(frames, to - from, 8, {
       filters: [8, 8],
       kernelSize: 3,
       dropout: 0,
@@ -121,6 +130,7 @@ async function writeSyntheticRun(resultsDir: string, config: RunConfig): Promise
     const modelDir = join(dir, "models", name);
     await saveModel(model, modelDir);
     model.dispose();
+    // Scalers cover the whole input; a member picks its columns after scaling.
     const scaler = {
       dim: dims,
       mean: Array(dims).fill(0.1 * i),
@@ -135,7 +145,8 @@ async function writeSyntheticRun(resultsDir: string, config: RunConfig): Promise
       runId,
       config,
       labels: LABELS,
-      input: { kind: "logmel", rowShape: [frames, dims], featureDim: dims },
+      input: { kind: "logmelMfccDelta", rowShape: [frames, dims], featureDim: dims },
+      members: views,
       folds,
       protocol: {
         text: "synthetic test run (untrained weights)",

@@ -240,8 +240,8 @@ export const DEFAULT_CONFIG: RunConfig = {
   },
   model: "temporal",
   temporal: {
-    input: "logmel",
-    memberInputs: [],
+    input: "logmelMfccDelta",
+    memberInputs: ["mfccDelta", "logmel"],
     filters: [64, 128, 128],
     kernelSize: 5,
     dropout: 0.3,

@@ -18,12 +18,15 @@ export interface AblationVariant {
 const OFF = {
   "model": "temporal",
   "temporal.input": "logmel",
+  "temporal.memberInputs": "[]",
   "eval.protocol": "speaker",
   "eval.speakerNorm": "none",
   "train.classBalance": "false",
   "train.specTimeMasks": "0",
   "train.specFreqMasks": "0",
   "train.mixupAlpha": "0",
+  "train.labelSmoothing": "0",
+  "train.weightDecay": "0",
   "train.ensemble": "1",
 };
 
@@ -85,6 +88,27 @@ export const ABLATION_VARIANTS: readonly AblationVariant[] = [
     name: "mfcc+spk",
     change: "frames+spk with MFCC + deltas (60 per frame) instead of 40 log-mel bands",
     overrides: { ...OFF, "temporal.input": "mfccDelta", "eval.speakerNorm": "per-speaker" },
+  },
+  {
+    name: "both+spk",
+    change: "frames+spk with log-mel and MFCC + deltas side by side (100 per frame)",
+    overrides: {
+      ...OFF,
+      "temporal.input": "logmelMfccDelta",
+      "eval.speakerNorm": "per-speaker",
+    },
+  },
+  {
+    name: "mixed+spk+ens3",
+    change:
+      "3 networks per fold that see different features (MFCC + deltas, log-mel, MFCC + deltas), averaged",
+    overrides: {
+      ...OFF,
+      "temporal.input": "logmelMfccDelta",
+      "temporal.memberInputs": "[mfccDelta,logmel]",
+      "eval.speakerNorm": "per-speaker",
+      "train.ensemble": "3",
+    },
   },
 ];
 
