@@ -257,6 +257,9 @@ Deno.test({
       "--denseUnits=8",
       '--recipe=["original"]',
       "--speakerNorm=none",
+      // Members that all see the same log-mel input (the mixed ensemble comes last).
+      "--temporal.input=logmel",
+      "--memberInputs=[]",
     ];
     const features = await featurizeCorpus(parseArgs(base).config, corpus, quiet, join(tmp, "c"));
     const run = (extra: string[]) =>
