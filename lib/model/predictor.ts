@@ -3,11 +3,12 @@
  * Pure (tfjs, no Deno APIs): `deno task predict` and a browser page share it.
  */
 import type * as tf from "@tensorflow/tfjs";
+import type { TemporalInput } from "../config/config.ts";
 import { type ClipFeatures, concatFrames, selectChannels } from "../features/extract.ts";
 import { applyScaler, fitScaler, type Scaler } from "./scaler.ts";
 import { predictProbabilities } from "./train.ts";
 
-export type PredictorInput = "vector" | "logmel" | "mfccDelta" | "logmelMfccDelta";
+export type PredictorInput = "vector" | TemporalInput;
 
 export interface Predictor {
   labels: string[];
