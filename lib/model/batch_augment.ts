@@ -112,7 +112,7 @@ export function classWeights(labels: Int32Array, classes: number): Float32Array 
  * confident outputs on the voices it trains on.
  */
 export function smoothLabels(y: Float32Array, classes: number, epsilon: number): void {
+  if (y.length % classes !== 0) throw new Error("smoothLabels: targets are not rows of classes");
   const floor = epsilon / classes;
   for (let i = 0; i < y.length; i++) y[i] = y[i] * (1 - epsilon) + floor;
-  if (y.length % classes !== 0) throw new Error("smoothLabels: targets are not rows of classes");
 }
