@@ -6,7 +6,7 @@
  * machine, from the project's issues) are printed beside ours as ratios.
  */
 import { join } from "node:path";
-import { DEFAULT_CONFIG } from "../lib/config/config.ts";
+import { DEFAULT_CONFIG, parseArgs } from "../lib/config/config.ts";
 import { ensureCorpus, projectPath } from "../lib/corpus/locate.ts";
 import { indexCorpus } from "../lib/corpus/index_fs.ts";
 import { decodeWav, toMono } from "../lib/audio/wav.ts";
@@ -19,17 +19,20 @@ import { writeJsonAtomic } from "../lib/cache/files.ts";
 import { stderrSink } from "../lib/util/terminal.ts";
 import * as tf from "@tensorflow/tfjs";
 import { chooseGemm } from "../lib/model/blas_ffi.ts";
-import { defaultWorkerCount } from "../lib/pipeline/pool.ts";
+import type { Gemm } from "../lib/model/gemm.ts";
+import { createWasmGemm } from "../lib/wasm/gemm.ts";
 import { useTrainingBackend } from "../lib/model/backend.ts";
 import { buildSeedModel, buildTemporalModel } from "../lib/model/networks.ts";
 import { trainModel } from "../lib/model/train.ts";
 import { createRng } from "../lib/util/random.ts";
 
-// Training references from the project's issue (this machine): tfjs wasm backend with
-// im2col replacement kernels, and PyTorch 1.13 on 2 CPU threads, seed network, batch 64.
-const TFJS_WASM_SEED_S_PER_BATCH = 0.77;
-const PYTORCH_SEED_S_PER_BATCH = 0.12;
-const PYTORCH_SEED_S_PER_EPOCH_3600 = 6.7;
+// PyTorch 1.13 CPU, one thread, batch 64, training step, from issue 16 (a 2-core AMD EPYC of
+// the kind CI runs on): the fallback reference when this machine has no python3-torch.
+const PYTORCH_1T_ISSUE: Record<string, number> = {
+  temporal: 0.067,
+  temporalMfccDelta: 0.072,
+  seed: 0.33,
+};
 
 const LIBROSA_MS_PER_CLIP = 263; // load (kaiser_best) + features of the clip and 2 augmented copies
 const LIBROSA_ALL_1440_S = 209; // all 1440 clips, two processes
@@ -224,14 +227,31 @@ async function benchAugment(): Promise<Record<string, unknown>> {
   };
 }
 
+/** The CPU's model name (timings mean nothing without it), from /proc/cpuinfo where there is one. */
+function cpuModel(): string {
+  try {
+    const m = Deno.readTextFileSync("/proc/cpuinfo").match(/^model name\s*:\s*(.+)$/m);
+    if (m) return `${m[1].trim()} (${navigator.hardwareConcurrency} logical cores)`;
+  } catch {
+    // not Linux
+  }
+  return `${Deno.build.arch} ${Deno.build.os} (${navigator.hardwareConcurrency} logical cores)`;
+}
+
+interface NetTiming {
+  name: string;
+  input: string;
+  sPerBatch: number;
+  sPerEpoch3600: number;
+}
+
 /**
- * Seconds per batch of 64 and per 3,600-row epoch for both networks, through the real training
- * loop (shuffling, Adam, dropout) on random inputs of the real shapes.
+ * Seconds per batch of 64 through the real training loop (shuffling, dropout, Adam) on random
+ * inputs of the real shapes, for one GEMM: best of epochs 2-4 of 12 batches (the first warms the
+ * JIT). One network on one thread, as the default trains (one network per core).
  */
-async function benchTrain(): Promise<Record<string, unknown>> {
+async function timeNetworks(gemm: Gemm): Promise<NetTiming[]> {
   const cfg = DEFAULT_CONFIG;
-  // One network on every core (not the default one thread per network), as PyTorch's figure is.
-  const { gemm, note } = chooseGemm(cfg.train.gemm, defaultWorkerCount(0));
   const backend = await useTrainingBackend(gemm);
   const rng = createRng(1);
   const rows = 64 * 12;
@@ -243,47 +263,106 @@ async function benchTrain(): Promise<Record<string, unknown>> {
       labels: Int32Array.from({ length: rows }, () => rng.int(0, 8)),
       classes: 8,
     };
-    const history = await trainModel(model, data, { ...cfg.train, epochs: 3 }, 1);
-    // The first epoch includes JIT warm-up; take the best of the others.
+    const history = await trainModel(model, data, { ...cfg.train, epochs: 4 }, 1);
     const sPerBatch = Math.min(...history.slice(1).map((h) => h.seconds)) / (rows / 64);
     model.dispose();
-    return { name, sPerBatch, sPerEpoch3600: (sPerBatch * 3600) / 64 };
+    return {
+      name,
+      input: rowShape.join(" x "),
+      sPerBatch,
+      sPerEpoch3600: (sPerBatch * 3600) / 64,
+    };
   };
-  const seed = await measure("seed", buildSeedModel(162, 8, 1), [162, 1]);
-  const temporal = await measure(
-    "temporal",
-    buildTemporalModel(108, cfg.features.sequenceMels, 8, cfg.temporal, 1),
-    [108, cfg.features.sequenceMels],
-  );
-  backend.restore();
-  console.log(`\ntrain benchmark (${note}; batch 64, best of epochs 2-3 of ${rows} rows)`);
-  for (const r of [seed, temporal]) {
-    console.log(
-      `  ${(r.name + " network").padEnd(20)} ${r.sPerBatch.toFixed(3)} s/batch  ${
-        r.sPerEpoch3600.toFixed(1)
-      } s per 3,600-row epoch`,
+  const temporal = (dims: number) => buildTemporalModel(108, dims, 8, cfg.temporal, 1);
+  const mels = cfg.features.sequenceMels;
+  const mfccDelta = 3 * cfg.features.nMfcc;
+  try {
+    return [
+      await measure("temporal", temporal(mels), [108, mels]),
+      await measure("temporalMfccDelta", temporal(mfccDelta), [108, mfccDelta]),
+      await measure("seed", buildSeedModel(162, 8, 1), [162, 1]),
+    ];
+  } finally {
+    backend.restore();
+  }
+}
+
+/** Runs bench/pytorch_reference.py with Debian's Python when it has torch; null otherwise. */
+async function pytorchReference(): Promise<Record<string, number> | null> {
+  const script = projectPath("bench", "pytorch_reference.py");
+  try {
+    const out = await new Deno.Command("/usr/bin/python3", {
+      args: [script],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    if (!out.success) {
+      console.log(
+        `  (no PyTorch side-by-side: ${
+          new TextDecoder().decode(out.stderr).trim().split("\n").pop()
+        })`,
+      );
+      return null;
+    }
+    return JSON.parse(new TextDecoder().decode(out.stdout));
+  } catch (err) {
+    console.log(`  (no PyTorch side-by-side: ${(err as Error).message})`);
+    return null;
+  }
+}
+
+/**
+ * Training speed of each default member's shape and the seed network, one thread per network,
+ * for the GEMM the config chooses and for the portable WebAssembly one; PyTorch 1-thread figures
+ * on the same machine in the same run when Debian's python3-torch is installed, and the issue's
+ * figures otherwise.
+ */
+async function benchTrain(cfgArgs: string[]): Promise<Record<string, unknown>> {
+  const cfg = parseArgs(cfgArgs, DEFAULT_CONFIG).config;
+  const cpu = cpuModel();
+  const chosen = chooseGemm(cfg.train.gemm, 1);
+  console.log(`\ntrain benchmark on ${cpu}; batch 64, one thread per network`);
+  console.log(`  ${chosen.note}`);
+  const inUse = await timeNetworks(chosen.gemm);
+  const wasmGemm = chosen.gemm.name.startsWith("wasm") ? null : createWasmGemm();
+  const wasm = wasmGemm ? await timeNetworks(wasmGemm) : inUse;
+  const torch = await pytorchReference();
+  const reference: Record<string, number> = torch ?? PYTORCH_1T_ISSUE;
+  const refLabel = torch
+    ? `PyTorch ${torch.version ?? ""} 1 thread, this run`
+    : "PyTorch 1.13 1 thread (issue 16, same CPU kind)";
+  const row = (label: string, t: NetTiming[]) =>
+    t.forEach((r) => {
+      const ref = reference[r.name];
+      console.log(
+        `  ${label.padEnd(26)} ${r.name.padEnd(18)} ${r.input.padEnd(9)} ${
+          r.sPerBatch.toFixed(3)
+        } s/batch` +
+          (ref ? `  ${(r.sPerBatch / ref).toFixed(2)}x ${refLabel} (${ref.toFixed(3)} s)` : ""),
+      );
+    });
+  row(chosen.gemm.name, inUse);
+  if (wasmGemm) {
+    row(wasmGemm.name, wasm);
+    inUse.forEach((r, i) =>
+      console.log(
+        `  wasm / ${chosen.gemm.name}, ${r.name}: ${(wasm[i].sPerBatch / r.sPerBatch).toFixed(2)}x`,
+      )
     );
   }
-  console.log(
-    `  seed vs tfjs wasm + im2col kernels (${TFJS_WASM_SEED_S_PER_BATCH} s/batch): ${
-      (TFJS_WASM_SEED_S_PER_BATCH / seed.sPerBatch).toFixed(2)
-    }x faster`,
-  );
-  console.log(
-    `  seed vs PyTorch 2 threads (${PYTORCH_SEED_S_PER_BATCH} s/batch, ${PYTORCH_SEED_S_PER_EPOCH_3600} s/epoch): ${
-      (PYTORCH_SEED_S_PER_BATCH / seed.sPerBatch).toFixed(2)
-    }x (above 1 is faster than PyTorch)`,
-  );
+  const byName = (t: NetTiming[]) => Object.fromEntries(t.map((r) => [r.name, r]));
   return {
-    gemm: gemm.name,
-    seed,
-    temporal,
-    ratioToTfjsWasm: TFJS_WASM_SEED_S_PER_BATCH / seed.sPerBatch,
-    ratioToPytorch: PYTORCH_SEED_S_PER_BATCH / seed.sPerBatch,
+    cpu,
+    gemm: chosen.gemm.name,
+    threadsPerNetwork: 1,
+    batch: 64,
+    ...byName(inUse),
+    wasm: { gemm: (wasmGemm ?? chosen.gemm).name, ...byName(wasm) },
+    pytorch1Thread: { source: refLabel, sPerBatch: reference },
   };
 }
 
-const SECTIONS: Record<string, () => Promise<Record<string, unknown>>> = {
+const SECTIONS: Record<string, (cfgArgs: string[]) => Promise<Record<string, unknown>>> = {
   featurize: benchFeaturize,
   augment: benchAugment,
   train: benchTrain,
@@ -291,6 +370,7 @@ const SECTIONS: Record<string, () => Promise<Record<string, unknown>>> = {
 
 if (import.meta.main) {
   const wanted = Deno.args.filter((a) => !a.startsWith("--"));
+  const cfgArgs = Deno.args.filter((a) => a.startsWith("--"));
   const names = wanted.length ? wanted : Object.keys(SECTIONS);
   for (const name of names) {
     const run = SECTIONS[name];
@@ -300,7 +380,7 @@ if (import.meta.main) {
       );
       Deno.exit(1);
     }
-    const result = await run();
+    const result = await run(cfgArgs);
     const out = projectPath("results", "bench", `${name}.json`);
     await writeJsonAtomic(out, {
       section: name,

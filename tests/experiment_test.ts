@@ -24,7 +24,8 @@ import type { ClipFeatures } from "../lib/features/extract.ts";
 const quiet = { isTerminal: false, write: () => {} };
 
 Deno.test({
-  name: "reproduce on a tiny corpus writes a complete run folder, and predict uses it on any WAV",
+  name:
+    "reproduce on a tiny corpus with the portable wasm GEMM writes a complete run folder, and predict uses it on any WAV",
   sanitizeResources: false,
   fn: async () => {
     const tmp = await Deno.makeTempDir();
@@ -40,6 +41,8 @@ Deno.test({
       '--recipe=["original","noise"]',
       // The scaler checks below are about the global scaler on raw features.
       "--speakerNorm=none",
+      // What a machine with Deno alone trains with (auto picks it when no BLAS loads).
+      "--train.gemm=wasm",
       `--resultsDir=${join(tmp, "results")}`,
     ]);
     const features = await featurizeCorpus(config, corpus, quiet, join(tmp, "cache"));
@@ -60,6 +63,7 @@ Deno.test({
     const runConfig = JSON.parse(Deno.readTextFileSync(join(out.runDir, "config.json")));
     assertEquals(runConfig.corpus.manifestHash, corpus.manifestHash);
     assertEquals(runConfig.config.train.epochs, 3);
+    assert(runConfig.runtime.gemm.startsWith("wasm-simd"), runConfig.runtime.gemm);
     assertEquals(runConfig.protocol.name, "speaker");
     assertEquals(runConfig.seeds.run, 42);
     assert("commit" in runConfig.git);

@@ -16,6 +16,7 @@ export const WASM_SOURCES = [
   },
   { wat: "wasm/fft_kernel.ts", out: "lib/wasm/fft_kernel_wasm.ts", name: "FFT_KERNEL_WASM" },
   { wat: "wasm/dsp_kernel.ts", out: "lib/wasm/dsp_kernel_wasm.ts", name: "DSP_KERNEL_WASM" },
+  { wat: "wasm/gemm_kernel.ts", out: "lib/wasm/gemm_kernel_wasm.ts", name: "GEMM_KERNEL_WASM" },
 ];
 
 export async function compileWat(path: string): Promise<Uint8Array> {

@@ -6,6 +6,7 @@
  * Pure: no Deno APIs.
  */
 import { sha256Hex } from "../util/hash.ts";
+import { GEMM_MODES, type GemmMode } from "../model/gemm.ts";
 
 export const ZENODO_RAVDESS_URL =
   "https://zenodo.org/records/1188976/files/Audio_Speech_Actors_01-24.zip?download=1";
@@ -120,8 +121,16 @@ export interface TrainConfig {
    * per core. Changes wall time only: a network's numbers do not depend on where it trains.
    */
   parallel: number;
-  /** `auto`: native BLAS through FFI when it loads, else JavaScript; `js` forces the latter. */
-  gemm: "auto" | "js";
+  /**
+   * The matrix multiply: `auto` is native BLAS through FFI when it loads, else the portable
+   * WebAssembly SIMD kernel; `blas`, `wasm` and `js` (the slow reference) insist on one.
+   */
+  gemm: GemmMode;
+  /**
+   * `fused`: batch norm, ReLU and Adam as one pass each with hand-written gradients
+   * (`model/fused.ts`); `stock`: tfjs's own kernel chains. Equal up to float rounding.
+   */
+  kernels: "fused" | "stock";
   /**
    * Weight each class's loss by n / (classes * count), Keras `class_weight` style: RAVDESS has
    * half as many neutral clips as any other emotion.
@@ -257,6 +266,7 @@ export const DEFAULT_CONFIG: RunConfig = {
     threads: 1,
     parallel: 0,
     gemm: "auto",
+    kernels: "fused",
     classBalance: false,
     specTimeMasks: 0,
     specTimeWidth: 10,
@@ -460,7 +470,12 @@ export function validateConfig(c: RunConfig): void {
       `train.threads=${tr.threads} needs train.parallel=1 (networks training side by side use one BLAS thread each)`,
     );
   }
-  if (tr.gemm !== "auto" && tr.gemm !== "js") problems.push("train.gemm must be auto or js");
+  if (tr.kernels !== "fused" && tr.kernels !== "stock") {
+    problems.push(`train.kernels must be fused or stock (got ${tr.kernels})`);
+  }
+  if (!GEMM_MODES.includes(tr.gemm)) {
+    problems.push(`train.gemm must be one of ${GEMM_MODES.join(", ")} (got ${tr.gemm})`);
+  }
   for (const k of ["specTimeMasks", "specTimeWidth", "specFreqMasks", "specFreqWidth"] as const) {
     if (!Number.isInteger(tr[k]) || tr[k] < 0) problems.push(`train.${k} must be an integer >= 0`);
   }
@@ -547,6 +562,7 @@ const SETTINGS_BEFORE_THEY_EXISTED: Record<string, unknown> = {
   "train.labelSmoothing": 0,
   "train.weightDecay": 0,
   "train.ensemble": 1,
+  "train.kernels": "stock",
 };
 
 /** A stored config completed with the meaning of settings added after it was written. */

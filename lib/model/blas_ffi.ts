@@ -2,9 +2,10 @@
  * Native SGEMM through Deno's FFI (Deno only; needs --allow-ffi). Training the seed network is
  * almost all matrix multiplies once convolutions are lowered to im2col, and OpenBLAS on two cores
  * does them ~100x faster than JavaScript and ~10x faster than single-threaded WebAssembly SIMD.
- * When no library loads, callers fall back to `jsGemm`.
+ * When no library loads, `chooseGemm` falls back to the WebAssembly SIMD kernel.
  */
-import { type Gemm, jsGemm } from "./gemm.ts";
+import { type Gemm, type GemmMode, jsGemm } from "./gemm.ts";
+import { createWasmGemm } from "../wasm/gemm.ts";
 
 const CBLAS_ROW_MAJOR = 101;
 const CBLAS_NO_TRANS = 111;
@@ -120,16 +121,37 @@ function setThreads(path: string, threads: number): void {
   }
 }
 
-/** The GEMM a run uses, and a line saying which and why (printed and recorded). */
-export function chooseGemm(mode: "auto" | "js", threads: number): { gemm: Gemm; note: string } {
-  if (mode === "js") return { gemm: jsGemm, note: "gemm: JavaScript (train.gemm=js)" };
+/**
+ * The GEMM a run uses, and a line saying which and why (printed and recorded). `auto` takes
+ * native BLAS when it loads and the WebAssembly SIMD kernel otherwise; `blas` and `wasm` insist
+ * on theirs (an error saying why it is missing); `js` is the slow reference.
+ */
+export function chooseGemm(mode: GemmMode, threads: number): { gemm: Gemm; note: string } {
+  if (mode === "js") return { gemm: jsGemm, note: "gemm: JavaScript reference (train.gemm=js)" };
+  if (mode === "wasm") {
+    const wasm = createWasmGemm();
+    if (!wasm) throw new Error("train.gemm=wasm: this runtime has no WebAssembly SIMD");
+    return { gemm: wasm, note: `gemm: ${wasm.name} (train.gemm=wasm)` };
+  }
   const native = loadNativeGemm(threads);
   if (native.gemm) return { gemm: native.gemm, note: `gemm: ${native.gemm.name} via FFI` };
+  if (mode === "blas") {
+    throw new Error(
+      `train.gemm=blas: no native BLAS loaded (install OpenBLAS, e.g. apt-get install ` +
+        `libopenblas0-pthread, or set SER_BLAS_LIB to its path; tried: ${native.tried.join("; ")})`,
+    );
+  }
+  const wasm = createWasmGemm();
+  if (wasm) {
+    return {
+      gemm: wasm,
+      note: `gemm: ${wasm.name}, portable (no native BLAS loaded; OpenBLAS is an optional ` +
+        `speed-up: apt-get install libopenblas0-pthread)`,
+    };
+  }
   return {
     gemm: jsGemm,
-    note: `gemm: JavaScript fallback, about 100x slower than OpenBLAS for the seed network ` +
-      `(install libopenblas0, e.g. apt-get install libopenblas0-pthread; tried: ${
-        native.tried.join("; ")
-      })`,
+    note: `gemm: JavaScript fallback, about 100x slower (no WebAssembly SIMD and no native BLAS; ` +
+      `tried: ${native.tried.join("; ")})`,
   };
 }

@@ -304,11 +304,65 @@ function forEachPoolMax(
   }
 }
 
+/**
+ * Max pooling over time (what maxPooling1d lowers to: windows along the height of a width-1
+ * image), in flat loops: the first valid frame of each window is taken, a later one only when
+ * strictly greater, as in `forEachPoolMax`. With `dy`, scatters the gradient to the winners
+ * instead (into `out`, sized like x). False when the shape is not a time pooling.
+ */
+function timePool(
+  x: Float32Array,
+  info: PoolInfo,
+  out: Float32Array,
+  dy: Float32Array | null,
+): boolean {
+  const { batchSize, inHeight, inWidth, inChannels: C, outHeight, outWidth } = info;
+  if (inWidth !== 1 || outWidth !== 1 || info.filterWidth !== 1) return false;
+  const { filterHeight, strideHeight } = info;
+  const top = info.padInfo.top;
+  for (let b = 0; b < batchSize; b++) {
+    const xBatch = b * inHeight * C;
+    for (let oy = 0; oy < outHeight; oy++) {
+      const first = Math.max(0, oy * strideHeight - top);
+      const last = Math.min(inHeight, oy * strideHeight - top + filterHeight);
+      const o = (b * outHeight + oy) * C;
+      const base = xBatch + first * C;
+      if (!dy) {
+        for (let c = 0; c < C; c++) out[o + c] = x[base + c];
+        for (let iy = first + 1; iy < last; iy++) {
+          const row = xBatch + iy * C;
+          for (let c = 0; c < C; c++) {
+            const v = x[row + c];
+            if (v > out[o + c]) out[o + c] = v;
+          }
+        }
+      } else {
+        for (let c = 0; c < C; c++) {
+          let best = x[base + c];
+          let at = base + c;
+          for (let iy = first + 1; iy < last; iy++) {
+            const v = x[xBatch + iy * C + c];
+            if (v > best) {
+              best = v;
+              at = xBatch + iy * C + c;
+            }
+          }
+          out[at] += dy[o + c];
+        }
+      }
+    }
+  }
+  return true;
+}
+
 function maxPool({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo | null {
   const info = poolInfo(inputs.x, attrs);
   if (!info) return null;
   const out = new Float32Array(info.batchSize * info.outHeight * info.outWidth * info.inChannels);
-  forEachPoolMax(valuesOf(backend, inputs.x), info, (base, best) => out.set(best, base));
+  const x = valuesOf(backend, inputs.x);
+  if (!timePool(x, info, out, null)) {
+    forEachPoolMax(x, info, (base, best) => out.set(best, base));
+  }
   return backend.makeTensorInfo(info.outShape, "float32", out);
 }
 
@@ -317,9 +371,12 @@ function maxPoolGrad({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo | nu
   if (!info) return null;
   const dy = valuesOf(backend, inputs.dy);
   const dx = new Float32Array(info.batchSize * info.inHeight * info.inWidth * info.inChannels);
-  forEachPoolMax(valuesOf(backend, inputs.input), info, (base, _best, at) => {
-    for (let c = 0; c < at.length; c++) if (at[c] >= 0) dx[at[c]] += dy[base + c];
-  });
+  const x = valuesOf(backend, inputs.input);
+  if (!timePool(x, info, dx, dy)) {
+    forEachPoolMax(x, info, (base, _best, at) => {
+      for (let c = 0; c < at.length; c++) if (at[c] >= 0) dx[at[c]] += dy[base + c];
+    });
+  }
   return backend.makeTensorInfo(inputs.input.shape, "float32", dx);
 }
 
@@ -612,19 +669,25 @@ function step({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo | null {
   return backend.makeTensorInfo(x.shape, "float32", out);
 }
 
-/** Unbatched float32 matmul (dense layers) through the injected GEMM. */
+/**
+ * Unbatched float32 matmul (dense layers and their gradients, which arrive as rank 2 or as
+ * rank 3 with a batch of one) through the injected GEMM.
+ */
 function batchMatMul(gemm: Gemm, { inputs, backend, attrs }: KernelArgs): tf.TensorInfo | null {
   const { a, b } = inputs;
   if (a.dtype !== "float32" || b.dtype !== "float32") return null;
-  if (a.shape.length !== 3 || b.shape.length !== 3 || a.shape[0] !== 1 || b.shape[0] !== 1) {
-    return null;
-  }
+  const rank = a.shape.length;
+  if (rank !== b.shape.length || (rank !== 2 && rank !== 3)) return null;
+  if (rank === 3 && (a.shape[0] !== 1 || b.shape[0] !== 1)) return null;
+  const [ar, ac] = a.shape.slice(-2);
+  const [br, bc] = b.shape.slice(-2);
   const ta = attrs.transposeA === true;
   const tb = attrs.transposeB === true;
-  const m = ta ? a.shape[2] : a.shape[1];
-  const k = ta ? a.shape[1] : a.shape[2];
-  const n = tb ? b.shape[1] : b.shape[2];
+  const m = ta ? ac : ar;
+  const k = ta ? ar : ac;
+  const n = tb ? br : bc;
+  if ((tb ? bc : br) !== k) return null; // the stock kernel words the shape error
   const out = new Float32Array(m * n);
   gemm.sgemm(ta, tb, m, n, k, valuesOf(backend, a), valuesOf(backend, b), out);
-  return backend.makeTensorInfo([1, m, n], "float32", out);
+  return backend.makeTensorInfo(rank === 3 ? [1, m, n] : [m, n], "float32", out);
 }

@@ -3,9 +3,14 @@
  *
  * Row-major throughout: C[m×n] = op(A)·op(B) (+ C when `accumulate`), where op(A) is m×k (A stored
  * k×m when `transA`) and op(B) is k×n (B stored n×k when `transB`). Implementations: native BLAS
- * through Deno's FFI (`blas_ffi.ts`, Deno only) and the portable JavaScript one below, which runs
- * anywhere, browsers included, and is what tests compare the native one against.
+ * through Deno's FFI (`blas_ffi.ts`, Deno only), the WebAssembly SIMD kernel (`../wasm/gemm.ts`,
+ * anywhere, browsers included) and the plain JavaScript one below, the reference the others are
+ * tested against.
  */
+/** `train.gemm`: which matrix multiply trains (see `chooseGemm`). */
+export type GemmMode = "auto" | "blas" | "wasm" | "js";
+export const GEMM_MODES: readonly GemmMode[] = ["auto", "blas", "wasm", "js"];
+
 export interface Gemm {
   /** Where the numbers come from, e.g. "openblas (2 threads)" or "js"; recorded with results. */
   readonly name: string;
@@ -32,9 +37,9 @@ function transposed(src: Float32Array, rows: number, cols: number): Float32Array
 }
 
 /**
- * Portable GEMM: i-k-j loop order so the inner loop streams rows of B and C, in blocks of k so
- * a block of B stays in cache. About 1-2 GFLOP/s in V8: fine for tests and small models, two
- * orders of magnitude slower than OpenBLAS for the seed network.
+ * Reference GEMM: i-k-j loop order so the inner loop streams rows of B and C, in blocks of k so
+ * a block of B stays in cache. About 1-2 GFLOP/s in V8: the yardstick in tests, and the last
+ * resort where WebAssembly SIMD is missing.
  */
 export const jsGemm: Gemm = {
   name: "js",

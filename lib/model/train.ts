@@ -9,6 +9,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { TrainConfig } from "../config/config.ts";
 import { createRng, type Rng, shuffleInPlace } from "../util/random.ts";
 import { classWeights, mixupRows, smoothLabels, specAugmentRows } from "./batch_augment.ts";
+import { FusedAdam, fuseTrainingLayers } from "./fused.ts";
 
 /** Row-major samples: `x` holds n rows of `rowShape`, `labels` the class index per row. */
 export interface Samples {
@@ -97,7 +98,7 @@ function decayedKernels(model: tf.LayersModel): tf.LayerVariable[] {
   return model.trainableWeights.filter((w) => /kernel$/.test(w.originalName));
 }
 
-function setLearningRate(optimizer: tf.Optimizer, lr: number): void {
+function setLearningRate(optimizer: tf.Optimizer | FusedAdam, lr: number): void {
   (optimizer as unknown as { learningRate: number }).learningRate = lr;
 }
 
@@ -142,7 +143,9 @@ export async function trainModel(
 ): Promise<EpochRecord[]> {
   const n = train.labels.length;
   if (n === 0) throw new Error("training: no training rows");
-  const optimizer = tf.train.adam(cfg.learningRate);
+  const fused = cfg.kernels === "fused";
+  const optimizer = fused ? new FusedAdam(cfg.learningRate) : tf.train.adam(cfg.learningRate);
+  const unfuse = fused ? fuseTrainingLayers(model) : () => {};
   const rng = createRng(seed);
   const history: EpochRecord[] = [];
   const batches = Math.ceil(n / cfg.batchSize);
@@ -168,11 +171,14 @@ export async function trainModel(
       reseedDropout(model, () => rng.int(0, 2 ** 31));
       const { x, y } = batchTensors(train, order, from, to, cfg, augmentRng);
       let hits: tf.Tensor | null = null;
-      const loss = optimizer.minimize(() => {
+      const lossOf = () => {
         const p = model.apply(x, { training: true }) as tf.Tensor;
         hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(p, -1), tf.argMax(y, -1)), "float32")));
         return crossEntropy(y, p, weights);
-      }, true) as tf.Scalar;
+      };
+      const loss = optimizer instanceof FusedAdam
+        ? optimizer.minimize(lossOf)
+        : optimizer.minimize(lossOf, true) as tf.Scalar;
       // Decoupled from the gradient (AdamW): Adam's per-weight scaling would otherwise shrink
       // rarely-updated weights more than often-updated ones.
       if (kernels.length) {
@@ -211,7 +217,8 @@ export async function trainModel(
       wait = 0;
     }
   }
-  optimizer.dispose();
+  if (!(optimizer instanceof FusedAdam)) optimizer.dispose();
+  unfuse();
   weights?.dispose();
   for (const layer of model.layers) {
     if (layer.getClassName() === "Dropout") {

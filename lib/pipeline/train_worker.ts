@@ -9,9 +9,10 @@ import { chooseGemm } from "../model/blas_ffi.ts";
 import { useTrainingBackend } from "../model/backend.ts";
 import { type MemberJob, trainMember } from "../eval/experiment.ts";
 import type { EpochRecord } from "../model/train.ts";
+import type { GemmMode } from "../model/gemm.ts";
 
 export type TrainRequest =
-  | { kind: "init"; gemm: "auto" | "js"; threads: number }
+  | { kind: "init"; gemm: GemmMode; threads: number }
   | { kind: "job"; index: number; job: MemberJob };
 
 /** A model as `tf.io.fromMemory` takes it back. */

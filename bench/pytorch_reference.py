@@ -1,0 +1,77 @@
+"""PyTorch side of `deno task bench train`: the same networks, one training step (forward,
+backward, Adam) on a batch of 64, one thread. Prints JSON seconds per batch. Run with Debian's
+python3 and python3-torch; the bench skips it when torch is missing."""
+import json
+import time
+
+import torch
+from torch import nn
+
+torch.set_num_threads(1)
+torch.manual_seed(1)
+
+
+class Temporal(nn.Module):
+    """buildTemporalModel: 3 x (Conv1D k5 no bias, BN, ReLU), max-pool 2 after the first two,
+    mean and max over time, dropout, dense 64 ReLU, dropout, dense 8."""
+
+    def __init__(self, dims, filters=(64, 128, 128), classes=8):
+        super().__init__()
+        layers, c = [], dims
+        for i, f in enumerate(filters):
+            layers += [nn.Conv1d(c, f, 5, padding=2, bias=False),
+                       nn.BatchNorm1d(f, eps=1e-3, momentum=0.01), nn.ReLU()]
+            if i < len(filters) - 1:
+                layers.append(nn.MaxPool1d(2, 2, ceil_mode=True))
+            c = f
+        self.body = nn.Sequential(*layers)
+        self.head = nn.Sequential(nn.Dropout(0.3), nn.Linear(2 * c, 64), nn.ReLU(),
+                                  nn.Dropout(0.3), nn.Linear(64, classes))
+
+    def forward(self, x):  # x: [batch, frames, dims], channels last as in tfjs
+        h = self.body(x.transpose(1, 2))
+        return self.head(torch.cat([h.mean(2), h.amax(2)], 1))
+
+
+class Seed(nn.Module):
+    """buildSeedModel: 4 x (Conv1D k5 same, ReLU, MaxPool 5 stride 2), dropout, dense 32, dense 8."""
+
+    def __init__(self, length=162, classes=8):
+        super().__init__()
+        layers, c, n = [], 1, length
+        for i, f in enumerate((256, 256, 128, 64)):
+            layers += [nn.Conv1d(c, f, 5, padding=2), nn.ReLU(), nn.MaxPool1d(5, 2, padding=2)]
+            if i == 2:
+                layers.append(nn.Dropout(0.2))
+            c, n = f, (n + 1) // 2
+        self.body = nn.Sequential(*layers)
+        self.head = nn.Sequential(nn.Flatten(), nn.Linear(c * n, 32), nn.ReLU(), nn.Dropout(0.3),
+                                  nn.Linear(32, classes))
+
+    def forward(self, x):
+        return self.head(self.body(x.transpose(1, 2)))
+
+
+def seconds_per_batch(model, shape, steps=20, warmup=4):
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    loss_fn = nn.CrossEntropyLoss()
+    x = torch.randn(64, *shape)
+    y = torch.randint(0, 8, (64,))
+    times = []
+    for i in range(warmup + steps):
+        t0 = time.perf_counter()
+        opt.zero_grad()
+        loss_fn(model(x), y).backward()
+        opt.step()
+        if i >= warmup:
+            times.append(time.perf_counter() - t0)
+    times.sort()
+    return times[len(times) // 2]
+
+
+print(json.dumps({
+    "version": torch.__version__,
+    "temporal": seconds_per_batch(Temporal(40), (108, 40)),
+    "temporalMfccDelta": seconds_per_batch(Temporal(60), (108, 60)),
+    "seed": seconds_per_batch(Seed(), (162, 1)),
+}))
