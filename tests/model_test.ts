@@ -5,7 +5,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { join } from "node:path";
-import { assert, assertAlmostEquals, assertEquals, assertRejects } from "./assert.ts";
+import { assert, assertEquals, assertRejects } from "./assert.ts";
 import { jsGemm } from "../lib/model/gemm.ts";
 import { registerFastCpuKernels } from "../lib/model/cpu_kernels.ts";
 import { useTrainingBackend } from "../lib/model/backend.ts";
