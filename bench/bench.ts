@@ -6,6 +6,7 @@
  * machine, from the project's issues) are printed beside ours as ratios.
  */
 import { join } from "node:path";
+import os from "node:os";
 import { DEFAULT_CONFIG, parseArgs } from "../lib/config/config.ts";
 import { ensureCorpus, projectPath } from "../lib/corpus/locate.ts";
 import { indexCorpus } from "../lib/corpus/index_fs.ts";
@@ -227,15 +228,11 @@ async function benchAugment(): Promise<Record<string, unknown>> {
   };
 }
 
-/** The CPU's model name (timings mean nothing without it), from /proc/cpuinfo where there is one. */
+/** The CPU's model name (timings mean nothing without it). */
 function cpuModel(): string {
-  try {
-    const m = Deno.readTextFileSync("/proc/cpuinfo").match(/^model name\s*:\s*(.+)$/m);
-    if (m) return `${m[1].trim()} (${navigator.hardwareConcurrency} logical cores)`;
-  } catch {
-    // not Linux
-  }
-  return `${Deno.build.arch} ${Deno.build.os} (${navigator.hardwareConcurrency} logical cores)`;
+  const cpus = os.cpus();
+  const model = cpus[0]?.model?.trim() || `${Deno.build.arch} ${Deno.build.os}`;
+  return `${model} (${cpus.length || navigator.hardwareConcurrency} logical cores)`;
 }
 
 interface NetTiming {

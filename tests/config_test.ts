@@ -1,4 +1,4 @@
-import { assertEquals, assertThrows } from "./assert.ts";
+import { assert, assertEquals, assertThrows } from "./assert.ts";
 import { canonicalJson, DEFAULT_CONFIG, parseArgs } from "../lib/config/config.ts";
 
 Deno.test("config: --key=value overrides a leaf by dotted path or unique name, typed", () => {
@@ -73,4 +73,27 @@ Deno.test("config: canonical JSON sorts keys, so equal configs hash equally", ()
     canonicalJson({ b: 1, a: { d: 2, c: 3 } }),
     canonicalJson({ a: { c: 3, d: 2 }, b: 1 }),
   );
+});
+
+Deno.test("config: every section is checked when parsed, before any work, with the setting's name", () => {
+  const cases: [string[], string][] = [
+    [["--augment.recipe=[noize]"], "augment.recipe: 'noize' has unknown step noize"],
+    [["--augment.recipe=[bogus]"], "augment.recipe: 'bogus' has unknown step bogus"],
+    [['--recipe=["original","stretch+pich"]'], "'stretch+pich' has unknown step pich"],
+    [["--recipe=[]"], "augment.recipe must be a non-empty list"],
+    [["--augment.noise=gauss"], "augment.noise must be classic or snr (got gauss)"],
+    [["--split.folds=1"], "split.folds must be an integer >= 2 (got 1"],
+    [["--split.testActors=[a,b]"], "split.testActors must be a list of actor numbers"],
+    [["--split.testActors=[7,7]"], "split.testActors lists an actor twice"],
+    [["--testActors=[7,8]", "--valActors=[8]"], "actor 8 is both a test and a validation actor"],
+    [["--seed=1.5"], "seed must be an integer (got 1.5)"],
+    [["--data.md5=xyz"], "data.md5 must be 32 hex digits"],
+    [["--stretchRate=0"], "augment.stretchRate must be in (0, 4]"],
+    [["--shiftMode=wrap"], "augment.shiftMode must be roll or silence"],
+    [["--train.kernels=cuda"], "train.kernels must be fused or stock"],
+  ];
+  for (const [args, message] of cases) assertThrows(() => parseArgs(args), Error, message);
+  // All problems at once, so one run tells the user everything to fix.
+  const err = assertThrows(() => parseArgs(["--folds=1", "--noise=x"]), Error);
+  assert(err.message.includes("split.folds") && err.message.includes("augment.noise"));
 });

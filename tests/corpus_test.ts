@@ -4,7 +4,7 @@ import { EMOTIONS_7, labelSet, parseRavdessName } from "../lib/corpus/ravdess.ts
 import { actorKFold, applySplit, speakerSplit } from "../lib/corpus/splits.ts";
 import { indexCorpus } from "../lib/corpus/index_fs.ts";
 import { corpusCandidates, findCorpus } from "../lib/corpus/locate.ts";
-import { DEFAULT_CONFIG } from "../lib/config/config.ts";
+import { DEFAULT_CONFIG, parseArgs } from "../lib/config/config.ts";
 import { writeSyntheticCorpus } from "./helpers.ts";
 import { CORPUS_DIR, requires } from "./fixtures.ts";
 
@@ -145,4 +145,42 @@ Deno.test({
     assertEquals([...new Set(idx.clips.map((c) => c.actor))], [1, 2, 3, 4, 5, 6, 7, 8]);
     assertEquals(idx.clips.filter((c) => c.emotion === "neutral").length, 32);
   },
+});
+
+Deno.test("corpus: actor folders and clips behind symbolic links are indexed (a loop back is walked once)", async () => {
+  const disk = await Deno.makeTempDir();
+  await writeSyntheticCorpus(disk, [1, 2], [1, 5]);
+  const dir = await Deno.makeTempDir();
+  await Deno.symlink(join(disk, "Actor_01"), join(dir, "Actor_01"));
+  await Deno.mkdir(join(dir, "Actor_02"));
+  for (const e of Deno.readDirSync(join(disk, "Actor_02"))) {
+    await Deno.symlink(join(disk, "Actor_02", e.name), join(dir, "Actor_02", e.name));
+  }
+  await Deno.symlink(dir, join(dir, "Actor_02", "loop"));
+  const idx = await indexCorpus(dir);
+  assertEquals(idx.clips.map((c) => c.relPath), [
+    "Actor_01/03-01-01-01-01-01-01.wav",
+    "Actor_01/03-01-05-01-01-01-01.wav",
+    "Actor_02/03-01-01-01-01-01-02.wav",
+    "Actor_02/03-01-05-01-01-01-02.wav",
+  ]);
+  await Deno.symlink(join(disk, "gone"), join(dir, "Actor_03"));
+  await assertRejects(
+    () => indexCorpus(dir),
+    Error,
+    `${join(dir, "Actor_03")}: broken symbolic link`,
+  );
+  await Deno.remove(dir, { recursive: true });
+  await Deno.remove(disk, { recursive: true });
+});
+
+Deno.test("corpus: --data with an empty value (an unset variable) is an error, not a search or a download", () => {
+  for (const args of [["--data="], ["--data"], ["--data", "--epochs=2"], ["--data.dir="]]) {
+    assertThrows(() => parseArgs(args), Error, "--data.dir: needs a value, got an empty one");
+  }
+  assertThrows(
+    () => corpusCandidates(DEFAULT_CONFIG.data, (k) => (k === "RAVDESS_DIR" ? "" : undefined)),
+    Error,
+    "RAVDESS_DIR is set but empty",
+  );
 });

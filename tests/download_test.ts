@@ -41,20 +41,24 @@ function buildCorpusZip(): Uint8Array {
 interface ServerControl {
   url: string;
   requests: { range: string | null }[];
-  /** Per request number: "cut" sends half the body and drops the connection, "corrupt" flips bytes. */
-  plan: ("ok" | "cut" | "corrupt")[];
+  /**
+   * Per request number: "cut" sends half the body and drops the connection, "corrupt" flips
+   * bytes, "missing" answers 404.
+   */
+  plan: ("ok" | "cut" | "corrupt" | "missing")[];
   close(): Promise<void>;
 }
 
 function serve(body: Uint8Array): ServerControl {
   const ctl = {
     requests: [] as { range: string | null }[],
-    plan: [] as ("ok" | "cut" | "corrupt")[],
+    plan: [] as ("ok" | "cut" | "corrupt" | "missing")[],
   };
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, (req) => {
     const range = req.headers.get("range");
     const mode = ctl.plan[ctl.requests.length] ?? "ok";
     ctl.requests.push({ range });
+    if (mode === "missing") return new Response("no such file", { status: 404 });
     let start = 0;
     const m = range ? /^bytes=(\d+)-$/.exec(range) : null;
     if (m) start = Number(m[1]);
@@ -165,6 +169,46 @@ Deno.test("download: the corpus archive is fetched, verified, unpacked and index
     "the archive is removed once unpacked",
   );
   await srv.close();
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("download: HTTP 404 is an error at once, not five 'resuming' retries of a file that is not kept", async () => {
+  const srv = serve(buildCorpusZip());
+  srv.plan = ["missing", "missing", "missing", "missing", "missing"];
+  const dir = await Deno.makeTempDir();
+  const sink = collectingSink();
+  const err = await assertRejects(
+    () => downloadFile(srv.url, join(dir, "a.zip"), { md5: "", sink }),
+    Error,
+    "refused by the server",
+  );
+  assert(err.message.includes("HTTP 404"), err.message);
+  assert(!err.message.includes("partial file"), "no partial file is claimed: " + err.message);
+  assertEquals(srv.requests.length, 1);
+  assertEquals(sink.lines.filter((l) => l.includes("resuming")), []);
+  await srv.close();
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("download: an archive refused at extraction is deleted, and the next run fetches it again", async () => {
+  const evil = zipSync({ "Actor_01/ok.wav": new Uint8Array(4), "../evil.wav": new Uint8Array(4) });
+  const bad = serve(evil);
+  const dir = await Deno.makeTempDir();
+  const target = join(dir, "data", "ravdess");
+  const sink = collectingSink();
+  await assertRejects(
+    () => downloadCorpus({ ...DEFAULT_CONFIG.data, url: bad.url, md5: md5(evil) }, sink, target),
+    Error,
+    "the archive was refused and deleted",
+  );
+  assertEquals([...Deno.readDirSync(join(dir, "data", "downloads"))], []);
+  const zip = buildCorpusZip();
+  const good = serve(zip);
+  await downloadCorpus({ ...DEFAULT_CONFIG.data, url: good.url, md5: md5(zip) }, sink, target);
+  assertEquals(good.requests.length, 1, "a fresh copy was requested");
+  assertEquals((await indexCorpus(target)).clips.length, 4);
+  await bad.close();
+  await good.close();
   await Deno.remove(dir, { recursive: true });
 });
 

@@ -5,7 +5,8 @@ import { featurizeCorpus } from "../lib/pipeline/featurize.ts";
 import { indexCorpus } from "../lib/corpus/index_fs.ts";
 import { parseArgs } from "../lib/config/config.ts";
 import { readNpyFile } from "../lib/cache/files.ts";
-import { writeSyntheticCorpus } from "./helpers.ts";
+import { tone, writeSyntheticCorpus } from "./helpers.ts";
+import { encodeWav } from "../lib/audio/wav.ts";
 
 const quiet = { isTerminal: false, write: () => {} };
 
@@ -67,6 +68,59 @@ Deno.test("featurize: a broken clip stops the stage with its path and leaves no 
     () => featurizeCorpus(parseArgs([]).config, corpus, quiet, cache),
     Error,
     `${broken}: not a valid WAV file: truncated`,
+  );
+  const left = await Array.fromAsync(Deno.readDir(cache)).catch(() => []);
+  assertEquals(left, []);
+  await Deno.remove(tmp, { recursive: true });
+});
+
+Deno.test("featurize: a clip rewritten in place with the same size is featurized again (no stale cache hit)", async () => {
+  const tmp = await Deno.makeTempDir();
+  const corpusDir = join(tmp, "corpus");
+  await writeSyntheticCorpus(corpusDir, [1], [1, 2]);
+  const cache = join(tmp, "cache");
+  const { config } = parseArgs(["--workers=1"]);
+  const first = await featurizeCorpus(config, await indexCorpus(corpusDir), quiet, cache);
+  const clip = join(corpusDir, "Actor_01", "03-01-01-01-01-01-01.wav");
+  const louder = encodeWav(tone(48000 * 3.5, 523, 48000, 0.6), 48000);
+  assertEquals(louder.length, (await Deno.stat(clip)).size, "same size, other samples");
+  await Deno.writeFile(clip, louder);
+  // File systems keep modification times to a few ms; make the change unmistakable.
+  await Deno.utime(clip, new Date(), new Date(Date.now() + 5000));
+  const second = await featurizeCorpus(config, await indexCorpus(corpusDir), quiet, cache);
+  assertEquals(second.fromCache, false);
+  assert(second.vectors[0] !== first.vectors[0], "the new samples' features");
+  await Deno.remove(tmp, { recursive: true });
+});
+
+Deno.test("featurize: the same clips in another folder get their own cache", async () => {
+  const tmp = await Deno.makeTempDir();
+  await writeSyntheticCorpus(join(tmp, "a"), [1], [1]);
+  await writeSyntheticCorpus(join(tmp, "b"), [1], [1]);
+  const a = await indexCorpus(join(tmp, "a"));
+  const b = await indexCorpus(join(tmp, "b"));
+  assertEquals(a.manifestHash, b.manifestHash, "same listing");
+  assert(a.stateHash !== b.stateHash, "but another folder on disk");
+  await Deno.remove(tmp, { recursive: true });
+});
+
+Deno.test("featurize: a float WAV with NaN or infinite samples is refused by name and nothing is cached", async () => {
+  const tmp = await Deno.makeTempDir();
+  const corpusDir = join(tmp, "corpus");
+  await writeSyntheticCorpus(corpusDir, [1], [1, 2]);
+  const bad = join(corpusDir, "Actor_01", "03-01-02-01-01-01-01.wav");
+  const samples = tone(48000 * 3.5, 300, 48000);
+  const wav = encodeWav(samples, 48000, { float: true });
+  const data = new DataView(wav.buffer, 44);
+  data.setFloat32(48000 * 4, NaN, true);
+  data.setFloat32(60000 * 4, Infinity, true);
+  await Deno.writeFile(bad, wav);
+  const cache = join(tmp, "cache");
+  const corpus = await indexCorpus(corpusDir);
+  await assertRejects(
+    () => featurizeCorpus(parseArgs([]).config, corpus, quiet, cache),
+    Error,
+    `${bad}: 2 non-finite samples (NaN or infinity) in channel 1, the first at`,
   );
   const left = await Array.fromAsync(Deno.readDir(cache)).catch(() => []);
   assertEquals(left, []);

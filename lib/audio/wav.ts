@@ -99,6 +99,13 @@ export interface WavInfo {
   durationS: number;
 }
 
+/**
+ * Sample rates a real recording has (telephone 8 kHz is common; 768 kHz is the highest rate
+ * audio interfaces offer): a header outside them is damaged, not audio to resample.
+ */
+export const MIN_RATE_HZ = 1000;
+export const MAX_RATE_HZ = 768000;
+
 interface WavLayout extends WavInfo {
   formatTag: number;
   blockAlign: number;
@@ -131,7 +138,11 @@ function wavLayout(bytes: Uint8Array, source: string): WavLayout {
     unsupported(`${bitDepth}-bit ${isFloat ? "float" : "PCM"} samples`);
   }
   if (numChannels < 1) unsupported("zero channels");
-  if (sampleRateHz < 1) unsupported("sample rate 0");
+  if (sampleRateHz < MIN_RATE_HZ || sampleRateHz > MAX_RATE_HZ) {
+    unsupported(
+      `sample rate ${sampleRateHz} Hz in the header (expected ${MIN_RATE_HZ} to ${MAX_RATE_HZ} Hz)`,
+    );
+  }
   if (blockAlign !== numChannels * (bitDepth / 8)) {
     unsupported(`block align ${blockAlign} does not match ${numChannels} x ${bitDepth}-bit`);
   }
@@ -200,7 +211,39 @@ export function decodeWav(
   const decoded = wavDecoder.decode.sync(canonical.buffer, { symmetric: true });
   const channels = decoded.channelData as Float32Array[];
   if (!isFloat && (bitDepth === 8 || bitDepth === 24)) fixScaling(channels, bitDepth);
+  if (isFloat) rejectNonFinite(channels, source, sampleRateHz, first);
   return { sampleRateHz, totalFrames, channels, bitDepth, format: isFloat ? "float" : "pcm" };
+}
+
+/**
+ * Float WAVs can hold NaN and infinities (a broken export, a failed effect); one such sample turns
+ * every feature of its clip, and through a shared scaler a whole run, into NaN. Refuse the file.
+ */
+function rejectNonFinite(
+  channels: Float32Array[],
+  source: string,
+  sampleRateHz: number,
+  firstFrame: number,
+): void {
+  for (const [c, ch] of channels.entries()) {
+    let bad = 0;
+    let at = -1;
+    for (let i = 0; i < ch.length; i++) {
+      const v = ch[i];
+      if (v - v !== 0) {
+        if (at < 0) at = i;
+        bad++;
+      }
+    }
+    if (bad > 0) {
+      const t = (firstFrame + at) / sampleRateHz;
+      throw new Error(
+        `${source}: ${bad} non-finite sample${bad === 1 ? "" : "s"} (NaN or infinity) in channel ${
+          c + 1
+        }, the first at ${t.toFixed(3)} s: the file is damaged`,
+      );
+    }
+  }
 }
 
 /**

@@ -41,3 +41,24 @@ export async function exists(path: string): Promise<boolean> {
     throw err;
   }
 }
+
+/**
+ * A JSON file's value, or an error naming the file and what is wrong with it (missing, unreadable,
+ * or not JSON), followed by `hint` (what the user can do about it).
+ */
+export async function readJsonFile<T = unknown>(path: string, hint = ""): Promise<T> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (err) {
+    const why = err instanceof Deno.errors.NotFound ? "missing" : (err as Error).message;
+    throw new Error(`${path}: cannot read it (${why})${hint ? `; ${hint}` : ""}`);
+  }
+  try {
+    return JSON.parse(text) as T;
+  } catch (err) {
+    throw new Error(
+      `${path}: not valid JSON (${(err as Error).message})${hint ? `; ${hint}` : ""}`,
+    );
+  }
+}

@@ -21,6 +21,8 @@ import { parseScaler, type Scaler } from "../model/scaler.ts";
 import { resolveRun, RUN_FILES } from "../pipeline/run_folder.ts";
 import { fromRoot, runCli } from "./common.ts";
 import { readFileBytes } from "../audio/read_file.ts";
+import { readJsonFile } from "../cache/files.ts";
+import { speechActivity } from "../live/gate.ts";
 
 /** Splits `--run X` / `--run=X` off the arguments; everything else is parsed as settings. */
 export function takeRunArg(args: readonly string[]): { run: string; rest: string[] } {
@@ -38,9 +40,14 @@ export async function loadPredictor(
   runDir: string,
 ): Promise<{ predictor: Predictor; config: RunConfig }> {
   const path = join(runDir, RUN_FILES.config);
-  const runConfig = JSON.parse(await Deno.readTextFile(path));
-  const config = runConfig.config as RunConfig;
-  if (!config || !runConfig.input || !Array.isArray(runConfig.labels)) {
+  const runConfig = await readJsonFile<{
+    config?: RunConfig;
+    input?: { kind: string; rowShape: number[] };
+    labels?: string[];
+    members?: Record<string, { channels?: [number, number] }>;
+  }>(path, "is this a run folder written by deno task reproduce?");
+  const { config, input, labels } = runConfig;
+  if (!config || !input || !Array.isArray(labels)) {
     throw new Error(`${path}: not a run configuration (no config/input/labels)`);
   }
   const members: Predictor["members"] = [];
@@ -50,7 +57,10 @@ export async function loadPredictor(
   for (const name of names.sort()) {
     const dir = join(modelsDir, name);
     const scalerPath = join(dir, RUN_FILES.scaler);
-    const scaler = parseScaler(JSON.parse(await Deno.readTextFile(scalerPath)), scalerPath);
+    const scaler = parseScaler(
+      await readJsonFile(scalerPath, "restore the run folder"),
+      scalerPath,
+    );
     const channels = recordedChannels(runConfig, name);
     members.push({ name, model: await loadModel(dir), scaler, channels });
   }
@@ -58,9 +68,9 @@ export async function loadPredictor(
   return {
     config,
     predictor: {
-      labels: runConfig.labels,
-      input: runConfig.input.kind as PredictorInput,
-      rowShape: runConfig.input.rowShape,
+      labels,
+      input: input.kind as PredictorInput,
+      rowShape: input.rowShape,
       members,
     },
   };
@@ -93,13 +103,31 @@ if (import.meta.main) {
     const w = Math.max(8, ...predictor.labels.map((l) => l.length)) + 1;
     const clips: { file: string; clip: FeaturizedClip }[] = [];
     const errors: { file: string; error: string }[] = [];
+    const silent: { file: string; speech: false; levelDbfs: number | null; voicedS: number }[] = [];
+    const gate = cli.live;
     for (const file of positional) {
+      let clip: FeaturizedClip;
       try {
-        clips.push({ file, clip: featurizer.featurize(await readFileBytes(file), file) });
+        clip = featurizer.featurize(await readFileBytes(file), file);
       } catch (err) {
         errors.push({ file, error: (err as Error).message });
         say(`\n${file}\n  error: ${(err as Error).message}`);
+        continue;
       }
+      // The live page's speech gate: silence and hum get no emotion (and no say in the voice's
+      // statistics below).
+      const activity = speechActivity(clip.samples, config.audio.sampleRateHz, gate);
+      if (!activity.speech) {
+        const level = Number.isFinite(activity.levelDbfs) ? activity.levelDbfs : null;
+        silent.push({ file, speech: false, levelDbfs: level, voicedS: activity.voicedS });
+        say(
+          `\n${file}: no speech (level ${level === null ? "-inf" : level.toFixed(1)} dBFS, ${
+            activity.voicedS.toFixed(2)
+          } s above ${gate.gateDbfs} dBFS; needs ${gate.minVoicedS} s)`,
+        );
+        continue;
+      }
+      clips.push({ file, clip });
     }
     // A run trained with per-speaker normalisation needs the voice's own statistics: here those
     // of all the files given, taken as one speaker.
@@ -126,12 +154,19 @@ if (import.meta.main) {
       }
       return {
         file,
+        speech: true,
         predicted: predictor.labels[best],
         probabilities: Object.fromEntries(predictor.labels.map((l, c) => [l, probs[c]])),
       };
     });
     if (json) {
-      console.log(JSON.stringify({ run: runDir, labels: predictor.labels, results, errors }));
+      const all = [
+        ...results,
+        ...silent.map((r) => ({ ...r, predicted: null, probabilities: null })),
+      ];
+      const order = (f: string) => positional.indexOf(f);
+      all.sort((a, b) => order(a.file) - order(b.file));
+      console.log(JSON.stringify({ run: runDir, labels: predictor.labels, results: all, errors }));
     }
     if (errors.length) {
       throw new Error(`${errors.length} of ${positional.length} file(s) could not be classified`);

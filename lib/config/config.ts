@@ -338,6 +338,10 @@ function coerce(path: string, raw: string, current: unknown): unknown {
     }
     throw new Error(`--${path}: expected a JSON array like [1,2], got '${raw}'`);
   }
+  // `--data=$DIR` with DIR unset must not quietly mean "search the usual places" (or download).
+  if (raw.trim() === "") {
+    throw new Error(`--${path}: needs a value, got an empty one (an unset shell variable?)`);
+  }
   return raw;
 }
 
@@ -421,6 +425,79 @@ export function validateConfig(c: RunConfig): void {
     }
   }
   if (f.nMfcc > f.nMels) problems.push("features.nMfcc cannot exceed features.nMels");
+  if (!Number.isSafeInteger(c.seed)) problems.push(`seed must be an integer (got ${c.seed})`);
+  const d = c.data;
+  if (typeof d.dir !== "string") problems.push("data.dir must be a folder path");
+  if (!/^(https?|file):\/\//.test(d.url)) {
+    problems.push(`data.url must be an http(s) or file URL (got ${d.url})`);
+  }
+  if (d.md5 !== "" && !/^[0-9a-fA-F]{32}$/.test(d.md5)) {
+    problems.push(`data.md5 must be 32 hex digits, or empty to skip the check (got ${d.md5})`);
+  }
+  const sp = c.split;
+  const actorList = (name: string, v: unknown) => {
+    if (!Array.isArray(v) || !v.every((x) => Number.isInteger(x) && x >= 1)) {
+      problems.push(
+        `split.${name} must be a list of actor numbers like [7,8] (got ${JSON.stringify(v)})`,
+      );
+      return [];
+    }
+    if (new Set(v).size !== v.length) problems.push(`split.${name} lists an actor twice`);
+    return v as number[];
+  };
+  const test = actorList("testActors", sp.testActors);
+  const val = actorList("valActors", sp.valActors);
+  for (const actor of val) {
+    if (test.includes(actor)) {
+      problems.push(`split: actor ${actor} is both a test and a validation actor`);
+    }
+  }
+  if (!Number.isInteger(sp.folds) || sp.folds < 2) {
+    problems.push(
+      `split.folds must be an integer >= 2 (got ${sp.folds}; one fold would leave nothing to train on)`,
+    );
+  }
+  const au = c.augment;
+  if (!Array.isArray(au.recipe) || au.recipe.length === 0) {
+    problems.push(`augment.recipe must be a non-empty list of rows like ["original","noise"]`);
+  } else {
+    for (const row of au.recipe) {
+      const steps = String(row).split("+");
+      const bad = steps.filter((st) => !AUGMENT_STEPS.includes(st as AugmentStep));
+      if (bad.length || typeof row !== "string") {
+        problems.push(
+          `augment.recipe: '${row}' has unknown step${bad.length > 1 ? "s" : ""} ${
+            bad.join(", ")
+          } (steps: ${AUGMENT_STEPS.join(", ")}, joined with + as in stretch+pitch)`,
+        );
+      }
+    }
+    if (new Set(au.recipe).size !== au.recipe.length) {
+      problems.push("augment.recipe lists a row twice");
+    }
+  }
+  if (au.noise !== "classic" && au.noise !== "snr") {
+    problems.push(`augment.noise must be classic or snr (got ${au.noise})`);
+  }
+  if (!(au.noiseFactor >= 0)) {
+    problems.push(`augment.noiseFactor must be >= 0 (got ${au.noiseFactor})`);
+  }
+  if (!Number.isFinite(au.noiseSnrDb)) problems.push("augment.noiseSnrDb must be a number");
+  if (!(au.stretchRate > 0 && au.stretchRate <= 4)) {
+    problems.push(`augment.stretchRate must be in (0, 4] (got ${au.stretchRate})`);
+  }
+  if (!(Math.abs(au.pitchSemitones) <= 24)) {
+    problems.push(`augment.pitchSemitones must be within +-24 (got ${au.pitchSemitones})`);
+  }
+  if (!Number.isInteger(au.shiftMaxSamples) || au.shiftMaxSamples < 0) {
+    problems.push(`augment.shiftMaxSamples must be an integer >= 0 (got ${au.shiftMaxSamples})`);
+  }
+  if (au.shiftMode !== "roll" && au.shiftMode !== "silence") {
+    problems.push(`augment.shiftMode must be roll or silence (got ${au.shiftMode})`);
+  }
+  if (au.vocoder !== "fast" && au.vocoder !== "librosa") {
+    problems.push(`augment.vocoder must be fast or librosa (got ${au.vocoder})`);
+  }
   const a = c.audio;
   if (!Number.isInteger(a.sampleRateHz) || a.sampleRateHz < 1000) {
     problems.push(`audio.sampleRateHz must be an integer >= 1000 (got ${a.sampleRateHz})`);

@@ -20,6 +20,9 @@ export interface DownloadOptions {
   maxAttempts?: number;
 }
 
+/** An answer that asking again cannot change (HTTP 4xx). */
+class RefusedError extends Error {}
+
 async function md5OfFile(path: string): Promise<string> {
   const hash = createHash("md5");
   using file = await Deno.open(path);
@@ -50,7 +53,9 @@ async function fetchInto(
   }
   if (res.status !== 200 && res.status !== 206) {
     await res.body?.cancel();
-    throw new Error(`${url}: HTTP ${res.status} ${res.statusText}`);
+    // 4xx: the request itself is wrong (no such file, no access); asking again cannot help.
+    const Kind = res.status >= 400 && res.status < 500 ? RefusedError : Error;
+    throw new Kind(`${url}: HTTP ${res.status} ${res.statusText}`);
   }
   const append = res.status === 206 && have > 0;
   const rest = Number(res.headers.get("content-length") ?? "0");
@@ -87,13 +92,23 @@ export async function downloadFile(
     try {
       await fetchInto(url, part, `download ${url.split("/").pop()?.split("?")[0]}`, opts.sink);
     } catch (err) {
+      const kept = await sizeOf(part);
+      const partNote = kept > 0
+        ? `; the partial file ${part} (${formatBytes(kept)}) is kept and the next run resumes it`
+        : "";
+      if (err instanceof RefusedError) {
+        throw new Error(`download of ${url} refused by the server: ${err.message}${partNote}`);
+      }
       if (attempt >= maxAttempts) {
         throw new Error(
-          `download of ${url} failed after ${attempt} attempts: ${(err as Error).message}; ` +
-            `the partial file ${part} is kept and the next run resumes it`,
+          `download of ${url} failed after ${attempt} attempts: ${
+            (err as Error).message
+          }${partNote}`,
         );
       }
-      opts.sink.write(`download interrupted (${(err as Error).message}); resuming\n`);
+      opts.sink.write(
+        `download interrupted (${(err as Error).message}); ${kept > 0 ? "resuming" : "retrying"}\n`,
+      );
       continue;
     }
     if (opts.md5) {

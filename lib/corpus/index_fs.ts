@@ -8,18 +8,43 @@ import { sha256Hex } from "../util/hash.ts";
 export interface CorpusIndex {
   root: string;
   clips: ClipRecord[];
-  /** SHA-256 of every clip's relative path and size: changes when the corpus does. */
+  /** SHA-256 of every clip's relative path and size: names the corpus in run records. */
   manifestHash: string;
+  /**
+   * SHA-256 of the folder and every clip's path, size and modification time: keys the feature
+   * cache, so a clip rewritten in place (same size, new samples) is featurized again.
+   */
+  stateHash: string;
 }
 
-async function* walkWavs(dir: string): AsyncGenerator<string> {
+/**
+ * Every `.wav` below `dir`, in name order. Symbolic links are followed (corpora often live on
+ * another disk, linked in); a link back to a folder already being walked is skipped, so a loop
+ * cannot recurse forever. A broken link is an error naming it.
+ */
+async function* walkWavs(dir: string, seen = new Set<string>()): AsyncGenerator<string> {
+  const real = await Deno.realPath(dir);
+  if (seen.has(real)) return;
+  seen.add(real);
   const entries: Deno.DirEntry[] = [];
   for await (const e of Deno.readDir(dir)) entries.push(e);
   entries.sort((a, b) => a.name.localeCompare(b.name));
   for (const e of entries) {
+    if (e.name.startsWith(".")) continue;
     const path = join(dir, e.name);
-    if (e.isDirectory && !e.name.startsWith(".")) yield* walkWavs(path);
-    else if (e.isFile && e.name.toLowerCase().endsWith(".wav")) yield path;
+    let isDirectory = e.isDirectory;
+    let isFile = e.isFile;
+    if (e.isSymlink) {
+      try {
+        const target = await Deno.stat(path);
+        isDirectory = target.isDirectory;
+        isFile = target.isFile;
+      } catch (err) {
+        throw new Error(`${path}: broken symbolic link (${(err as Error).message})`);
+      }
+    }
+    if (isDirectory) yield* walkWavs(path, seen);
+    else if (isFile && e.name.toLowerCase().endsWith(".wav")) yield path;
   }
 }
 
@@ -39,6 +64,7 @@ export async function indexCorpus(root: string): Promise<CorpusIndex> {
   if (!info.isDirectory) throw new Error(`${root}: corpus path is not a folder`);
   const clips: ClipRecord[] = [];
   const seen = new Map<string, string>();
+  const modified = new Map<string, number>();
   for await (const path of walkWavs(root)) {
     const name = basename(path);
     let parsed;
@@ -56,7 +82,8 @@ export async function indexCorpus(root: string): Promise<CorpusIndex> {
     if (seen.has(id)) throw new Error(`${path}: duplicate clip, also at ${seen.get(id)}`);
     seen.set(id, path);
     if (parsed.modality !== "audio-only" || parsed.vocalChannel !== "speech") continue;
-    const { size } = await Deno.stat(path);
+    const { size, mtime } = await Deno.stat(path);
+    modified.set(id, mtime?.getTime() ?? 0);
     clips.push({
       ...parsed,
       id,
@@ -71,7 +98,11 @@ export async function indexCorpus(root: string): Promise<CorpusIndex> {
   }
   clips.sort((a, b) => a.actor - b.actor || a.id.localeCompare(b.id));
   const manifestHash = await sha256Hex(clips.map((c) => `${c.relPath}\t${c.sizeBytes}\n`).join(""));
-  return { root, clips, manifestHash };
+  const stateHash = await sha256Hex(
+    `${await Deno.realPath(root)}\n` +
+      clips.map((c) => `${c.relPath}\t${c.sizeBytes}\t${modified.get(c.id)}\n`).join(""),
+  );
+  return { root, clips, manifestHash, stateHash };
 }
 
 /** A clip's file on disk. */

@@ -31,6 +31,9 @@ export function corpusCandidates(
   const out: CorpusCandidate[] = [];
   if (config.dir) out.push({ dir: abs(config.dir), source: "--data" });
   const fromEnv = env("RAVDESS_DIR");
+  if (fromEnv !== undefined && fromEnv.trim() === "") {
+    throw new Error("RAVDESS_DIR is set but empty: set it to the corpus folder, or unset it");
+  }
   if (fromEnv) out.push({ dir: abs(fromEnv), source: "RAVDESS_DIR" });
   out.push({ dir: projectPath("data", "ravdess"), source: "data/ravdess" });
   out.push({ dir: resolve(PROJECT_ROOT, "..", "shared", "ravdess"), source: "../shared/ravdess" });
@@ -81,8 +84,23 @@ export async function downloadCorpus(
   targetDir: string,
 ): Promise<void> {
   const zipPath = join(targetDir, "..", "downloads", "Audio_Speech_Actors_01-24.zip");
-  if (!(await exists(zipPath))) await downloadFile(config.url, zipPath, { md5: config.md5, sink });
-  await extractZip(zipPath, targetDir, sink);
+  if (await exists(zipPath)) {
+    sink.write(`using the archive downloaded earlier: ${zipPath}\n`);
+  } else await downloadFile(config.url, zipPath, { md5: config.md5, sink });
+  if (await exists(targetDir)) {
+    throw new Error(`${targetDir}: already exists; not extracting over it`);
+  }
+  try {
+    await extractZip(zipPath, targetDir, sink);
+  } catch (err) {
+    // A refused archive must not be offered again on the next run: delete it, so that run
+    // downloads a fresh copy instead of failing the same way.
+    await Deno.remove(zipPath).catch(() => {});
+    throw new Error(
+      `${(err as Error).message}; the archive was refused and deleted (${zipPath}), the next ` +
+        `run downloads it again`,
+    );
+  }
   // The verified archive has served its purpose; the extracted folder is the corpus now.
   await Deno.remove(zipPath);
 }

@@ -35,7 +35,7 @@ export function createClipFeaturizer(audio: AudioConfig, features: FeatureConfig
         );
       }
       return {
-        ...extractor.extract(clip.samples),
+        ...assertFiniteFeatures(extractor.extract(clip.samples), source),
         samples: clip.samples,
         nativeSampleRateHz: clip.nativeSampleRateHz,
         nativeChannels: clip.nativeChannels,
@@ -43,4 +43,27 @@ export function createClipFeaturizer(audio: AudioConfig, features: FeatureConfig
       };
     },
   };
+}
+
+/**
+ * The features, after checking every value is finite: a non-finite value in a cache, a scaler or
+ * a model poisons everything computed from it, so it stops here with the file's name.
+ */
+export function assertFiniteFeatures<T extends ClipFeatures>(f: T, source: string): T {
+  const parts: [string, Float32Array][] = [
+    ["162-value vector", f.vector],
+    ["log-mel sequence", f.sequence.logmel],
+    ["MFCC + delta sequence", f.sequence.mfccDelta],
+  ];
+  for (const [name, values] of parts) {
+    let bad = 0;
+    for (let i = 0; i < values.length; i++) if (values[i] - values[i] !== 0) bad++;
+    if (bad > 0) {
+      throw new Error(
+        `${source}: ${bad} non-finite value${bad === 1 ? "" : "s"} in its ${name} ` +
+          `(samples too large for float32 arithmetic?); the file is not used`,
+      );
+    }
+  }
+  return f;
 }

@@ -16,6 +16,16 @@ function joinWeights(data: tf.io.WeightData): Uint8Array {
   return new Uint8Array(buffer);
 }
 
+const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1 };
+
+/** Bytes a manifest entry takes in weights.bin (quantized entries: their stored width). */
+function weightBytes(w: tf.io.WeightsManifestEntry): number {
+  const count = w.shape.reduce((a, b) => a * b, 1);
+  const q = w.quantization?.dtype;
+  const width = q ? (q === "float16" || q === "uint16" ? 2 : 1) : DTYPE_BYTES[w.dtype] ?? 4;
+  return count * width;
+}
+
 /** An IOHandler writing and reading `<dir>/model.json` and `<dir>/weights.bin`. */
 export function fileSystemHandler(dir: string): tf.io.IOHandler {
   return {
@@ -62,9 +72,25 @@ export function fileSystemHandler(dir: string): tf.io.IOHandler {
       const parts: Uint8Array[] = [];
       for (const group of json.weightsManifest) {
         specs.push(...group.weights);
-        for (const p of group.paths) parts.push(await Deno.readFile(join(dir, p)));
+        for (const p of group.paths) {
+          try {
+            parts.push(await Deno.readFile(join(dir, p)));
+          } catch (err) {
+            throw new Error(
+              `${join(dir, p)}: cannot read the model's weights (${(err as Error).message})`,
+            );
+          }
+        }
       }
       const total = parts.reduce((a, p) => a + p.byteLength, 0);
+      const expected = specs.reduce((a, w) => a + weightBytes(w), 0);
+      if (total !== expected) {
+        throw new Error(
+          `${join(dir, WEIGHTS_BIN)}: ${total} bytes, but ${MODEL_JSON} lists ${expected} bytes ` +
+            `of weights (a truncated copy, or files of two different models); restore the run ` +
+            `folder or train again`,
+        );
+      }
       const weightData = new Uint8Array(total);
       let at = 0;
       for (const p of parts) {

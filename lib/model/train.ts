@@ -185,7 +185,18 @@ export async function trainModel(
         const keep = 1 - lr * cfg.weightDecay;
         tf.tidy(() => kernels.forEach((w) => w.write(tf.mul(w.read(), keep))));
       }
-      lossSum += (await loss.data())[0] * (to - from);
+      const batchLoss = (await loss.data())[0];
+      if (!Number.isFinite(batchLoss)) {
+        tf.dispose([x, y, loss, hits!]);
+        if (!(optimizer instanceof FusedAdam)) optimizer.dispose();
+        unfuse();
+        throw new Error(
+          `training diverged: the loss is ${batchLoss} at epoch ${epoch}, batch ${b + 1} of ` +
+            `${batches} (learning rate ${lr}); nothing from this network is kept. Lower ` +
+            `train.learningRate, or check the inputs for extreme values`,
+        );
+      }
+      lossSum += batchLoss * (to - from);
       correct += (await hits!.data())[0];
       tf.dispose([x, y, loss, hits!]);
       hooks.onBatch?.(b + 1, batches);

@@ -14,7 +14,7 @@ import { canonicalJson } from "../config/config.ts";
 import type { SpeakerSplit } from "../corpus/splits.ts";
 import type { ClipRecord } from "../corpus/ravdess.ts";
 import { derivedRows } from "../augment/recipe.ts";
-import { exists, readNpyFile } from "../cache/files.ts";
+import { exists, readJsonFile, readNpyFile } from "../cache/files.ts";
 import { encodeNpy } from "../cache/npy.ts";
 import { sha256Hex } from "../util/hash.ts";
 import { ProgressBar, type ProgressSink } from "../util/progress.ts";
@@ -78,7 +78,10 @@ interface ActorRows {
 
 async function readActorRows(dir: string): Promise<ActorRows> {
   return {
-    rows: JSON.parse(await Deno.readTextFile(join(dir, "rows.json"))),
+    rows: await readJsonFile(
+      join(dir, "rows.json"),
+      `a damaged augmentation cache: delete ${dir} and it is computed again`,
+    ),
     vectors: (await readNpyFile(join(dir, "vectors.npy"))).data as Float32Array,
     logmel: (await readNpyFile(join(dir, "seq_logmel.npy"))).data as Float32Array,
     mfccDelta: (await readNpyFile(join(dir, "seq_mfcc_delta.npy"))).data as Float32Array,

@@ -4,7 +4,11 @@
  * returns their features.
  */
 import type { AudioConfig, AugmentConfig, FeatureConfig } from "../config/config.ts";
-import { type ClipFeaturizer, createClipFeaturizer } from "../features/clip.ts";
+import {
+  assertFiniteFeatures,
+  type ClipFeaturizer,
+  createClipFeaturizer,
+} from "../features/clip.ts";
 import { applyRow, derivedRows, type RecipeRow, rowRng } from "../augment/recipe.ts";
 import { loadAudio } from "../audio/load.ts";
 
@@ -58,7 +62,10 @@ self.onmessage = async (ev: MessageEvent<AugmentRequest>) => {
         augment,
         rowRng(seed, msg.clipId, row.name),
       );
-      const f = featurizer.extractor.extract(y);
+      const f = assertFiniteFeatures(
+        featurizer.extractor.extract(y),
+        `${msg.path} (augmented row ${row.name})`,
+      );
       return {
         vector: f.vector,
         logmel: f.sequence.logmel,

@@ -19,7 +19,7 @@ import type { ClipRecord } from "../corpus/ravdess.ts";
 import { EMOTIONS_8 } from "../corpus/ravdess.ts";
 import type { CorpusIndex } from "../corpus/index_fs.ts";
 import { CLIP_VECTOR_LAYOUT, clipVectorLength, sequenceFrameCount } from "../features/extract.ts";
-import { exists, readNpyFile } from "../cache/files.ts";
+import { exists, readJsonFile, readNpyFile } from "../cache/files.ts";
 import { encodeNpy } from "../cache/npy.ts";
 import { sha256Hex } from "../util/hash.ts";
 import { ProgressBar, type ProgressSink } from "../util/progress.ts";
@@ -47,12 +47,13 @@ export interface FeatureSet {
   computeS: number;
 }
 
-export async function featureCacheKey(config: RunConfig, manifestHash: string): Promise<string> {
+/** The cache folder's key: the audio and feature settings and the corpus as it is on disk now. */
+export async function featureCacheKey(config: RunConfig, corpusStateHash: string): Promise<string> {
   const keyed = {
     v: FEATURE_CODE_VERSION,
     audio: config.audio,
     features: config.features,
-    manifestHash,
+    corpusStateHash,
   };
   return (await sha256Hex(canonicalJson(keyed))).slice(0, 16);
 }
@@ -63,7 +64,7 @@ export async function featurizeCorpus(
   sink: ProgressSink,
   cacheRoot: string,
 ): Promise<FeatureSet> {
-  const key = await featureCacheKey(config, corpus.manifestHash);
+  const key = await featureCacheKey(config, corpus.stateHash);
   const dir = join(cacheRoot, `features-${key}`);
   if (await exists(join(dir, "meta.json"))) {
     sink.write(`features: cache hit ${dir}\n`);
@@ -166,8 +167,9 @@ export async function featurizeCorpus(
 
 /** Reads a complete feature cache folder back. */
 export async function loadFeatureSet(dir: string): Promise<FeatureSet> {
-  const meta = JSON.parse(await Deno.readTextFile(join(dir, "meta.json")));
-  const clips = JSON.parse(await Deno.readTextFile(join(dir, "clips.json"))) as ClipRecord[];
+  const hint = `a damaged feature cache: delete ${dir} and it is computed again`;
+  const meta = await readJsonFile<{ key: string }>(join(dir, "meta.json"), hint);
+  const clips = await readJsonFile<ClipRecord[]>(join(dir, "clips.json"), hint);
   const vectors = await readNpyFile(join(dir, "vectors.npy"));
   const logmel = await readNpyFile(join(dir, "seq_logmel.npy"));
   const mfccDelta = await readNpyFile(join(dir, "seq_mfcc_delta.npy"));
