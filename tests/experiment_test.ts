@@ -3,7 +3,7 @@
  * evaluate -> run folder -> predict, in seconds. The real corpus run is `deno task reproduce`.
  */
 import { join } from "node:path";
-import { assert, assertAlmostEquals, assertEquals, assertThrows } from "./assert.ts";
+import { assert, assertAlmostEquals, assertEquals, assertRejects, assertThrows } from "./assert.ts";
 import { tone, writeSyntheticCorpus } from "./helpers.ts";
 import { parseArgs } from "../lib/config/config.ts";
 import { indexCorpus } from "../lib/corpus/index_fs.ts";
@@ -119,6 +119,46 @@ Deno.test({
       run: "x",
       rest: ["a.wav", "--epochs=2"],
     });
+
+    // The predict command itself: a voice-like tone is classified, digital silence is "no
+    // speech" (not an emotion), and a damaged run folder is an error naming the damaged file.
+    await Deno.writeFile(join(tmp, "tone.wav"), wav);
+    await Deno.writeFile(join(tmp, "silence.wav"), encodeWav(new Float32Array(48000 * 4), 48000));
+    const predict = async (run: string, ...files: string[]) => {
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", "lib/cli/predict.ts", `--run=${run}`, "--json", ...files],
+        cwd: new URL("../", import.meta.url).pathname,
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const dec = new TextDecoder();
+      return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+    };
+    const ok = await predict(out.runDir, join(tmp, "tone.wav"), join(tmp, "silence.wav"));
+    assertEquals(ok.code, 0, ok.stderr);
+    const answer = JSON.parse(ok.stdout);
+    assertEquals(answer.results.map((r: { speech: boolean }) => r.speech), [true, false]);
+    assertEquals(answer.results[1].predicted, null);
+    assertEquals(answer.results[1].probabilities, null);
+    assertEquals(answer.results[1].levelDbfs, null, "digital silence: -inf dBFS");
+    assertEquals(Object.keys(answer.results[0].probabilities).length, 8);
+    const damaged = join(tmp, "damaged");
+    await Deno.mkdir(damaged);
+    await new Deno.Command("cp", { args: ["-r", out.runDir, damaged] }).output();
+    const copy = join(damaged, out.runDir.split("/").pop()!);
+    const weights = join(copy, "models", "fold-1-2", "weights.bin");
+    const full = await Deno.readFile(weights);
+    await Deno.writeFile(weights, full.subarray(0, full.length - 100));
+    const cut = await predict(copy, join(tmp, "tone.wav"));
+    assertEquals(cut.code, 1);
+    assert(
+      cut.stderr.includes(`${weights}: ${full.length - 100} bytes, but model.json lists`),
+      cut.stderr,
+    );
+    await Deno.writeTextFile(join(copy, "config.json"), '{"config": ');
+    const broken = await predict(copy, join(tmp, "tone.wav"));
+    assertEquals(broken.code, 1);
+    assert(broken.stderr.includes(`${join(copy, "config.json")}: not valid JSON`), broken.stderr);
   },
 });
 
@@ -391,5 +431,39 @@ Deno.test({
       });
       offset += plan.test.length;
     }
+  },
+});
+
+Deno.test({
+  name: "a run whose loss turns non-finite stops with a clear error and leaves no run folder",
+  sanitizeResources: false,
+  fn: async () => {
+    const tmp = await Deno.makeTempDir();
+    await writeSyntheticCorpus(join(tmp, "corpus"), [1, 2], [1, 3]);
+    const corpus = await indexCorpus(join(tmp, "corpus"));
+    const { config } = parseArgs([
+      "--workers=1",
+      "--folds=2",
+      "--epochs=3",
+      "--batchSize=4",
+      "--temporal.filters=[4]",
+      "--denseUnits=4",
+      '--recipe=["original"]',
+      "--speakerNorm=none",
+      "--ensemble=1",
+      // Adam steps of 1e30 overflow float32 within a batch or two.
+      "--learningRate=1e30",
+      `--resultsDir=${join(tmp, "results")}`,
+    ]);
+    const features = await featurizeCorpus(config, corpus, quiet, join(tmp, "cache"));
+    const err = await assertRejects(
+      () => runExperiment(config, features, corpus, quiet, join(tmp, "results")),
+      Error,
+      "training diverged: the loss is NaN",
+    );
+    assert(err.message.includes("Lower train.learningRate"), err.message);
+    const left = await Array.fromAsync(Deno.readDir(join(tmp, "results"))).catch(() => []);
+    assertEquals(left.filter((e) => e.isDirectory), [], "no run folder");
+    await Deno.remove(tmp, { recursive: true });
   },
 });

@@ -4,7 +4,8 @@ import { assert, assertEquals, assertRejects } from "./assert.ts";
 import { featurizeCorpus } from "../lib/pipeline/featurize.ts";
 import { indexCorpus } from "../lib/corpus/index_fs.ts";
 import { parseArgs } from "../lib/config/config.ts";
-import { readNpyFile } from "../lib/cache/files.ts";
+import { createTempDir, exists, readNpyFile, tempNameFor } from "../lib/cache/files.ts";
+import { createRunWriter } from "../lib/pipeline/run_folder.ts";
 import { tone, writeSyntheticCorpus } from "./helpers.ts";
 import { encodeWav } from "../lib/audio/wav.ts";
 
@@ -124,5 +125,44 @@ Deno.test("featurize: a float WAV with NaN or infinite samples is refused by nam
   );
   const left = await Array.fromAsync(Deno.readDir(cache)).catch(() => []);
   assertEquals(left, []);
+  await Deno.remove(tmp, { recursive: true });
+});
+
+Deno.test("featurize and run folders: what a kill -9 left is removed on the next start, what a live process holds is not", async () => {
+  const tmp = await Deno.makeTempDir();
+  const corpusDir = join(tmp, "corpus");
+  await writeSyntheticCorpus(corpusDir, [1], [1]);
+  const cache = join(tmp, "cache");
+  // A killed featurize (no lock held any more) and one still being written by a live process.
+  const dead = join(cache, "features-0123456789abcdef.tmp-4242-deadbeef");
+  await Deno.mkdir(dead, { recursive: true });
+  await Deno.writeTextFile(`${dead}.lock`, "");
+  const live = await createTempDir(tempNameFor(join(cache, "features-fedcba9876543210")));
+  const lines: string[] = [];
+  const sink = { isTerminal: false, write: (t: string) => void lines.push(t) };
+  await featurizeCorpus(
+    parseArgs(["--workers=1"]).config,
+    await indexCorpus(corpusDir),
+    sink,
+    cache,
+  );
+  assert(
+    lines.some((l) => l.includes(`removed ${dead}, left by an interrupted run`)),
+    lines.join(""),
+  );
+  assertEquals(await exists(dead), false);
+  assertEquals(await exists(`${dead}.lock`), false);
+  assertEquals(await exists(live.path), true, "a folder in use stays");
+  await live.discard();
+
+  const results = join(tmp, "results");
+  const partial = join(results, ".2026-11-24T10-31-05Z-temporal-speaker.partial");
+  await Deno.mkdir(partial, { recursive: true });
+  const writer = await createRunWriter(results, "2026-12-01T00-00-00Z-temporal-speaker");
+  assertEquals(await exists(partial), false, "the killed run's partial folder is gone");
+  assertEquals(await writer.commit(), join(results, "2026-12-01T00-00-00Z-temporal-speaker"));
+  assertEquals([...Deno.readDirSync(results)].map((e) => e.name), [
+    "2026-12-01T00-00-00Z-temporal-speaker",
+  ]);
   await Deno.remove(tmp, { recursive: true });
 });

@@ -270,6 +270,36 @@ async function rawGet(port: number, target: string): Promise<{ status: number; b
   return { status: Number(text.split(" ")[1]), body: text.slice(text.indexOf("\r\n\r\n") + 4) };
 }
 
+Deno.test("the server streams files from disk: 50 open requests for a 20 MB file do not hold 50 copies", async () => {
+  const tmp = await Deno.makeTempDir();
+  const big = join(tmp, "plotly.js");
+  const bytes = new Uint8Array(20 * 1024 * 1024).map((_, i) => i % 251);
+  await Deno.writeFile(big, bytes);
+  const config = withOverrides(DEFAULT_CONFIG, {});
+  const handler = createLiveHandler({
+    pageDir: tmp,
+    bundlePath: big,
+    plotlyPath: big,
+    resultsDir: join(tmp, "results"),
+    live: config.live,
+    defaultRun: "",
+  });
+  const url = "http://localhost/vendor/plotly.js";
+  const head = await handler(new Request(url, { method: "HEAD" }));
+  assertEquals(head.headers.get("content-length"), String(bytes.length));
+  assertEquals(head.body, null);
+  const before = Deno.memoryUsage().rss;
+  // Bodies not read yet, as with slow clients.
+  const open = await Promise.all(Array.from({ length: 50 }, () => handler(new Request(url))));
+  const grew = Deno.memoryUsage().rss - before;
+  assert(grew < 200 * 1024 * 1024, `memory grew by ${(grew / 2 ** 20).toFixed(0)} MiB`);
+  const first = new Uint8Array(await open[0].arrayBuffer());
+  assertEquals(first.length, bytes.length);
+  assertEquals(first[12345], bytes[12345]);
+  await Promise.all(open.slice(1).map((r) => r.body?.cancel()));
+  await Deno.remove(tmp, { recursive: true });
+});
+
 Deno.test("the server serves a run's model files and nothing outside its folders", async () => {
   const tmp = await Deno.makeTempDir();
   const results = join(tmp, "results");

@@ -1,6 +1,7 @@
 import { assert, assertAlmostEquals, assertEquals, assertThrows } from "./assert.ts";
 import { decodeWav, encodeWav } from "../lib/audio/wav.ts";
 import { cropSamples, loadAudio } from "../lib/audio/load.ts";
+import { DEFAULT_CONFIG } from "../lib/config/config.ts";
 
 function sine(n: number, freqHz: number, sr: number, amp = 0.5): Float32Array {
   return Float32Array.from(
@@ -124,4 +125,29 @@ Deno.test("resample: 48 kHz -> 16 kHz removes content above the new Nyquist rate
     Math.sqrt(v.slice(2000, 14000).reduce((s, x) => s + x * x, 0) / 12000);
   assertAlmostEquals(rms(t), 0.5 / Math.SQRT2, 1e-3);
   assert(rms(a) < 1e-4, `aliased energy ${rms(a)}`);
+});
+
+Deno.test("wav: a header declaring an impossible sample rate (3 GHz, 2 Hz) is refused by name", () => {
+  for (const rate of [3_000_000_000, 2]) {
+    const wav = encodeWav(sine(4800, 440, 48000), 48000);
+    new DataView(wav.buffer).setUint32(24, rate, true);
+    assertThrows(
+      () => loadAudio(wav, { ...DEFAULT_CONFIG.audio, offsetS: 0 }, "odd.wav"),
+      Error,
+      `odd.wav: unsupported WAV: sample rate ${rate} Hz in the header (expected 1000 to 768000 Hz)`,
+    );
+  }
+});
+
+Deno.test("wav: NaN or infinite float samples are an error naming the file, the count and the time", () => {
+  const x = sine(48000, 440, 48000);
+  const wav = encodeWav(x, 48000, { float: true });
+  new DataView(wav.buffer, 44).setFloat32(24000 * 4, -Infinity, true);
+  assertThrows(
+    () => decodeWav(wav, "inf.wav"),
+    Error,
+    "inf.wav: 1 non-finite sample (NaN or infinity) in channel 1, the first at 0.500 s",
+  );
+  // Outside the decoded window it is not read, so it cannot matter.
+  assertEquals(decodeWav(wav, "inf.wav", { offsetS: 0, durationS: 0.4 }).channels[0].length, 19200);
 });

@@ -30,8 +30,26 @@ export async function openCorpus(ctx: CliContext): Promise<CorpusIndex> {
   return corpus;
 }
 
+/**
+ * Under a task runner (`deno task` sets INIT_CWD), end when the runner does: killing the
+ * `deno task reproduce` process would otherwise leave this one training on, orphaned. A parent
+ * that goes away hands its children to another process, so the parent id changing is the sign.
+ */
+export function exitWithParent(env = Deno.env.get("INIT_CWD")): void {
+  if (env === undefined) return;
+  const parent = Deno.ppid;
+  const timer = setInterval(() => {
+    if (Deno.ppid !== parent) {
+      console.error(`error: the task runner (pid ${parent}) is gone; stopping`);
+      Deno.exit(143);
+    }
+  }, 500);
+  Deno.unrefTimer(timer);
+}
+
 /** Runs a CLI main; any error becomes `error: message` on stderr and exit code 1. */
 export async function runCli(main: () => Promise<void>): Promise<void> {
+  exitWithParent();
   try {
     await main();
   } catch (err) {

@@ -1,6 +1,6 @@
 /**
  * `deno task serve [--port=8000] [--host=127.0.0.1] [--run=ID] [--key=value ...]`: the live page.
- * Bundles `lib/web/app.ts` with `deno bundle`, then serves the page, plotly.js (from the
+ * Bundles `lib/web/app.ts` with esbuild (installed by `deno install`), then serves the page, plotly.js (from the
  * project's `plotly.js-dist`), the runs under `resultsDir` and nothing else. Binds to the
  * loopback address unless `--host` says otherwise.
  */
@@ -51,7 +51,7 @@ if (import.meta.main) {
     const { config } = parseArgs(settings);
     const resultsDir = fromRoot(config.resultsDir);
     const bundlePath = join(PROJECT_ROOT, "data", "web", "app.js");
-    console.error("bundling lib/web/app.ts (deno bundle --platform=browser)…");
+    console.error("bundling lib/web/app.ts (esbuild)…");
     await buildLiveBundle(bundlePath);
     const runs = await listRuns(resultsDir);
     if (run && !runs.some((r) => r.id === run)) {

@@ -14,7 +14,16 @@ import { canonicalJson } from "../config/config.ts";
 import type { SpeakerSplit } from "../corpus/splits.ts";
 import type { ClipRecord } from "../corpus/ravdess.ts";
 import { derivedRows } from "../augment/recipe.ts";
-import { exists, readJsonFile, readNpyFile } from "../cache/files.ts";
+import {
+  createTempDir,
+  exists,
+  readJsonFile,
+  readNpyFile,
+  removeStaleTempDirs,
+  TEMP_DIR_NAME,
+  tempNameFor,
+  writeJsonAtomic,
+} from "../cache/files.ts";
 import { encodeNpy } from "../cache/npy.ts";
 import { sha256Hex } from "../util/hash.ts";
 import { ProgressBar, type ProgressSink } from "../util/progress.ts";
@@ -95,8 +104,8 @@ async function writeActorRows(
   dims: { D: number; T: number; M: number; Q: number },
 ) {
   const n = a.rows.length;
-  const tmp = `${dir}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
-  await Deno.mkdir(tmp, { recursive: true });
+  const temp = await createTempDir(tempNameFor(dir));
+  const tmp = temp.path;
   try {
     await Deno.writeFile(join(tmp, "vectors.npy"), encodeNpy(a.vectors, [n, dims.D]));
     await Deno.writeFile(join(tmp, "seq_logmel.npy"), encodeNpy(a.logmel, [n, dims.T, dims.M]));
@@ -106,9 +115,9 @@ async function writeActorRows(
     );
     await Deno.writeFile(join(tmp, "seq_valid.npy"), encodeNpy(a.validFrames, [n]));
     await Deno.writeTextFile(join(tmp, "rows.json"), JSON.stringify(a.rows) + "\n");
-    await Deno.rename(tmp, dir);
+    await temp.commit(dir);
   } catch (err) {
-    await Deno.remove(tmp, { recursive: true }).catch(() => {});
+    await temp.discard();
     if (!(await exists(join(dir, "rows.json")))) throw err;
   }
 }
@@ -117,15 +126,12 @@ async function writeActorRows(
 async function augmentDir(config: RunConfig, features: FeatureSet): Promise<string> {
   const dir = join(features.dir, `augment-${await augmentCacheKey(config)}`);
   await Deno.mkdir(dir, { recursive: true });
-  await Deno.writeTextFile(
-    join(dir, "augment.json"),
-    JSON.stringify(
-      { augment: config.augment, seed: config.seed, featureKey: features.key },
-      null,
-      2,
-    ) +
-      "\n",
-  );
+  await removeStaleTempDirs(dir, TEMP_DIR_NAME);
+  await writeJsonAtomic(join(dir, "augment.json"), {
+    augment: config.augment,
+    seed: config.seed,
+    featureKey: features.key,
+  });
   return dir;
 }
 

@@ -190,7 +190,7 @@ export async function runExperiment(
       results.push(result);
     });
   } catch (err) {
-    await Deno.remove(writer.dir, { recursive: true }).catch(() => {});
+    await writer.discard();
     throw err;
   } finally {
     backend.restore();

@@ -19,7 +19,15 @@ import type { ClipRecord } from "../corpus/ravdess.ts";
 import { EMOTIONS_8 } from "../corpus/ravdess.ts";
 import type { CorpusIndex } from "../corpus/index_fs.ts";
 import { CLIP_VECTOR_LAYOUT, clipVectorLength, sequenceFrameCount } from "../features/extract.ts";
-import { exists, readJsonFile, readNpyFile } from "../cache/files.ts";
+import {
+  createTempDir,
+  exists,
+  readJsonFile,
+  readNpyFile,
+  removeStaleTempDirs,
+  TEMP_DIR_NAME,
+  tempNameFor,
+} from "../cache/files.ts";
 import { encodeNpy } from "../cache/npy.ts";
 import { sha256Hex } from "../util/hash.ts";
 import { ProgressBar, type ProgressSink } from "../util/progress.ts";
@@ -66,6 +74,9 @@ export async function featurizeCorpus(
 ): Promise<FeatureSet> {
   const key = await featureCacheKey(config, corpus.stateHash);
   const dir = join(cacheRoot, `features-${key}`);
+  for (const stale of await removeStaleTempDirs(cacheRoot, TEMP_DIR_NAME)) {
+    sink.write(`features: removed ${stale}, left by an interrupted run\n`);
+  }
   if (await exists(join(dir, "meta.json"))) {
     sink.write(`features: cache hit ${dir}\n`);
     return await loadFeatureSet(dir);
@@ -126,8 +137,8 @@ export async function featurizeCorpus(
     emotions: EMOTIONS_8,
     computeS,
   };
-  const tmp = `${dir}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
-  await Deno.mkdir(tmp, { recursive: true });
+  const temp = await createTempDir(tempNameFor(dir));
+  const tmp = temp.path;
   try {
     const write = (name: string, bytes: Uint8Array) => Deno.writeFile(join(tmp, name), bytes);
     await write("vectors.npy", encodeNpy(vectors, [N, D]));
@@ -141,9 +152,9 @@ export async function featurizeCorpus(
     await write("actor.npy", encodeNpy(Int32Array.from(clips, (c) => c.actor), [N]));
     await Deno.writeTextFile(join(tmp, "clips.json"), JSON.stringify(records) + "\n");
     await Deno.writeTextFile(join(tmp, "meta.json"), JSON.stringify(meta, null, 2) + "\n");
-    await Deno.rename(tmp, dir);
+    await temp.commit(dir);
   } catch (err) {
-    await Deno.remove(tmp, { recursive: true }).catch(() => {});
+    await temp.discard();
     // Another process may have finished the same cache first; theirs is as good as ours.
     if (!(await exists(join(dir, "meta.json")))) throw err;
   }

@@ -3,7 +3,12 @@
  * folder that exists is complete; found again by id, path, or "latest".
  */
 import { basename, isAbsolute, join } from "node:path";
-import { writeFileAtomic, writeJsonAtomic } from "../cache/files.ts";
+import {
+  createTempDir,
+  removeStaleTempDirs,
+  writeFileAtomic,
+  writeJsonAtomic,
+} from "../cache/files.ts";
 
 export const RUN_FILES = {
   config: "config.json",
@@ -31,12 +36,19 @@ export interface RunWriter {
   writeJson(name: string, value: unknown): Promise<void>;
   writeText(name: string, text: string): Promise<void>;
   commit(): Promise<string>;
+  /** Deletes the temporary folder (a run that failed). */
+  discard(): Promise<void>;
 }
+
+/** The temporary name of a run folder being written. */
+const PARTIAL_RUN = /^\..+\.partial$/;
 
 export async function createRunWriter(resultsDir: string, runId: string): Promise<RunWriter> {
   const finalDir = join(resultsDir, runId);
-  const dir = join(resultsDir, `.${runId}.partial`);
-  await Deno.mkdir(dir, { recursive: true });
+  // Runs killed mid-training leave their partial folders; no live process holds them.
+  await removeStaleTempDirs(resultsDir, PARTIAL_RUN);
+  const temp = await createTempDir(join(resultsDir, `.${runId}.partial`));
+  const dir = temp.path;
   return {
     runId,
     dir,
@@ -50,11 +62,12 @@ export async function createRunWriter(resultsDir: string, runId: string): Promis
         try {
           await Deno.lstat(target);
         } catch {
-          await Deno.rename(dir, target);
+          await temp.commit(target);
           return target;
         }
       }
     },
+    discard: () => temp.discard(),
   };
 }
 

@@ -1,6 +1,6 @@
 /// <reference lib="dom" />
 /**
- * The live page (browser only; bundled by `deno bundle`, served by `deno task serve`). It loads a
+ * The live page (browser only; bundled by esbuild, served by `deno task serve`). It loads a
  * trained run into tfjs, classifies the microphone every `live.hopS` seconds over the newest
  * `live.windowS` seconds, and classifies dropped WAV files, all through the same lib code as
  * `deno task predict`. `globalThis.serState` mirrors what is on screen, for the browser test.

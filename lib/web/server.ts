@@ -71,7 +71,7 @@ export function safeSegments(pathname: string): string[] | null {
   return out;
 }
 
-async function serveFile(path: string, root: string): Promise<Response> {
+async function serveFile(path: string, root: string, method = "GET"): Promise<Response> {
   let real: string;
   try {
     real = await Deno.realPath(path);
@@ -82,10 +82,15 @@ async function serveFile(path: string, root: string): Promise<Response> {
   if (real !== realRoot && !real.startsWith(realRoot + sep)) return refuse(403, "forbidden");
   const info = await Deno.stat(real);
   if (!info.isFile) return refuse(404, "not found");
-  const body = await Deno.readFile(real);
-  return new Response(body, {
-    headers: { "content-type": typeOf(real), "cache-control": "no-store" },
-  });
+  const headers = {
+    "content-type": typeOf(real),
+    "content-length": String(info.size),
+    "cache-control": "no-store",
+  };
+  if (method === "HEAD") return new Response(null, { headers });
+  // Streamed from disk: 200 requests for plotly.js at once must not hold 200 copies of it.
+  const file = await Deno.open(real);
+  return new Response(file.readable, { headers });
 }
 
 export async function listRuns(resultsDir: string): Promise<RunListing[]> {
@@ -133,11 +138,11 @@ export function createLiveHandler(opts: LiveServerOptions): (req: Request) => Pr
   return async (req) => {
     if (req.method !== "GET" && req.method !== "HEAD") return refuse(405, "method not allowed");
     const { pathname } = new URL(req.url);
-    if (pathname === "/") return serveFile(...fixed[""]);
+    if (pathname === "/") return serveFile(...fixed[""], req.method);
     const segs = safeSegments(pathname);
     if (!segs) return refuse(403, "forbidden path");
     const key = segs.join("/");
-    if (fixed[key]) return serveFile(...fixed[key]);
+    if (fixed[key]) return serveFile(...fixed[key], req.method);
     if (key === "api/runs") {
       const runs = await listRuns(opts.resultsDir);
       const chosen = opts.defaultRun && runs.some((r) => r.id === opts.defaultRun)
@@ -151,7 +156,7 @@ export function createLiveHandler(opts: LiveServerOptions): (req: Request) => Pr
       const allowed = (rest.length === 1 && RUN_TOP_FILES.has(rest[0])) ||
         (rest.length === 3 && rest[0] === RUN_FILES.models && MODEL_FILES.has(rest[2]));
       if (!allowed) return refuse(403, "forbidden path");
-      return serveFile(join(opts.resultsDir, run, ...rest), opts.resultsDir);
+      return serveFile(join(opts.resultsDir, run, ...rest), opts.resultsDir, req.method);
     }
     return refuse(404, "not found");
   };
