@@ -8,7 +8,8 @@
 import { join } from "node:path";
 import os from "node:os";
 import { DEFAULT_CONFIG, parseArgs } from "../lib/config/config.ts";
-import { ensureCorpus, projectPath } from "../lib/corpus/locate.ts";
+import { ensureCorpus } from "../lib/corpus/locate.ts";
+import { projectPath } from "../lib/util/project.ts";
 import { indexCorpus } from "../lib/corpus/index_fs.ts";
 import { decodeWav, toMono } from "../lib/audio/wav.ts";
 import { resample } from "../lib/audio/resample.ts";

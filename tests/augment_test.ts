@@ -20,10 +20,9 @@ import { createFeatureExtractor } from "../lib/features/extract.ts";
 import { spectrumPower, stft } from "../lib/features/stft.ts";
 import { DEFAULT_CONFIG, parseArgs } from "../lib/config/config.ts";
 import { indexCorpus } from "../lib/corpus/index_fs.ts";
-import { actorKFold, speakerSplit } from "../lib/corpus/splits.ts";
+import { actorKFold, speakerPlans, speakerSplit } from "../lib/experiment/splits.ts";
 import { featurizeCorpus } from "../lib/pipeline/featurize.ts";
 import { assertTrainingOnly, augmentForSplit } from "../lib/pipeline/augment.ts";
-import { assembleTrainingRows, heldOutRows } from "../lib/augment/assemble.ts";
 import { tone, writeSyntheticCorpus } from "./helpers.ts";
 
 const SR = 22050;
@@ -143,21 +142,13 @@ Deno.test("leakage guard: no row derived from a held-out actor's clip reaches tr
       assert(split.trainActors.includes(r.actor), `${split.name}: row from actor ${r.actor}`);
       assert(split.trainActors.includes(features.clips[r.clipIndex].actor));
     }
-    const train = assembleTrainingRows(
-      features.clips,
-      { data: features.vectors, dim: 162 },
-      { data: aug.vectors, rows: aug.rows },
-      split,
-      true,
-    );
-    assertEquals(train.sources.length, split.trainActors.length * 2 * 3);
-    assert(train.sources.every((s) => split.trainActors.includes(s.actor)));
-    const test = heldOutRows(
-      features.clips,
-      { data: features.vectors, dim: 162 },
-      split.testActors,
-    );
-    assert(test.sources.every((s) => s.row === "original" && split.testActors.includes(s.actor)));
+    // The rows the experiment trains and tests on (speakerPlans is what planExperiment calls).
+    const [plan] = speakerPlans(features.clips, [split], [aug], true);
+    const actorOf = (r: { clip: number }) => features.clips[r.clip].actor;
+    assertEquals(plan.train.length, split.trainActors.length * 2 * 3);
+    assert(plan.train.every((r) => split.trainActors.includes(actorOf(r))));
+    assert(plan.test.every((r) => r.derived === -1 && split.testActors.includes(actorOf(r))));
+    assert(plan.val.every((r) => r.derived === -1 && split.valActors.includes(actorOf(r))));
   }
   // With a fresh cache and only the explicit split, the held-out actors' audio is never
   // augmented at all (above, they were computed only for the folds in which they train).
@@ -172,19 +163,12 @@ Deno.test("leakage guard: no row derived from a held-out actor's clip reaches tr
     "test actor 4 and validation actor 3 were never augmented",
   );
 
-  // A split whose rows are handed to another split's assembly is refused, not filtered.
+  // A split's augmented rows handed to another split's plan are refused, not filtered.
   const fold = actorKFold(corpus.clips, 2)[0];
   const augFold = await augmentForSplit(config, features, corpus.root, fold, quiet);
   const other = actorKFold(corpus.clips, 2)[1];
   assertThrows(
-    () =>
-      assembleTrainingRows(
-        features.clips,
-        { data: features.vectors, dim: 162 },
-        { data: augFold.vectors, rows: augFold.rows },
-        other,
-        true,
-      ),
+    () => speakerPlans(features.clips, [other], [augFold], true),
     Error,
     "leakage guard",
   );

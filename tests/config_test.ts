@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertThrows } from "./assert.ts";
-import { canonicalJson, DEFAULT_CONFIG, parseArgs } from "../lib/config/config.ts";
+import { canonicalJson, DEFAULT_CONFIG, type FlagSpec, parseArgs } from "../lib/config/config.ts";
 
 Deno.test("config: --key=value overrides a leaf by dotted path or unique name, typed", () => {
   const { config, positional } = parseArgs([
@@ -96,4 +96,31 @@ Deno.test("config: every section is checked when parsed, before any work, with t
   // All problems at once, so one run tells the user everything to fix.
   const err = assertThrows(() => parseArgs(["--folds=1", "--noise=x"]), Error);
   assert(err.message.includes("split.folds") && err.message.includes("augment.noise"));
+});
+
+Deno.test("config: one parser takes a command's own flags beside the settings", () => {
+  const flags = {
+    json: { kind: "boolean" },
+    port: { kind: "integer", check: (v) => ((v as number) < 65536 ? undefined : "too big") },
+    only: { kind: "list" },
+    run: { kind: "string" },
+  } satisfies Record<string, FlagSpec>;
+  const p = parseArgs(
+    ["--json", "clip.wav", "--port", "8080", "--only=01,04", "--epochs=3"],
+    DEFAULT_CONFIG,
+    flags,
+  );
+  // A boolean flag takes no value: clip.wav stays positional.
+  assertEquals(p.flags, { json: true, port: 8080, only: ["01", "04"] });
+  assertEquals(p.positional, ["clip.wav"]);
+  assertEquals(p.config.train.epochs, 3);
+  assertThrows(() => parseArgs(["--port=99999"], DEFAULT_CONFIG, flags), Error, "--port: too big");
+  assertThrows(
+    () => parseArgs(["--port=x"], DEFAULT_CONFIG, flags),
+    Error,
+    "--port: expected an integer",
+  );
+  assertThrows(() => parseArgs(["--run="], DEFAULT_CONFIG, flags), Error, "--run: needs a value");
+  // Without the command's flags, the same word is an unknown setting.
+  assertThrows(() => parseArgs(["--port=8080"]), Error, "unknown setting --port");
 });

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { createHash } from "node:crypto";
 import { zipSync } from "fflate";
 import { assert, assertEquals, assertRejects } from "./assert.ts";
-import { downloadFile, extractZip } from "../lib/corpus/download.ts";
+import { downloadFile } from "../lib/corpus/download.ts";
 import { downloadCorpus } from "../lib/corpus/locate.ts";
 import { indexCorpus } from "../lib/corpus/index_fs.ts";
 import { DEFAULT_CONFIG } from "../lib/config/config.ts";
@@ -209,41 +209,5 @@ Deno.test("download: an archive refused at extraction is deleted, and the next r
   assertEquals((await indexCorpus(target)).clips.length, 4);
   await bad.close();
   await good.close();
-  await Deno.remove(dir, { recursive: true });
-});
-
-Deno.test("extract: entries escaping the target folder are refused before anything is written", async () => {
-  const dir = await Deno.makeTempDir();
-  for (const evil of ["../evil.wav", "Actor_01/../../evil.wav", "/etc/evil.wav", "..\\evil.wav"]) {
-    const zipPath = join(dir, "evil.zip");
-    await Deno.writeFile(
-      zipPath,
-      zipSync({ "Actor_01/ok.wav": new Uint8Array(4), [evil]: new Uint8Array(4) }),
-    );
-    const target = join(dir, "out");
-    await assertRejects(
-      () => extractZip(zipPath, target, collectingSink()),
-      Error,
-      `refusing entry ${JSON.stringify(evil)}`,
-    );
-    assertEquals(
-      [...Deno.readDirSync(dir)].map((e) => e.name),
-      ["evil.zip"],
-      `nothing extracted for ${evil}`,
-    );
-  }
-  await Deno.remove(dir, { recursive: true });
-});
-
-Deno.test("extract: a truncated archive is an error naming it", async () => {
-  const dir = await Deno.makeTempDir();
-  const zip = buildCorpusZip();
-  const zipPath = join(dir, "cut.zip");
-  await Deno.writeFile(zipPath, zip.subarray(0, zip.length - 40));
-  await assertRejects(
-    () => extractZip(zipPath, join(dir, "out"), collectingSink()),
-    Error,
-    `${zipPath}: not a readable zip archive`,
-  );
   await Deno.remove(dir, { recursive: true });
 });

@@ -2,7 +2,11 @@
  * Evaluation: metrics on confusion matrices worked out by hand, the spread over folds, the
  * 7-class merge, and the protocols' leakage guarantees (and the leak `seed-leaky` exists to show).
  */
-import { applySpeakerScalers, fitSpeakerScalers } from "../lib/eval/speaker_norm.ts";
+import {
+  applyOnlineSpeakerNorm,
+  applySpeakerScalers,
+  fitSpeakerScalers,
+} from "../lib/eval/speaker_norm.ts";
 import { assert, assertAlmostEquals, assertEquals, assertThrows } from "./assert.ts";
 import {
   argmaxRows,
@@ -17,10 +21,12 @@ import {
   randomPlan,
   speakerPlans,
   stratifiedClipSplit,
-} from "../lib/eval/protocols.ts";
-import { actorKFold } from "../lib/corpus/splits.ts";
+} from "../lib/experiment/splits.ts";
+import { actorKFold } from "../lib/experiment/splits.ts";
 import { type ClipRecord, EMOTIONS_8, parseRavdessName } from "../lib/corpus/ravdess.ts";
 import { ravdessName } from "./helpers.ts";
+import { formatSummary, summarizeRun } from "../lib/eval/summary.ts";
+import { createRng } from "../lib/util/random.ts";
 import { applyScaler, fitScaler } from "../lib/model/scaler.ts";
 
 Deno.test("metrics of a known 3-class confusion matrix (as scikit-learn computes them)", () => {
@@ -183,4 +189,59 @@ Deno.test("speaker normalisation: each voice's own offset and spread are removed
     Error,
     "no statistics for actor 1",
   );
+});
+
+Deno.test("online normalisation meets each voice clip by clip; the last clip sees them all", () => {
+  const clips = clipsOf([1, 1, 1, 1, 2, 2, 2]);
+  const rows = clips.map((_, clip) => ({ clip }));
+  const dim = 2;
+  const data = Float32Array.from({ length: 7 * dim }, (_, i) => (i % 5) + (i >= 8 ? 10 : 0));
+  const out = applyOnlineSpeakerNorm(clips, rows, data, dim, createRng(9));
+  assertEquals(out, applyOnlineSpeakerNorm(clips, rows, data, dim, createRng(9)), "seeded order");
+  // Among one actor's clips, exactly one (the last met) is scaled with all of that actor's data.
+  for (const [actor, members] of [[1, [0, 1, 2, 3]], [2, [4, 5, 6]]] as const) {
+    const all = fitScaler(
+      Float32Array.from(members.flatMap((i) => [...data.subarray(i * dim, (i + 1) * dim)])),
+      dim,
+    );
+    const full = members.filter((i) =>
+      [0, 1].every((d) =>
+        Math.abs(out[i * dim + d] - (data[i * dim + d] - all.mean[d]) / all.scale[d]) < 1e-5
+      )
+    );
+    assert(full.length >= 1, `actor ${actor}: no clip normalised with all the voice's clips`);
+  }
+  // A voice's first clip is normalised by itself alone: with 2 features of one frame, all zeros.
+  const firsts = [0, 1, 2, 3, 4, 5, 6].filter((i) => out[i * dim] === 0 && out[i * dim + 1] === 0);
+  assertEquals(firsts.length, 2, "one first clip per actor");
+});
+
+function clipsOf(actors: number[]): ClipRecord[] {
+  return actors.map((actor, i) => ({ actor, id: `c${i}` }) as unknown as ClipRecord);
+}
+
+Deno.test("the results table widens its columns for long fold names (test-21-22-23-24)", () => {
+  const m = metricsFromConfusion([[3, 1], [0, 4]], ["a", "b"]);
+  const fold = (name: string, testActors: number[]) => ({
+    name,
+    trainActors: [1],
+    testActors,
+    trainRows: 120,
+    valRows: 0,
+    testRows: 60,
+    trainSeconds: 12,
+    metrics: m,
+  });
+  const table = formatSummary(
+    summarizeRun("r", "temporal", "speaker", false, [
+      fold("test-21-22-23-24", [21, 22, 23, 24]),
+      fold("fold-1-2", [1, 2]),
+    ]),
+  );
+  const row = table.split("\n").find((l) => l.startsWith("test-21-22-23-24"))!;
+  assert(/^test-21-22-23-24\s+21,22,23,24\s+120\s+60\s+87\.5 %/.test(row), row);
+  // Every row's columns start at the same place as the header's.
+  const lines = table.split("\n").filter((l) => /^(fold|test-|fold-)/.test(l));
+  const col = (l: string) => l.indexOf(l.startsWith("fold ") ? "test actors" : l.split(/\s+/)[1]);
+  assertEquals(new Set(lines.map(col)).size, 1, lines.join("\n"));
 });

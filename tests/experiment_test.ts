@@ -8,16 +8,16 @@ import { tone, writeSyntheticCorpus } from "./helpers.ts";
 import { parseArgs } from "../lib/config/config.ts";
 import { indexCorpus } from "../lib/corpus/index_fs.ts";
 import { featurizeCorpus } from "../lib/pipeline/featurize.ts";
-import { planExperiment, rowSourceOf, runExperiment } from "../lib/pipeline/experiment.ts";
-import { gatherRows, inputKindOf, inputShape } from "../lib/eval/experiment.ts";
+import { planExperiment, rowSourceOf, runExperiment } from "../lib/experiment/run.ts";
+import { gatherRows, inputKindOf, inputShape } from "../lib/experiment/fold.ts";
 import { applyScaler, fitScaler } from "../lib/model/scaler.ts";
 import { loadModel } from "../lib/model/io_fs.ts";
 import { predictProbabilities } from "../lib/model/train.ts";
 import { parsePredictionsCsv } from "../lib/eval/predictions.ts";
-import { loadPredictor, takeRunArg } from "../lib/cli/predict.ts";
+import { PREDICT_FLAGS } from "../lib/cli/predict.ts";
 import { createClipFeaturizer } from "../lib/features/clip.ts";
 import { fitVoiceScaler, inputOf, predictClip } from "../lib/model/predictor.ts";
-import { resolveRun } from "../lib/pipeline/run_folder.ts";
+import { loadPredictor, resolveRun } from "../lib/run/store.ts";
 import { encodeWav } from "../lib/audio/wav.ts";
 import type { ClipFeatures } from "../lib/features/extract.ts";
 
@@ -115,10 +115,15 @@ Deno.test({
       Error,
       "notes.txt",
     );
-    assertEquals(takeRunArg(["a.wav", "--run", "x", "--epochs=2"]), {
-      run: "x",
-      rest: ["a.wav", "--epochs=2"],
-    });
+    // predict's own flags go through the one parser with the settings.
+    const cli = parseArgs(
+      ["a.wav", "--run", "x", "--epochs=2", "--json"],
+      undefined,
+      PREDICT_FLAGS,
+    );
+    assertEquals(cli.flags, { run: "x", json: true });
+    assertEquals(cli.positional, ["a.wav"]);
+    assertEquals(cli.config.train.epochs, 2);
 
     // The predict command itself: a voice-like tone is classified, digital silence is "no
     // speech" (not an emotion), and a damaged run folder is an error naming the damaged file.
@@ -253,18 +258,18 @@ Deno.test({
       quiet,
       join(tmp, "results"),
     );
-    const width = features.logmelDim + features.mfccDeltaDim;
+    const width = features.rows.dims.logmel + features.rows.dims.mfccDelta;
     assertEquals(scalerOf(both.runDir).mean.length, width);
     const src = rowSourceOf(features, []);
     const rows = [{ clip: 3, derived: -1 }, { clip: 5, derived: -1 }];
     const x = gatherRows(src, rows, "logmelMfccDelta", 0);
-    const T = features.seqFrames;
+    const T = features.rows.dims.frames;
     assertEquals(x.length, 2 * T * width);
     for (const [i, { clip }] of rows.entries()) {
       for (const t of [0, 17, T - 1]) {
         const frame = x.subarray((i * T + t) * width, (i * T + t + 1) * width);
-        const mel = features.logmel.subarray((clip * T + t) * 40, (clip * T + t + 1) * 40);
-        const mfcc = features.mfccDelta.subarray((clip * T + t) * 60, (clip * T + t + 1) * 60);
+        const mel = features.rows.logmel.subarray((clip * T + t) * 40, (clip * T + t + 1) * 40);
+        const mfcc = features.rows.mfccDelta.subarray((clip * T + t) * 60, (clip * T + t + 1) * 60);
         assertEquals(Array.from(frame), [...mel, ...mfcc]);
       }
     }
@@ -381,12 +386,12 @@ Deno.test({
       "--memberInputs=[logmel,mfccDelta]",
     ]);
     const mixedMeta = JSON.parse(Deno.readTextFileSync(join(mixed.runDir, "config.json")));
-    const L = features.logmelDim, W = L + features.mfccDeltaDim;
+    const L = features.rows.dims.logmel, W = L + features.rows.dims.mfccDelta;
     const fold1 = plans[0].name;
     assertEquals(mixedMeta.members[fold1], { input: "logmel", channels: [0, L] });
     assertEquals(mixedMeta.members[`${fold1}-m2`], { input: "mfccDelta", channels: [L, W] });
     const { predictor: mixedPredictor } = await loadPredictor(mixed.runDir);
-    const T = features.seqFrames;
+    const T = features.rows.dims.frames;
     const mixedRows = probsOf(mixed.runDir);
     offset = 0;
     for (const plan of plans) {
@@ -413,8 +418,8 @@ Deno.test({
         const clipFeatures = {
           sequence: {
             nFrames: T,
-            logmel: features.logmel.subarray(row.clip * T * L, (row.clip + 1) * T * L),
-            mfccDelta: features.mfccDelta.subarray(
+            logmel: features.rows.logmel.subarray(row.clip * T * L, (row.clip + 1) * T * L),
+            mfccDelta: features.rows.mfccDelta.subarray(
               row.clip * T * (W - L),
               (row.clip + 1) * T * (W - L),
             ),

@@ -5,7 +5,7 @@ import { featurizeCorpus } from "../lib/pipeline/featurize.ts";
 import { indexCorpus } from "../lib/corpus/index_fs.ts";
 import { parseArgs } from "../lib/config/config.ts";
 import { createTempDir, exists, readNpyFile, tempNameFor } from "../lib/cache/files.ts";
-import { createRunWriter } from "../lib/pipeline/run_folder.ts";
+import { createRunWriter } from "../lib/run/store.ts";
 import { tone, writeSyntheticCorpus } from "./helpers.ts";
 import { encodeWav } from "../lib/audio/wav.ts";
 
@@ -46,11 +46,11 @@ Deno.test("featurize: writes .npy caches keyed by config and corpus, reused on t
   const again = await featurizeCorpus(config, corpus, quiet, cache);
   assertEquals(again.fromCache, true);
   assertEquals(again.dir, first.dir);
-  assertEquals(Array.from(again.vectors), Array.from(first.vectors));
+  assertEquals(Array.from(again.rows.vectors), Array.from(first.rows.vectors));
 
   const other = await featurizeCorpus(parseArgs(["--nMels=64"]).config, corpus, quiet, cache);
   assert(other.dir !== first.dir, "a changed feature config gets its own cache");
-  assertEquals(other.vectorDim, 1 + 12 + 20 + 1 + 64);
+  assertEquals(other.rows.dims.vector, 1 + 12 + 20 + 1 + 64);
   // No temporary folders are left behind.
   assertEquals([...Deno.readDirSync(cache)].filter((e) => e.name.includes(".tmp-")), []);
   await Deno.remove(tmp, { recursive: true });
@@ -90,7 +90,7 @@ Deno.test("featurize: a clip rewritten in place with the same size is featurized
   await Deno.utime(clip, new Date(), new Date(Date.now() + 5000));
   const second = await featurizeCorpus(config, await indexCorpus(corpusDir), quiet, cache);
   assertEquals(second.fromCache, false);
-  assert(second.vectors[0] !== first.vectors[0], "the new samples' features");
+  assert(second.rows.vectors[0] !== first.rows.vectors[0], "the new samples' features");
   await Deno.remove(tmp, { recursive: true });
 });
 

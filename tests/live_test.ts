@@ -22,11 +22,11 @@ import { createClipFeaturizer } from "../lib/features/clip.ts";
 import { fitVoiceScaler, predictClip, type Predictor } from "../lib/model/predictor.ts";
 import { createLiveHandler, safeSegments } from "../lib/web/server.ts";
 import { buildLiveBundle } from "../lib/web/bundle.ts";
-import { launchBrowser } from "../lib/browser/cdp.ts";
+import { launchBrowser } from "./cdp.ts";
 import { haveChromium } from "../lib/notebook/chromium.ts";
-import { PROJECT_ROOT } from "../lib/corpus/locate.ts";
-import { PLOTLY_SOURCE } from "../lib/pipeline/experiment.ts";
-import { loadPredictor } from "../lib/cli/predict.ts";
+import { PROJECT_ROOT } from "../lib/util/project.ts";
+import { PLOTLY_SOURCE } from "../lib/plots/plotly_fs.ts";
+import { loadPredictor } from "../lib/run/store.ts";
 
 const HAVE_CHROMIUM = await haveChromium();
 if (!HAVE_CHROMIUM) {

@@ -1,6 +1,8 @@
 import { assertEquals, assertThrows } from "./assert.ts";
 import { decodeNpy, encodeNpy } from "../lib/cache/npy.ts";
 import { readNpyFile, writeNpyFile } from "../lib/cache/files.ts";
+import { join } from "node:path";
+import { REFERENCE_DIR, requires } from "./fixtures.ts";
 
 Deno.test("npy: a float32 matrix round-trips with its shape", () => {
   const data = Float32Array.from({ length: 6 }, (_, i) => i * 0.5);
@@ -31,18 +33,14 @@ Deno.test("npy: bad files are rejected with the file's name and the reason", () 
   assertThrows(() => decodeNpy(good.subarray(0, good.length - 4), "cut.npy"), Error, "truncated");
 });
 
-Deno.test("npy: files NumPy wrote are read (the librosa reference fixtures)", async () => {
-  const path = new URL("../../shared/reference/librosa/sine440.mel.npy", import.meta.url);
-  let bytes: Uint8Array;
-  try {
-    bytes = await Deno.readFile(path);
-  } catch {
-    console.warn(`skipped: no reference fixture at ${path.pathname}`);
-    return;
-  }
-  const arr = decodeNpy(bytes);
-  assertEquals(arr.shape, [128, 44]);
-  assertEquals(arr.dtype, "float32");
+Deno.test({
+  name: "npy: files NumPy wrote are read (the librosa reference fixtures)",
+  ignore: requires("reference"),
+  fn: async () => {
+    const arr = decodeNpy(await Deno.readFile(join(REFERENCE_DIR, "sine440.mel.npy")));
+    assertEquals(arr.shape, [128, 44]);
+    assertEquals(arr.dtype, "float32");
+  },
 });
 
 Deno.test("npy: files are written atomically and read back from disk", async () => {

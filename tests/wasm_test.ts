@@ -3,8 +3,8 @@ import { KAISER_BEST, resample, resampleDirect } from "../lib/audio/resample.ts"
 import { compileWat, moduleText, WASM_SOURCES } from "../tools/build_wasm.ts";
 import { tone } from "./helpers.ts";
 import { createRng } from "../lib/util/random.ts";
-import { spectrumPower, stft } from "../lib/features/stft.ts";
-import { istft, phaseVocoder, vocoderPhasor } from "../lib/augment/stretch.ts";
+import { istft, spectrumPower, stft } from "../lib/features/stft.ts";
+import { phaseVocoder, vocoderPhasor } from "../lib/augment/stretch.ts";
 import { applyFilterBank, chromaFilterBank, melFilterBank } from "../lib/features/filters.ts";
 import { createFilterKernel } from "../lib/wasm/filter_rows.ts";
 import { snrDb } from "../lib/augment/noise.ts";

@@ -1,6 +1,6 @@
 /**
  * `deno task build:wasm`: compiles the project's WebAssembly kernels (hand-written `.wat` with
- * wabt, AssemblyScript `.ts` in wasm/ with asc) and writes each as a base64 TypeScript module next to
+ * wabt, AssemblyScript `.ts` in kernel_src/ with asc) and writes each as a base64 TypeScript module next to
  * it, so the kernels load in Deno and browsers alike without a file fetch. tests/wasm_test.ts
  * checks the committed modules match their sources.
  */
@@ -10,13 +10,17 @@ import { encodeBase64Bytes } from "../lib/util/base64.ts";
 
 export const WASM_SOURCES = [
   {
-    wat: "wasm/resample_kernel.wat",
+    wat: "kernel_src/resample_kernel.wat",
     out: "lib/audio/resample_kernel_wasm.ts",
     name: "RESAMPLE_KERNEL_WASM",
   },
-  { wat: "wasm/fft_kernel.ts", out: "lib/wasm/fft_kernel_wasm.ts", name: "FFT_KERNEL_WASM" },
-  { wat: "wasm/dsp_kernel.ts", out: "lib/wasm/dsp_kernel_wasm.ts", name: "DSP_KERNEL_WASM" },
-  { wat: "wasm/gemm_kernel.ts", out: "lib/wasm/gemm_kernel_wasm.ts", name: "GEMM_KERNEL_WASM" },
+  { wat: "kernel_src/fft_kernel.ts", out: "lib/wasm/fft_kernel_wasm.ts", name: "FFT_KERNEL_WASM" },
+  { wat: "kernel_src/dsp_kernel.ts", out: "lib/wasm/dsp_kernel_wasm.ts", name: "DSP_KERNEL_WASM" },
+  {
+    wat: "kernel_src/gemm_kernel.ts",
+    out: "lib/wasm/gemm_kernel_wasm.ts",
+    name: "GEMM_KERNEL_WASM",
+  },
 ];
 
 export async function compileWat(path: string): Promise<Uint8Array> {

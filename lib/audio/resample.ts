@@ -13,7 +13,7 @@
  * cached, so every clip shifted by the same step reuses it. Against librosa's pitch-shifted
  * output that costs nothing visible (waveform SNR stays above 70 dB).
  *
- * The inner products run in a WebAssembly SIMD kernel (f32x4, `wasm/resample_kernel.wat`) where the
+ * The inner products run in a WebAssembly SIMD kernel (f32x4, `kernel_src/resample_kernel.wat`) where the
  * runtime has SIMD, about 8x faster than scalar JS; the JS loop below is the fallback and the
  * reference the kernel is tested against. Both stay within float32 rounding of each other.
  *

@@ -11,36 +11,36 @@ import {
   markdownTable,
   variantByName,
 } from "../eval/ablation.ts";
-import { PROTOCOL_TEXT } from "../eval/protocols.ts";
+import { PROTOCOL_TEXT } from "../experiment/splits.ts";
 import { runAblation, writeAblation } from "../pipeline/ablation.ts";
-import { cliContext, fromRoot, openCorpus, runCli } from "./common.ts";
+import { fromRoot, openCorpus, runCli } from "./common.ts";
+import { DEFAULT_CONFIG, type FlagSpec, parseArgs } from "../config/config.ts";
+import { stderrSink } from "../util/terminal.ts";
 
 export const DEFAULT_ABLATION_SEEDS = [42, 43, 44];
 
-/** Splits the study's own flags off the arguments. */
-export function takeAblationArgs(args: readonly string[]) {
-  let variants = ABLATION_VARIANTS;
-  let seeds = DEFAULT_ABLATION_SEEDS;
-  let tableOnly = false;
-  const rest: string[] = [];
-  for (const a of args) {
-    if (a.startsWith("--variants=")) variants = a.slice(11).split(",").map(variantByName);
-    else if (a.startsWith("--seeds=")) {
-      seeds = a.slice(8).split(",").map((s) => {
-        const n = Number(s);
-        if (!Number.isInteger(n)) throw new Error(`--seeds: '${s}' is not an integer`);
-        return n;
-      });
-    } else if (a === "--table-only") tableOnly = true;
-    else rest.push(a);
-  }
-  return { variants, seeds, tableOnly, rest };
-}
+/** `--variants=a,b` (rows to train), `--seeds=42,43` and `--table-only` (train nothing). */
+export const ABLATION_FLAGS = {
+  variants: { kind: "list" },
+  seeds: {
+    kind: "list",
+    check: (v) => {
+      const bad = (v as string[]).find((s) => !Number.isInteger(Number(s)));
+      return bad === undefined ? undefined : `'${bad}' is not an integer`;
+    },
+  },
+  "table-only": { kind: "boolean" },
+} satisfies Record<string, FlagSpec>;
 
 if (import.meta.main) {
   await runCli(async () => {
-    const { variants, seeds, tableOnly, rest } = takeAblationArgs(Deno.args);
-    const ctx = cliContext(rest);
+    const parsed = parseArgs(Deno.args, DEFAULT_CONFIG, ABLATION_FLAGS);
+    const ctx = { ...parsed, sink: stderrSink() };
+    const variants = (parsed.flags.variants as string[] | undefined)?.map(variantByName) ??
+      ABLATION_VARIANTS;
+    const seeds = (parsed.flags.seeds as string[] | undefined)?.map(Number) ??
+      DEFAULT_ABLATION_SEEDS;
+    const tableOnly = parsed.flags["table-only"] === true;
     const corpus = await openCorpus(ctx);
     const resultsDir = fromRoot(ctx.config.resultsDir);
     const { rows, missing } = await runAblation(

@@ -5,7 +5,7 @@
 import { cliContext, fromRoot, openCorpus, runCli } from "./common.ts";
 import { featurizeCorpus } from "../pipeline/featurize.ts";
 import { augmentForSplits } from "../pipeline/augment.ts";
-import { splitsFromConfig } from "../corpus/splits.ts";
+import { splitsFromConfig } from "../experiment/splits.ts";
 
 if (import.meta.main) {
   await runCli(async () => {

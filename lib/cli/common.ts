@@ -2,10 +2,10 @@
  * Shared CLI plumbing (Deno-only): parse `--key=value` settings, find or fetch the corpus,
  * report errors as one clear line instead of a stack trace.
  */
-import { isAbsolute, join } from "node:path";
 import { DEFAULT_CONFIG, parseArgs, type ParsedArgs } from "../config/config.ts";
-import { ensureCorpus, PROJECT_ROOT } from "../corpus/locate.ts";
-import { type CorpusIndex, indexCorpus } from "../corpus/index_fs.ts";
+import { openConfiguredCorpus } from "../corpus/locate.ts";
+import { fromRoot } from "../util/project.ts";
+import type { CorpusIndex } from "../corpus/index_fs.ts";
 import type { ProgressSink } from "../util/progress.ts";
 import { stderrSink } from "../util/terminal.ts";
 
@@ -17,17 +17,11 @@ export function cliContext(args: readonly string[] = Deno.args): CliContext {
   return { ...parseArgs(args, DEFAULT_CONFIG), sink: stderrSink() };
 }
 
-/** A path from the config, relative to the project root unless absolute. */
-export function fromRoot(path: string): string {
-  return isAbsolute(path) ? path : join(PROJECT_ROOT, path);
-}
+export { fromRoot };
 
-export async function openCorpus(ctx: CliContext): Promise<CorpusIndex> {
-  const dir = await ensureCorpus(ctx.config.data, ctx.sink);
-  const corpus = await indexCorpus(dir);
-  const actors = new Set(corpus.clips.map((c) => c.actor));
-  ctx.sink.write(`corpus: ${corpus.clips.length} clips, ${actors.size} actors, ${dir}\n`);
-  return corpus;
+/** The configured corpus, found or downloaded, indexed, with a line saying what it holds. */
+export function openCorpus(ctx: CliContext): Promise<CorpusIndex> {
+  return openConfiguredCorpus(ctx.config.data, ctx.sink);
 }
 
 /**

@@ -10,10 +10,10 @@
  * still written.
  */
 import { basename, join } from "node:path";
-import { DEFAULT_CONFIG, parseArgs } from "../config/config.ts";
+import { DEFAULT_CONFIG, type FlagSpec, parseArgs } from "../config/config.ts";
 import { fromRoot, runCli } from "./common.ts";
-import { PROJECT_ROOT } from "../corpus/locate.ts";
-import { copyPlotly } from "../pipeline/experiment.ts";
+import { PROJECT_ROOT } from "../util/project.ts";
+import { copyPlotly } from "../plots/plotly_fs.ts";
 import { checkHtmlRender, haveChromium } from "../notebook/chromium.ts";
 import { countPlotlyOutputs } from "../notebook/outputs.ts";
 
@@ -123,22 +123,25 @@ async function checkExports(notebooks: string[], outDir: string): Promise<void> 
   }
 }
 
+/** `--only=01,04` (which notebooks), `--out=DIR`, `--grace=S` (seconds to wait for late output). */
+export const NOTEBOOK_FLAGS = {
+  only: { kind: "list" },
+  out: { kind: "string" },
+  grace: { kind: "integer" },
+} satisfies Record<string, FlagSpec>;
+
 if (import.meta.main) {
   await runCli(async () => {
-    const own = new Map<string, string>();
-    const rest: string[] = [];
-    for (const a of Deno.args) {
-      const m = /^--(only|out|grace)=(.*)$/.exec(a);
-      if (m) own.set(m[1], m[2]);
-      else rest.push(a);
-    }
     // Validate overrides here, so a typo fails before a kernel starts.
-    const parsed = parseArgs(rest, DEFAULT_CONFIG);
+    const parsed = parseArgs(Deno.args, DEFAULT_CONFIG, NOTEBOOK_FLAGS);
+    const own = parsed.flags;
+    const rest = Deno.args.filter((a) => !/^--(only|out|grace)(=|$)/.test(a));
     if (parsed.positional.length) {
       throw new Error(`unexpected arguments: ${parsed.positional.join(" ")}`);
     }
-    const notebooks = await listNotebooks(own.get("only")?.split(",").filter(Boolean));
-    const outDir = own.get("out") ?? fromRoot(join(parsed.config.resultsDir, "notebooks"));
+    const notebooks = await listNotebooks(own.only as string[] | undefined);
+    const outDir = (own.out as string | undefined) ??
+      fromRoot(join(parsed.config.resultsDir, "notebooks"));
     console.log(
       `executing ${notebooks.map((n) => basename(n)).join(", ")} -> ${outDir}${
         rest.length ? ` (overrides: ${rest.join(" ")})` : ""
@@ -148,7 +151,7 @@ if (import.meta.main) {
       notebooks,
       outDir,
       overrides: rest,
-      graceS: own.has("grace") ? Number(own.get("grace")) : undefined,
+      graceS: own.grace as number | undefined,
     });
     if (code !== 0) throw new Error(`a notebook failed (exit ${code}); see the output above`);
     await checkExports(notebooks, outDir);

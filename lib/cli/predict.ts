@@ -4,83 +4,28 @@
  * featurized exactly as in training (decode, mono, crop, resample to the run's rate), so any
  * sample rate, channel count or length works.
  */
-import { join } from "node:path";
-import { parseArgs, type RunConfig } from "../config/config.ts";
+import { DEFAULT_CONFIG, type FlagSpec, parseArgs } from "../config/config.ts";
 import { createClipFeaturizer, type FeaturizedClip } from "../features/clip.ts";
 import { chooseGemm } from "../model/blas_ffi.ts";
 import { useTrainingBackend } from "../model/backend.ts";
-import { loadModel } from "../model/io_fs.ts";
-import {
-  fitVoiceScaler,
-  predictClip,
-  type Predictor,
-  type PredictorInput,
-  recordedChannels,
-} from "../model/predictor.ts";
-import { parseScaler, type Scaler } from "../model/scaler.ts";
-import { resolveRun, RUN_FILES } from "../pipeline/run_folder.ts";
+import { fitVoiceScaler, predictClip } from "../model/predictor.ts";
+import type { Scaler } from "../model/scaler.ts";
+import { loadPredictor, resolveRun } from "../run/store.ts";
 import { fromRoot, runCli } from "./common.ts";
 import { readFileBytes } from "../audio/read_file.ts";
-import { readJsonFile } from "../cache/files.ts";
 import { speechActivity } from "../live/gate.ts";
 
-/** Splits `--run X` / `--run=X` off the arguments; everything else is parsed as settings. */
-export function takeRunArg(args: readonly string[]): { run: string; rest: string[] } {
-  const rest: string[] = [];
-  let run = "";
-  for (let i = 0; i < args.length; i++) {
-    if (args[i].startsWith("--run=")) run = args[i].slice(6);
-    else if (args[i] === "--run" && i + 1 < args.length) run = args[++i];
-    else rest.push(args[i]);
-  }
-  return { run, rest };
-}
-
-export async function loadPredictor(
-  runDir: string,
-): Promise<{ predictor: Predictor; config: RunConfig }> {
-  const path = join(runDir, RUN_FILES.config);
-  const runConfig = await readJsonFile<{
-    config?: RunConfig;
-    input?: { kind: string; rowShape: number[] };
-    labels?: string[];
-    members?: Record<string, { channels?: [number, number] }>;
-  }>(path, "is this a run folder written by deno task reproduce?");
-  const { config, input, labels } = runConfig;
-  if (!config || !input || !Array.isArray(labels)) {
-    throw new Error(`${path}: not a run configuration (no config/input/labels)`);
-  }
-  const members: Predictor["members"] = [];
-  const modelsDir = join(runDir, RUN_FILES.models);
-  const names: string[] = [];
-  for await (const e of Deno.readDir(modelsDir)) if (e.isDirectory) names.push(e.name);
-  for (const name of names.sort()) {
-    const dir = join(modelsDir, name);
-    const scalerPath = join(dir, RUN_FILES.scaler);
-    const scaler = parseScaler(
-      await readJsonFile(scalerPath, "restore the run folder"),
-      scalerPath,
-    );
-    const channels = recordedChannels(runConfig, name);
-    members.push({ name, model: await loadModel(dir), scaler, channels });
-  }
-  if (!members.length) throw new Error(`${modelsDir}: no trained models`);
-  return {
-    config,
-    predictor: {
-      labels,
-      input: input.kind as PredictorInput,
-      rowShape: input.rowShape,
-      members,
-    },
-  };
-}
+/** `--run=<run id or folder>` (default: the newest run) and `--json` (one JSON object out). */
+export const PREDICT_FLAGS = {
+  run: { kind: "string" },
+  json: { kind: "boolean" },
+} satisfies Record<string, FlagSpec>;
 
 if (import.meta.main) {
   await runCli(async () => {
-    const { run, rest: afterRun } = takeRunArg(Deno.args);
-    const json = afterRun.includes("--json");
-    const { config: cli, positional } = parseArgs(afterRun.filter((a) => a !== "--json"));
+    const { config: cli, positional, flags } = parseArgs(Deno.args, DEFAULT_CONFIG, PREDICT_FLAGS);
+    const json = flags.json === true;
+    const run = (flags.run as string | undefined) ?? "";
     if (!positional.length) {
       throw new Error(
         "usage: deno task predict clip.wav [more.wav ...] [--run=<run id or folder>] [--json]",
@@ -93,7 +38,7 @@ if (import.meta.main) {
     const featurizer = createClipFeaturizer(config.audio, config.features);
     const say = (text: string) => json || console.log(text);
     const n = predictor.members.length;
-    const k = config.train.ensemble ?? 1;
+    const k = config.train.ensemble;
     const how = k > 1 ? ` (${n / k} folds x ${k} ensemble members)` : "";
     say(
       `run ${runDir} (${config.model} model, ${n} model${n > 1 ? "s" : ""}${how}${

@@ -6,7 +6,7 @@
  */
 import { cliContext, fromRoot, openCorpus, runCli } from "./common.ts";
 import { featurizeCorpus } from "../pipeline/featurize.ts";
-import { runExperiment } from "../pipeline/experiment.ts";
+import { runExperiment } from "../experiment/run.ts";
 
 if (import.meta.main) {
   await runCli(async () => {

@@ -5,50 +5,29 @@
  * loopback address unless `--host` says otherwise.
  */
 import { join } from "node:path";
-import { parseArgs } from "../config/config.ts";
-import { PROJECT_ROOT } from "../corpus/locate.ts";
+import { DEFAULT_CONFIG, type FlagSpec, parseArgs } from "../config/config.ts";
+import { PROJECT_ROOT } from "../util/project.ts";
 import { buildLiveBundle } from "../web/bundle.ts";
-import { PLOTLY_SOURCE } from "../pipeline/experiment.ts";
+import { PLOTLY_SOURCE } from "../plots/plotly_fs.ts";
 import { createLiveHandler, listRuns } from "../web/server.ts";
-import { takeRunArg } from "./predict.ts";
 import { fromRoot, runCli } from "./common.ts";
 
-export interface ServeArgs {
-  port: number;
-  host: string;
-  rest: string[];
-}
-
-/** Splits `--port` and `--host` off the arguments (either `--port=N` or `--port N`). */
-export function takeServeArgs(args: readonly string[]): ServeArgs {
-  let port = 8000;
-  let host = "127.0.0.1";
-  const rest: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    const m = /^--(port|host)(?:=(.*))?$/.exec(a);
-    if (!m) {
-      rest.push(a);
-      continue;
-    }
-    const value = m[2] ?? args[++i];
-    if (value === undefined) throw new Error(`--${m[1]} needs a value`);
-    if (m[1] === "host") host = value;
-    else {
-      port = Number(value);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) {
-        throw new Error(`--port: expected 0-65535, got '${value}'`);
-      }
-    }
-  }
-  return { port, host, rest };
-}
+/** `--port` (default 8000), `--host` (default loopback) and `--run` (the run shown first). */
+export const SERVE_FLAGS = {
+  port: {
+    kind: "integer",
+    check: (v) => (v as number) >= 0 && (v as number) <= 65535 ? undefined : "expected 0-65535",
+  },
+  host: { kind: "string" },
+  run: { kind: "string" },
+} satisfies Record<string, FlagSpec>;
 
 if (import.meta.main) {
   await runCli(async () => {
-    const { port, host, rest } = takeServeArgs(Deno.args);
-    const { run, rest: settings } = takeRunArg(rest);
-    const { config } = parseArgs(settings);
+    const { config, flags } = parseArgs(Deno.args, DEFAULT_CONFIG, SERVE_FLAGS);
+    const port = (flags.port as number | undefined) ?? 8000;
+    const host = (flags.host as string | undefined) ?? "127.0.0.1";
+    const run = (flags.run as string | undefined) ?? "";
     const resultsDir = fromRoot(config.resultsDir);
     const bundlePath = join(PROJECT_ROOT, "data", "web", "app.js");
     console.error("bundling lib/web/app.ts (esbuild)…");

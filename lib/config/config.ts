@@ -1,294 +1,22 @@
 /**
- * The one configuration object. Every default lives here; every stage reads its section; every
- * result records the whole object; `--key=value` on the command line overrides any leaf
- * (`--features.nMels=64`, or `--nMels=64` when the leaf name is unique).
- *
- * Pure: no Deno APIs.
+ * The configuration API: `--key=value` parsing (one parser for every command's flags), checks of
+ * every section, canonical hashing, and reading configs that older runs stored. The defaults and
+ * the schema are in `defaults.ts`, re-exported here. Pure: no Deno APIs.
  */
 import { sha256Hex } from "../util/hash.ts";
-import { GEMM_MODES, type GemmMode } from "../model/gemm.ts";
+import { GEMM_MODES } from "../model/gemm.ts";
+import {
+  AUGMENT_STEPS,
+  type AugmentStep,
+  DEFAULT_CONFIG,
+  inputContains,
+  LEVERS_OFF,
+  type RunConfig,
+  SPEAKER_NORMS,
+  TEMPORAL_INPUTS,
+} from "./defaults.ts";
 
-export const ZENODO_RAVDESS_URL =
-  "https://zenodo.org/records/1188976/files/Audio_Speech_Actors_01-24.zip?download=1";
-export const ZENODO_RAVDESS_MD5 = "bc696df654c87fed845eb13823edef8a";
-
-export interface DataConfig {
-  /** Corpus folder; empty means: `RAVDESS_DIR`, then `data/ravdess`, then `../shared/ravdess`. */
-  dir: string;
-  /** Where the corpus archive is fetched from when no folder is found. */
-  url: string;
-  /** Expected MD5 of the archive; empty skips the check (for tests with their own archives). */
-  md5: string;
-  /** Download the corpus when it is not found (otherwise fail with a message). */
-  download: boolean;
-}
-
-export interface AudioConfig {
-  sampleRateHz: number;
-  /** librosa.load offset: the classic recipe skips the silent lead-in. */
-  offsetS: number;
-  durationS: number;
-  resampler: "kaiser_best";
-}
-
-export interface FeatureConfig {
-  nFft: number;
-  hopLength: number;
-  padMode: "constant" | "reflect";
-  nMels: number;
-  nMfcc: number;
-  nChroma: number;
-  topDb: number;
-  /** Mel bands of the log-mel frame sequences fed to temporal models. */
-  sequenceMels: number;
-}
-
-export interface SplitConfig {
-  /** Held-out test actors; empty means k-fold cross-validation by actor (`folds` groups). */
-  testActors: number[];
-  /** Validation actors (for LR schedule / early stopping), taken from the training side. */
-  valActors: number[];
-  folds: number;
-}
-
-/** A recipe step; `a+b` applies a then b to the same clip. */
-export type AugmentStep = "original" | "noise" | "stretch" | "pitch" | "shift";
-
-export interface AugmentConfig {
-  /** Rows each training clip yields, e.g. the classic `["original", "noise", "stretch+pitch"]`. */
-  recipe: string[];
-  /** `classic`: y + f * U(0,1) * max(y) * N(0,1); `snr`: Gaussian noise at `noiseSnrDb`. */
-  noise: "classic" | "snr";
-  noiseFactor: number;
-  noiseSnrDb: number;
-  /** < 1 slows down: 0.8 makes a clip 25 % longer at the same pitch. */
-  stretchRate: number;
-  pitchSemitones: number;
-  shiftMaxSamples: number;
-  /** `roll` wraps around like np.roll (speech onto silence); `silence` pads without wrapping. */
-  shiftMode: "roll" | "silence";
-  /** `fast`: phasor phase vocoder; `librosa`: librosa's float32 arithmetic (slower, closer). */
-  vocoder: "fast" | "librosa";
-}
-
-/** Which network trains: the classic recipe's Conv1D on the 162-vector, or the frame model. */
-export type ModelName = "seed" | "temporal";
-
-export type TemporalInput = "logmel" | "mfccDelta" | "logmelMfccDelta";
-export const TEMPORAL_INPUTS: readonly TemporalInput[] = ["logmel", "mfccDelta", "logmelMfccDelta"];
-
-/** Whether a member can see `part` of the run's `whole` input (both halves live in the combined one). */
-export function inputContains(whole: TemporalInput, part: TemporalInput): boolean {
-  return whole === part || whole === "logmelMfccDelta";
-}
-
-export interface TemporalConfig {
-  /**
-   * Frame features fed to the temporal model: log-mel bands, MFCC + deltas, or both side by
-   * side in each frame.
-   */
-  input: TemporalInput;
-  /**
-   * What each ensemble member sees of `input`, in turn (member m takes entry m mod length):
-   * e.g. `["logmel", "mfccDelta"]` of `logmelMfccDelta`. Networks that look at different
-   * features make different mistakes, so their average gains more than another seed's does.
-   * Empty: every member sees all of `input`.
-   */
-  memberInputs: TemporalInput[];
-  /** Filters per Conv1D block (conv -> batch norm -> relu -> max-pool 2). */
-  filters: number[];
-  kernelSize: number;
-  dropout: number;
-  denseUnits: number;
-}
-
-export interface TrainConfig {
-  epochs: number;
-  batchSize: number;
-  learningRate: number;
-  /** ReduceLROnPlateau on the training loss, as in the seed recipe. */
-  lrFactor: number;
-  lrPatience: number;
-  minLr: number;
-  /**
-   * BLAS threads per network; 0 means one per core. Native BLAS splits its sums differently
-   * for different thread counts, so the last digits of a run depend on this setting: keep it 1
-   * (the default) and results do not depend on the machine's core count.
-   */
-  threads: number;
-  /**
-   * Networks trained at once (fold x ensemble member jobs), each in its own worker; 0 means one
-   * per core. Changes wall time only: a network's numbers do not depend on where it trains.
-   */
-  parallel: number;
-  /**
-   * The matrix multiply: `auto` is native BLAS through FFI when it loads, else the portable
-   * WebAssembly SIMD kernel; `blas`, `wasm` and `js` (the slow reference) insist on one.
-   */
-  gemm: GemmMode;
-  /**
-   * `fused`: batch norm, ReLU and Adam as one pass each with hand-written gradients
-   * (`model/fused.ts`); `stock`: tfjs's own kernel chains. Equal up to float rounding.
-   */
-  kernels: "fused" | "stock";
-  /**
-   * Weight each class's loss by n / (classes * count), Keras `class_weight` style: RAVDESS has
-   * half as many neutral clips as any other emotion.
-   */
-  classBalance: boolean;
-  /** SpecAugment on frame inputs: this many time masks per row, each up to `specTimeWidth` frames. */
-  specTimeMasks: number;
-  specTimeWidth: number;
-  /** Frequency masks per row, each up to `specFreqWidth` feature bands. */
-  specFreqMasks: number;
-  specFreqWidth: number;
-  /** mixup: pairs of rows blended with a Beta(alpha, alpha) weight; 0 turns it off. */
-  mixupAlpha: number;
-  /** Label smoothing: targets become (1 - e) one-hot + e / classes; 0 turns it off. */
-  labelSmoothing: number;
-  /**
-   * Decoupled weight decay (AdamW style) on conv and dense kernels: after each step every
-   * kernel shrinks by learning rate x this; 0 turns it off.
-   */
-  weightDecay: number;
-  /**
-   * Networks trained per fold, member m with seed (fold seed + 100 m) on the same rows; their
-   * probabilities are averaged. 1 trains a single network; k multiplies training time by k.
-   */
-  ensemble: number;
-}
-
-/**
- * `speaker`: held-out actors (explicit lists or k folds); `random`: stratified file split,
- * augmenting training files only; `seed-leaky`: the classic recipe (augment every file, then
- * split rows at random), kept to show how much leakage inflates accuracy.
- */
-export type Protocol = "speaker" | "random" | "seed-leaky";
-
-export type SpeakerNorm = "none" | "per-speaker" | "online";
-export const SPEAKER_NORMS: readonly SpeakerNorm[] = ["none", "per-speaker", "online"];
-
-export interface EvalConfig {
-  protocol: Protocol;
-  /** Label set the model trains on; 8-class runs also report 7 classes (calm merged). */
-  labels: "8class" | "7class";
-  /** Test share for the `random` and `seed-leaky` protocols. */
-  testFraction: number;
-  /**
-   * `per-speaker`: before the global scaler, each actor's features are z-scored with that
-   * actor's own mean and spread over their original clips, test actors included (their audio,
-   * never their labels: a declared, transductive use of the test speakers' recordings).
-   * `online`: as per-speaker for training actors; each test actor's clips are met one by one in
-   * a seeded random order and each is z-scored with running statistics of that actor's clips so
-   * far, itself included: what a live page can do with a voice it has only just started hearing.
-   * `none`: only the global scaler fitted on training rows.
-   */
-  speakerNorm: SpeakerNorm;
-}
-
-/** The live page (`deno task serve`): how often it listens, and when it hears speech. */
-export interface LiveConfig {
-  /** Seconds of audio classified each time (the model's clip length). */
-  windowS: number;
-  /** Seconds between classifications. */
-  hopS: number;
-  /** A 20 ms frame louder than this (dB re full scale) counts as voiced. */
-  gateDbfs: number;
-  /** Voiced seconds a window needs before it is classified; less is shown as "no speech". */
-  minVoicedS: number;
-  /** Seconds of history the timeline keeps. */
-  timelineS: number;
-}
-
-export interface RunConfig {
-  seed: number;
-  /** Parallel feature workers; 0 means one per core. */
-  workers: number;
-  cacheDir: string;
-  data: DataConfig;
-  audio: AudioConfig;
-  features: FeatureConfig;
-  split: SplitConfig;
-  augment: AugmentConfig;
-  model: ModelName;
-  temporal: TemporalConfig;
-  train: TrainConfig;
-  eval: EvalConfig;
-  live: LiveConfig;
-  /** Where run folders go (`<resultsDir>/<run-id>/`). */
-  resultsDir: string;
-}
-
-export const DEFAULT_CONFIG: RunConfig = {
-  seed: 42,
-  workers: 0,
-  cacheDir: "data/cache",
-  data: { dir: "", url: ZENODO_RAVDESS_URL, md5: ZENODO_RAVDESS_MD5, download: true },
-  audio: { sampleRateHz: 22050, offsetS: 0.6, durationS: 2.5, resampler: "kaiser_best" },
-  features: {
-    nFft: 2048,
-    hopLength: 512,
-    padMode: "constant",
-    nMels: 128,
-    nMfcc: 20,
-    nChroma: 12,
-    topDb: 80,
-    sequenceMels: 40,
-  },
-  split: { testActors: [], valActors: [], folds: 4 },
-  augment: {
-    recipe: ["original", "noise", "stretch+pitch"],
-    noise: "classic",
-    noiseFactor: 0.035,
-    noiseSnrDb: 10,
-    stretchRate: 0.8,
-    pitchSemitones: 0.7,
-    shiftMaxSamples: 5000,
-    shiftMode: "roll",
-    vocoder: "fast",
-  },
-  model: "temporal",
-  temporal: {
-    input: "logmelMfccDelta",
-    memberInputs: ["mfccDelta", "logmel"],
-    filters: [64, 128, 128],
-    kernelSize: 5,
-    dropout: 0.3,
-    denseUnits: 64,
-  },
-  train: {
-    epochs: 50,
-    batchSize: 64,
-    learningRate: 1e-3,
-    lrFactor: 0.4,
-    lrPatience: 2,
-    minLr: 1e-7,
-    threads: 1,
-    parallel: 0,
-    gemm: "auto",
-    kernels: "fused",
-    classBalance: false,
-    specTimeMasks: 0,
-    specTimeWidth: 10,
-    specFreqMasks: 0,
-    specFreqWidth: 6,
-    mixupAlpha: 0,
-    labelSmoothing: 0,
-    weightDecay: 0,
-    ensemble: 3,
-  },
-  eval: { protocol: "speaker", labels: "8class", testFraction: 0.25, speakerNorm: "per-speaker" },
-  live: { windowS: 2.5, hopS: 0.5, gateDbfs: -45, minVoicedS: 0.3, timelineS: 60 },
-  resultsDir: "results",
-};
-
-export const AUGMENT_STEPS: readonly AugmentStep[] = [
-  "original",
-  "noise",
-  "stretch",
-  "pitch",
-  "shift",
-];
+export * from "./defaults.ts";
 
 type Json = string | number | boolean | null | Json[] | { [k: string]: Json };
 
@@ -364,10 +92,23 @@ export function resolveKey(config: RunConfig, key: string): string {
   );
 }
 
-export interface ParsedArgs {
+/**
+ * A command's own flag (not a setting): `boolean` flags take no value (`--json`); `string`,
+ * `integer` and `list` (comma-separated words) take one, as `--flag=v` or `--flag v`.
+ */
+export interface FlagSpec {
+  kind: "boolean" | "string" | "integer" | "list";
+  /** Checks a parsed value; returns what is wrong with it. */
+  check?: (value: FlagValue) => string | void;
+}
+export type FlagValue = boolean | string | number | string[];
+
+export interface ParsedArgs<F extends Record<string, FlagSpec> = Record<string, never>> {
   config: RunConfig;
   /** Arguments that are not `--key=value` settings (e.g. file paths). */
   positional: string[];
+  /** The command's own flags that were given (see `FlagSpec`). */
+  flags: { [K in keyof F]?: FlagValue };
 }
 
 /** A deep copy of `base` with the overrides applied (the base is never mutated). */
@@ -383,12 +124,18 @@ export function withOverrides(base: RunConfig, overrides: Record<string, string>
 }
 
 /**
- * Parses command-line arguments: `--key=value`, `--key value` (when the next word is not a
- * flag) and the shorthand `--data DIR` for `--data.dir`. Everything else is positional.
+ * Parses a command line: the command's own `flags`, then settings as `--key=value` or `--key
+ * value` (when the next word is not a flag), with the shorthand `--data DIR` for `--data.dir`.
+ * Everything else is positional. The one parser every command uses.
  */
-export function parseArgs(args: readonly string[], base: RunConfig = DEFAULT_CONFIG): ParsedArgs {
+export function parseArgs<F extends Record<string, FlagSpec> = Record<string, never>>(
+  args: readonly string[],
+  base: RunConfig = DEFAULT_CONFIG,
+  flags: F = {} as F,
+): ParsedArgs<F> {
   const overrides: Record<string, string> = {};
   const positional: string[] = [];
+  const given: Record<string, FlagValue> = {};
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (!a.startsWith("--")) {
@@ -397,14 +144,44 @@ export function parseArgs(args: readonly string[], base: RunConfig = DEFAULT_CON
     }
     const eq = a.indexOf("=");
     let key = eq >= 0 ? a.slice(2, eq) : a.slice(2);
+    const spec = Object.hasOwn(flags, key) ? flags[key] : undefined;
     let value: string;
     if (eq >= 0) value = a.slice(eq + 1);
+    else if (spec?.kind === "boolean") value = "true";
     else if (i + 1 < args.length && !args[i + 1].startsWith("--")) value = args[++i];
     else value = "";
+    if (spec) {
+      given[key] = flagValue(key, spec, value);
+      continue;
+    }
     if (key === "data") key = "data.dir";
     overrides[key] = value;
   }
-  return { config: withOverrides(base, overrides), positional };
+  return {
+    config: withOverrides(base, overrides),
+    positional,
+    flags: given as ParsedArgs<F>["flags"],
+  };
+}
+
+function flagValue(name: string, spec: FlagSpec, raw: string): FlagValue {
+  let value: FlagValue;
+  if (spec.kind === "boolean") {
+    if (raw !== "true" && raw !== "false") {
+      throw new Error(`--${name}: expected no value, or true or false, got '${raw}'`);
+    }
+    value = raw === "true";
+  } else if (raw.trim() === "") {
+    throw new Error(`--${name}: needs a value`);
+  } else if (spec.kind === "integer") {
+    value = Number(raw);
+    if (!Number.isInteger(value)) throw new Error(`--${name}: expected an integer, got '${raw}'`);
+  } else if (spec.kind === "list") {
+    value = raw.split(",").map((w) => w.trim()).filter(Boolean);
+  } else value = raw;
+  const problem = spec.check?.(value);
+  if (problem) throw new Error(`--${name}: ${problem}`);
+  return value;
 }
 
 export function validateConfig(c: RunConfig): void {
@@ -624,21 +401,11 @@ export const EXECUTION_KEYS = [
 ] as const;
 
 /**
- * What a run recorded before a setting existed meant: the setting's "off" value (not today's
- * default, which may have moved since).
+ * What a run recorded before a setting existed meant: the lever's "off" value (not today's
+ * default, which may have moved since); runs before `train.kernels` trained on tfjs's own.
  */
 const SETTINGS_BEFORE_THEY_EXISTED: Record<string, unknown> = {
-  "eval.speakerNorm": "none",
-  "train.classBalance": false,
-  "train.specTimeMasks": 0,
-  "train.specTimeWidth": 10,
-  "train.specFreqMasks": 0,
-  "train.specFreqWidth": 6,
-  "train.mixupAlpha": 0,
-  "temporal.memberInputs": [],
-  "train.labelSmoothing": 0,
-  "train.weightDecay": 0,
-  "train.ensemble": 1,
+  ...LEVERS_OFF,
   "train.kernels": "stock",
 };
 
@@ -646,7 +413,7 @@ const SETTINGS_BEFORE_THEY_EXISTED: Record<string, unknown> = {
 export function completeStoredConfig(stored: RunConfig): RunConfig {
   const config = structuredClone(stored) as unknown as Record<string, unknown>;
   for (const [path, value] of Object.entries(SETTINGS_BEFORE_THEY_EXISTED)) {
-    if (getAt(config, path) === undefined) setAt(config, path, value);
+    if (getAt(config, path) === undefined) setAt(config, path, structuredClone(value));
   }
   return config as unknown as RunConfig;
 }

@@ -3,19 +3,13 @@
  * `../shared/ravdess`; when none exists, download and unpack the Zenodo archive into
  * `data/ravdess`.
  */
-import { fileURLToPath } from "node:url";
 import { isAbsolute, join, resolve } from "node:path";
 import type { DataConfig } from "../config/config.ts";
 import type { ProgressSink } from "../util/progress.ts";
 import { exists } from "../cache/files.ts";
 import { downloadFile, extractZip } from "./download.ts";
-
-/** The project's root folder (the one holding deno.json). */
-export const PROJECT_ROOT = fileURLToPath(new URL("../../", import.meta.url));
-
-export function projectPath(...parts: string[]): string {
-  return join(PROJECT_ROOT, ...parts);
-}
+import { type CorpusIndex, indexCorpus } from "./index_fs.ts";
+import { PROJECT_ROOT, projectPath } from "../util/project.ts";
 
 export interface CorpusCandidate {
   dir: string;
@@ -103,4 +97,16 @@ export async function downloadCorpus(
   }
   // The verified archive has served its purpose; the extracted folder is the corpus now.
   await Deno.remove(zipPath);
+}
+
+/** The configured corpus, found or downloaded, indexed, with a line saying what it holds. */
+export async function openConfiguredCorpus(
+  config: DataConfig,
+  sink: ProgressSink,
+): Promise<CorpusIndex> {
+  const dir = await ensureCorpus(config, sink);
+  const corpus = await indexCorpus(dir);
+  const actors = new Set(corpus.clips.map((c) => c.actor));
+  sink.write(`corpus: ${corpus.clips.length} clips, ${actors.size} actors, ${dir}\n`);
+  return corpus;
 }

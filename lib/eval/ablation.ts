@@ -4,6 +4,7 @@
  * summarised as table rows. Pure.
  */
 import type { RunSummary } from "./summary.ts";
+import { LEVERS_OFF } from "../config/defaults.ts";
 import { confusionMatrix, meanStd, metricsFromConfusion, type Spread } from "./metrics.ts";
 import type { PredictionRow } from "./predictions.ts";
 
@@ -15,19 +16,14 @@ export interface AblationVariant {
   overrides: Record<string, string>;
 }
 
-const OFF = {
+/** Every row starts from the temporal network on log-mel frames with every lever off. */
+const OFF: Record<string, string> = {
+  ...Object.fromEntries(
+    Object.entries(LEVERS_OFF).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]),
+  ),
   "model": "temporal",
   "temporal.input": "logmel",
-  "temporal.memberInputs": "[]",
   "eval.protocol": "speaker",
-  "eval.speakerNorm": "none",
-  "train.classBalance": "false",
-  "train.specTimeMasks": "0",
-  "train.specFreqMasks": "0",
-  "train.mixupAlpha": "0",
-  "train.labelSmoothing": "0",
-  "train.weightDecay": "0",
-  "train.ensemble": "1",
 };
 
 const SPEC = { "train.specTimeMasks": "2", "train.specFreqMasks": "2" };

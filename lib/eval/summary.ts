@@ -11,7 +11,7 @@ import {
   metricsFromConfusion,
   type Spread,
 } from "./metrics.ts";
-import { PROTOCOL_TEXT } from "./protocols.ts";
+import { PROTOCOL_TEXT } from "../experiment/splits.ts";
 
 export interface FoldSummary {
   name: string;
@@ -94,16 +94,22 @@ export function formatSummary(s: RunSummary): string {
   lines.push(`protocol  ${s.protocol}: ${s.protocolText}${flag}`);
   lines.push(`model     ${s.model}`);
   lines.push("");
+  // Columns as wide as their widest cell: fold names like test-21-22-23-24 never run on.
+  const actorsOf = (f: RunSummary["folds"][number]) =>
+    s.protocol === "speaker" ? f.testActors.join(",") : "mixed";
+  const nameW = Math.max(4, ...s.folds.map((f) => f.name.length)) + 2;
+  const actorsW = Math.max(11, ...s.folds.map((f) => actorsOf(f).length)) + 2;
   lines.push(
-    `${"fold".padEnd(16)}${"test actors".padEnd(14)}${"train".padStart(7)}${"test".padStart(6)}` +
+    `${"fold".padEnd(nameW)}${"test actors".padEnd(actorsW)}${"train".padStart(7)}${
+      "test".padStart(6)
+    }` +
       `${"acc".padStart(9)}${"UAR".padStart(9)}${"macroF1".padStart(9)}${"acc7".padStart(9)}${
         "train s".padStart(9)
       }`,
   );
   for (const f of s.folds) {
-    const actors = s.protocol === "speaker" ? f.testActors.join(",") : "mixed";
     lines.push(
-      `${f.name.padEnd(16)}${actors.padEnd(14)}${String(f.trainRows).padStart(7)}${
+      `${f.name.padEnd(nameW)}${actorsOf(f).padEnd(actorsW)}${String(f.trainRows).padStart(7)}${
         String(f.testRows).padStart(6)
       }` +
         `${pct(f.metrics.accuracy).padStart(9)}${pct(f.metrics.uar).padStart(9)}${

@@ -11,7 +11,7 @@ import {
   type ReferenceFeatures,
 } from "./parity.ts";
 import type { FeatureExtractor } from "./extract.ts";
-import { projectPath } from "../corpus/locate.ts";
+import { projectPath } from "../util/project.ts";
 
 export const DEFAULT_REFERENCE_DIR = projectPath("..", "shared", "reference", "librosa");
 

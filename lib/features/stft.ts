@@ -152,3 +152,91 @@ export function spectrumPower(spec: Spectrogram, power: 1 | 2): Float64Array {
   }
   return out;
 }
+
+const f32 = Math.fround;
+
+/**
+ * `librosa.istft(D, length=...)`: inverse FFT per frame, periodic Hann, overlap-add (float32
+ * buffer), divided by the summed squared window where it is non-zero, centre trimmed.
+ */
+export function istft(
+  spec: Spectrogram,
+  nFft: number,
+  hopLength: number,
+  length: number,
+  engine: FftEngine = "auto",
+): Float32Array {
+  const { nBins } = spec;
+  const nFrames = Math.min(spec.nFrames, Math.ceil((length + nFft) / hopLength));
+  const total = nFft + hopLength * (nFrames - 1);
+  const window = hannPeriodic(nFft);
+  const batch = batchFftOf(nFft, engine);
+  // The kernel returns the overlap-added buffer itself; the fallback fills a fresh one.
+  const y = batch
+    ? batch.istft(spec.re, spec.im, nFrames, hopLength, window)
+    : new Float32Array(total);
+  if (!batch) {
+    const fft = fftOf(nFft);
+    const freq = new Float64Array(2 * nFft);
+    const time = new Float64Array(2 * nFft);
+    // Two real frames per complex inverse FFT: x1 + i*x2 = IFFT(X1 + i*X2) when x1, x2 are real.
+    for (let t = 0; t < nFrames; t += 2) {
+      const a = t * nBins;
+      const hasB = t + 1 < nFrames;
+      const b = (t + 1) * nBins;
+      for (let k = 0; k < nBins; k++) {
+        // numpy's irfft ignores the imaginary parts of the DC and Nyquist bins.
+        const edge = k === 0 || k === nBins - 1;
+        const ar = f32(spec.re[a + k]);
+        const ai = edge ? 0 : f32(spec.im[a + k]);
+        const br = hasB ? f32(spec.re[b + k]) : 0;
+        const bi = hasB && !edge ? f32(spec.im[b + k]) : 0;
+        // Z = A + iB at bin k; at the mirrored bin, conj(A) + i conj(B).
+        freq[2 * k] = ar - bi;
+        freq[2 * k + 1] = ai + br;
+        if (!edge) {
+          const m = nFft - k;
+          freq[2 * m] = ar + bi;
+          freq[2 * m + 1] = -ai + br;
+        }
+      }
+      fft.inverseTransform(time, freq);
+      overlapAdd(y, time, window, t * hopLength, 0);
+      if (hasB) overlapAdd(y, time, window, (t + 1) * hopLength, 1);
+    }
+  }
+  const wsum = windowSumSquare(window, nFrames, hopLength);
+  const tiny = 1.1754943508222875e-38;
+  for (let i = 0; i < total; i++) if (wsum[i] > tiny) y[i] = y[i] / wsum[i];
+  const out = new Float32Array(length);
+  const start = Math.floor(nFft / 2);
+  out.set(y.subarray(start, Math.min(total, start + length)));
+  return out;
+}
+
+/** Adds one windowed frame (real or imaginary lane `part` of `time`) into the float32 buffer. */
+function overlapAdd(
+  y: Float32Array,
+  time: Float64Array,
+  window: Float64Array,
+  start: number,
+  part: 0 | 1,
+): void {
+  for (let i = 0; i < window.length; i++) y[start + i] += window[i] * time[2 * i + part];
+}
+
+const wssCache = new Map<string, Float32Array>();
+
+/** `librosa.filters.window_sumsquare` (float32), cached: every clip of a length shares it. */
+function windowSumSquare(window: Float64Array, nFrames: number, hopLength: number): Float32Array {
+  const key = `${window.length}:${nFrames}:${hopLength}`;
+  let x = wssCache.get(key);
+  if (!x) {
+    x = new Float32Array(window.length + hopLength * (nFrames - 1));
+    for (let t = 0; t < nFrames; t++) {
+      for (let i = 0; i < window.length; i++) x[t * hopLength + i] += window[i] * window[i];
+    }
+    wssCache.set(key, x);
+  }
+  return x;
+}

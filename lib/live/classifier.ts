@@ -41,7 +41,7 @@ export function createLiveClassifier(
   live: LiveConfig,
 ): LiveClassifier {
   const featurizer = createClipFeaturizer(run.audio, run.features);
-  const normalise = (run.eval.speakerNorm ?? "none") !== "none";
+  const normalise = run.eval.speakerNorm !== "none";
   const dim = predictor.rowShape[predictor.rowShape.length - 1];
   let voice = new RunningStats(dim);
   // Frames a hop adds to the window: only these join the voice's running statistics, so each

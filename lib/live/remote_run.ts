@@ -5,9 +5,10 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { RunConfig } from "../config/config.ts";
-import { type Predictor, type PredictorInput, recordedChannels } from "../model/predictor.ts";
+import type { Predictor } from "../model/predictor.ts";
 import { parseScaler } from "../model/scaler.ts";
 import type { RunSummary } from "../eval/summary.ts";
+import { completeRunRecord, RUN_FILES, runModels } from "../run/record.ts";
 
 export interface RemoteRun {
   runId: string;
@@ -28,38 +29,30 @@ async function getJson<T>(url: string): Promise<T> {
 
 /** `base` is the run's URL folder, e.g. `/runs/2026-11-24T11-35-11Z-temporal-speaker`. */
 export async function fetchRun(base: string): Promise<RemoteRun> {
-  const meta = await getJson<{
-    runId: string;
-    config: RunConfig;
-    labels: string[];
-    input: { kind: PredictorInput; rowShape: number[] };
-    /** What each network sees of the input (absent in runs before `temporal.memberInputs`). */
-    members?: Record<string, { channels?: [number, number] }>;
-    /** `models` lists a fold's ensemble members (absent in runs before `train.ensemble`). */
-    folds: { name: string; models?: string[]; trainActors: number[]; testActors: number[] }[];
-    protocol?: { text: string };
-    corpus: { clips: number; root: string };
-  }>(`${base}/config.json`);
-  const summary = await getJson<RunSummary>(`${base}/metrics.json`).catch(() => null);
+  const record = completeRunRecord(
+    await getJson(`${base}/${RUN_FILES.config}`),
+    `${base}/${RUN_FILES.config}`,
+  );
+  const summary = await getJson<RunSummary>(`${base}/${RUN_FILES.metrics}`).catch(() => null);
   const members: Predictor["members"] = [];
-  for (const name of meta.folds.flatMap((f) => f.models ?? [f.name])) {
-    const dir = `${base}/models/${encodeURIComponent(name)}`;
+  for (const { name, channels } of runModels(record)) {
+    const dir = `${base}/${RUN_FILES.models}/${encodeURIComponent(name)}`;
     const model = await tf.loadLayersModel(`${dir}/model.json`);
-    const scaler = parseScaler(await getJson(`${dir}/scaler.json`), `${dir}/scaler.json`);
-    members.push({ name, model, scaler, channels: recordedChannels(meta, name) });
+    const scaler = parseScaler(await getJson(`${dir}/${RUN_FILES.scaler}`), `${dir}/scaler.json`);
+    members.push({ name, model, scaler, channels });
   }
   return {
-    runId: meta.runId,
-    config: meta.config,
-    protocolText: meta.protocol?.text ?? summary?.protocolText ?? meta.config.eval.protocol,
-    corpus: meta.corpus,
-    labels: meta.labels,
-    folds: meta.folds,
+    runId: record.runId,
+    config: record.config,
+    protocolText: record.protocol.text,
+    corpus: record.corpus,
+    labels: record.labels,
+    folds: record.folds,
     summary,
     predictor: {
-      labels: meta.labels,
-      input: meta.input.kind,
-      rowShape: meta.input.rowShape,
+      labels: record.labels,
+      input: record.input.kind,
+      rowShape: record.input.rowShape,
       members,
     },
   };

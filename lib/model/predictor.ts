@@ -26,14 +26,6 @@ export interface PredictorMember {
   channels?: [number, number];
 }
 
-/** A member's channels as config.json records them (`members[name].channels`), if any. */
-export function recordedChannels(
-  runConfig: { members?: Record<string, { channels?: [number, number] }> },
-  name: string,
-): [number, number] | undefined {
-  return runConfig.members?.[name]?.channels;
-}
-
 /** The model input of one clip, before scaling. */
 export function inputOf(features: ClipFeatures, input: PredictorInput): Float32Array {
   const { logmel, mfccDelta, nFrames } = features.sequence;

@@ -10,7 +10,6 @@ import {
   type AudioItem,
   type Cell,
   figureBundle,
-  markdownBundle,
   type MimeBundle,
   tableBundle,
 } from "../plots/bundles.ts";
@@ -39,7 +38,6 @@ export const showTable = (
   opts?: { columns?: string[]; caption?: string },
 ) => show(tableBundle(rows, opts));
 export const showAudio = (items: readonly AudioItem[]) => show(audioBundle(items));
-export const showMarkdown = (markdown: string) => show(markdownBundle(markdown));
 
 export interface LiveDisplay {
   update(bundle: MimeBundle): Promise<void>;

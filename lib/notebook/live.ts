@@ -2,7 +2,7 @@
  * Training curves that redraw in place while a notebook trains (Deno-only: uses the kernel's
  * display ids through `display.ts`).
  */
-import type { ExperimentHooks } from "../pipeline/experiment.ts";
+import type { ExperimentHooks } from "../experiment/run.ts";
 import type { RunHistory } from "../eval/summary.ts";
 import { trainingCurvesFigure } from "../plots/figures.ts";
 import { figureBundle } from "../plots/bundles.ts";

@@ -3,12 +3,14 @@
  * overrides in `SER_ARGS`, which `deno task notebooks --epochs=3` sets), the corpus index, and a
  * progress sink that prints whole lines to the cell's output instead of redrawing a terminal bar.
  */
-import { type CliContext, fromRoot, openCorpus } from "../cli/common.ts";
-import { DEFAULT_CONFIG, parseArgs } from "../config/config.ts";
+import { DEFAULT_CONFIG, parseArgs, type ParsedArgs } from "../config/config.ts";
 import type { CorpusIndex } from "../corpus/index_fs.ts";
+import { openConfiguredCorpus } from "../corpus/locate.ts";
 import type { ProgressSink } from "../util/progress.ts";
+import { fromRoot } from "../util/project.ts";
 
-export interface NotebookSession extends CliContext {
+export interface NotebookSession extends ParsedArgs {
+  sink: ProgressSink;
   /** The overrides applied to the defaults, as given. */
   overrides: string[];
   corpus: CorpusIndex;
@@ -41,8 +43,8 @@ export async function openSession(extra: string[] = []): Promise<NotebookSession
   if (parsed.positional.length) {
     throw new Error(`SER_ARGS: expected --key=value settings, got ${parsed.positional.join(" ")}`);
   }
-  const ctx: CliContext = { ...parsed, sink: lineSink() };
-  const corpus = await openCorpus(ctx);
+  const ctx = { ...parsed, sink: lineSink() };
+  const corpus = await openConfiguredCorpus(ctx.config.data, ctx.sink);
   return {
     ...ctx,
     overrides,

@@ -17,8 +17,8 @@ import {
 import { writeFileAtomic, writeJsonAtomic } from "../cache/files.ts";
 import type { ProgressSink } from "../util/progress.ts";
 import { type FeatureSet, featurizeCorpus } from "./featurize.ts";
-import { runExperiment } from "./experiment.ts";
-import { findRun, loadRun } from "./runs.ts";
+import { runExperiment } from "../experiment/run.ts";
+import { findRun, loadRun } from "../run/store.ts";
 
 export const ABLATION_DIR = "ablation";
 

@@ -11,20 +11,21 @@
 import { join } from "node:path";
 import type { RunConfig } from "../config/config.ts";
 import { canonicalJson } from "../config/config.ts";
-import type { SpeakerSplit } from "../corpus/splits.ts";
+import type { SpeakerSplit } from "../experiment/splits.ts";
 import type { ClipRecord } from "../corpus/ravdess.ts";
 import { derivedRows } from "../augment/recipe.ts";
 import {
   createTempDir,
   exists,
   readJsonFile,
-  readNpyFile,
+  readRowFiles,
   removeStaleTempDirs,
   TEMP_DIR_NAME,
   tempNameFor,
   writeJsonAtomic,
+  writeRowFiles,
 } from "../cache/files.ts";
-import { encodeNpy } from "../cache/npy.ts";
+import { allocateRows, concatRows, type FeatureRows, setRow } from "../features/rows.ts";
 import { sha256Hex } from "../util/hash.ts";
 import { ProgressBar, type ProgressSink } from "../util/progress.ts";
 import type { FeatureSet } from "./featurize.ts";
@@ -45,11 +46,10 @@ export interface AugmentedRow {
 
 export interface AugmentedSet {
   dir: string;
+  /** What each derived row is: its clip, actor and recipe row. */
   rows: AugmentedRow[];
-  vectors: Float32Array;
-  logmel: Float32Array;
-  mfccDelta: Float32Array;
-  validFrames: Int32Array;
+  /** Row i holds the features of `rows[i]`. */
+  features: FeatureRows;
   /** Actors computed now (the rest came from the cache). */
   computedActors: number[];
   computeS: number;
@@ -79,10 +79,7 @@ export function assertTrainingOnly(clips: readonly ClipRecord[], split: SpeakerS
 
 interface ActorRows {
   rows: AugmentedRow[];
-  vectors: Float32Array;
-  logmel: Float32Array;
-  mfccDelta: Float32Array;
-  validFrames: Int32Array;
+  features: FeatureRows;
 }
 
 async function readActorRows(dir: string): Promise<ActorRows> {
@@ -91,29 +88,15 @@ async function readActorRows(dir: string): Promise<ActorRows> {
       join(dir, "rows.json"),
       `a damaged augmentation cache: delete ${dir} and it is computed again`,
     ),
-    vectors: (await readNpyFile(join(dir, "vectors.npy"))).data as Float32Array,
-    logmel: (await readNpyFile(join(dir, "seq_logmel.npy"))).data as Float32Array,
-    mfccDelta: (await readNpyFile(join(dir, "seq_mfcc_delta.npy"))).data as Float32Array,
-    validFrames: (await readNpyFile(join(dir, "seq_valid.npy"))).data as Int32Array,
+    features: await readRowFiles(dir),
   };
 }
 
-async function writeActorRows(
-  dir: string,
-  a: ActorRows,
-  dims: { D: number; T: number; M: number; Q: number },
-) {
-  const n = a.rows.length;
+async function writeActorRows(dir: string, a: ActorRows): Promise<void> {
   const temp = await createTempDir(tempNameFor(dir));
   const tmp = temp.path;
   try {
-    await Deno.writeFile(join(tmp, "vectors.npy"), encodeNpy(a.vectors, [n, dims.D]));
-    await Deno.writeFile(join(tmp, "seq_logmel.npy"), encodeNpy(a.logmel, [n, dims.T, dims.M]));
-    await Deno.writeFile(
-      join(tmp, "seq_mfcc_delta.npy"),
-      encodeNpy(a.mfccDelta, [n, dims.T, dims.Q]),
-    );
-    await Deno.writeFile(join(tmp, "seq_valid.npy"), encodeNpy(a.validFrames, [n]));
+    await writeRowFiles(tmp, a.features);
     await Deno.writeTextFile(join(tmp, "rows.json"), JSON.stringify(a.rows) + "\n");
     await temp.commit(dir);
   } catch (err) {
@@ -153,10 +136,6 @@ async function computeActors(
   sink: ProgressSink,
 ): Promise<{ computed: number[]; computeS: number }> {
   const recipeRows = derivedRows(config.augment.recipe);
-  const D = features.vectorDim,
-    T = features.seqFrames,
-    M = features.logmelDim,
-    Q = features.mfccDeltaDim;
   const missing: number[] = [];
   for (const a of actors) {
     if (!(await exists(join(actorDir(dir, a), "rows.json")))) missing.push(a);
@@ -200,26 +179,17 @@ async function computeActors(
   bar.finish(`${((computeS * 1000) / jobs.length).toFixed(1)} ms/clip wall`);
   for (const a of missing) {
     const clips = jobs.filter(({ c }) => c.actor === a);
-    const n = clips.length * recipeRows.length;
     const out: ActorRows = {
       rows: [],
-      vectors: new Float32Array(n * D),
-      logmel: new Float32Array(n * T * M),
-      mfccDelta: new Float32Array(n * T * Q),
-      validFrames: new Int32Array(n),
+      features: allocateRows(clips.length * recipeRows.length, features.rows.dims),
     };
-    let r = 0;
     for (const { c, i } of clips) {
       results.get(i)!.forEach((row, k) => {
+        setRow(out.features, out.rows.length, row);
         out.rows.push({ clipIndex: i, clipId: c.id, actor: c.actor, row: recipeRows[k].name });
-        out.vectors.set(row.vector, r * D);
-        out.logmel.set(row.logmel, r * T * M);
-        out.mfccDelta.set(row.mfccDelta, r * T * Q);
-        out.validFrames[r] = row.validFrames;
-        r++;
       });
     }
-    await writeActorRows(actorDir(dir, a), out, { D, T, M, Q });
+    await writeActorRows(actorDir(dir, a), out);
   }
   return { computed: missing, computeS };
 }
@@ -278,34 +248,17 @@ async function assembleSplit(
   computeS: number,
 ): Promise<AugmentedSet> {
   const recipeRows = derivedRows(config.augment.recipe);
-  const D = features.vectorDim,
-    T = features.seqFrames,
-    M = features.logmelDim,
-    Q = features.mfccDeltaDim;
   // Assemble the split's rows from the per-actor folders, in actor order.
   const parts = recipeRows.length
     ? await Promise.all(split.trainActors.map((a) => readActorRows(actorDir(dir, a))))
     : [];
-  const n = parts.reduce((s, p) => s + p.rows.length, 0);
   const set: AugmentedSet = {
     dir,
-    rows: [],
-    vectors: new Float32Array(n * D),
-    logmel: new Float32Array(n * T * M),
-    mfccDelta: new Float32Array(n * T * Q),
-    validFrames: new Int32Array(n),
+    rows: parts.flatMap((p) => p.rows),
+    features: concatRows(parts.map((p) => p.features), features.rows.dims),
     computedActors: computed.filter((a) => split.trainActors.includes(a)),
     computeS,
   };
-  let at = 0;
-  for (const p of parts) {
-    set.rows.push(...p.rows);
-    set.vectors.set(p.vectors, at * D);
-    set.logmel.set(p.logmel, at * T * M);
-    set.mfccDelta.set(p.mfccDelta, at * T * Q);
-    set.validFrames.set(p.validFrames, at);
-    at += p.rows.length;
-  }
   assertTrainingOnly(set.rows.map((r) => features.clips[r.clipIndex]), split);
   return set;
 }

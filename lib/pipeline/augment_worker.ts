@@ -11,6 +11,7 @@ import {
 } from "../features/clip.ts";
 import { applyRow, derivedRows, type RecipeRow, rowRng } from "../augment/recipe.ts";
 import { loadAudio } from "../audio/load.ts";
+import { rowBuffers, type RowFeatures, rowFeaturesOf } from "../features/rows.ts";
 
 export type AugmentRequest =
   | {
@@ -27,12 +28,7 @@ export type AugmentReply =
     kind: "clip";
     index: number;
     /** One entry per derived recipe row, in recipe order. */
-    rows: {
-      vector: Float32Array;
-      logmel: Float32Array;
-      mfccDelta: Float32Array;
-      validFrames: number;
-    }[];
+    rows: RowFeatures[];
   }
   | { kind: "error"; index: number; message: string };
 
@@ -62,20 +58,12 @@ self.onmessage = async (ev: MessageEvent<AugmentRequest>) => {
         augment,
         rowRng(seed, msg.clipId, row.name),
       );
-      const f = assertFiniteFeatures(
+      return rowFeaturesOf(assertFiniteFeatures(
         featurizer.extractor.extract(y),
         `${msg.path} (augmented row ${row.name})`,
-      );
-      return {
-        vector: f.vector,
-        logmel: f.sequence.logmel,
-        mfccDelta: f.sequence.mfccDelta,
-        validFrames: f.sequence.validFrames,
-      };
+      ));
     });
-    const transfer = out.flatMap((
-      r,
-    ) => [r.vector.buffer, r.logmel.buffer, r.mfccDelta.buffer]) as ArrayBuffer[];
+    const transfer = out.flatMap(rowBuffers);
     self.postMessage({ kind: "clip", index: msg.index, rows: out } satisfies AugmentReply, {
       transfer,
     });

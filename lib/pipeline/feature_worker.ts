@@ -5,6 +5,7 @@
  */
 import type { AudioConfig, FeatureConfig } from "../config/config.ts";
 import { type ClipFeaturizer, createClipFeaturizer } from "../features/clip.ts";
+import { rowBuffers, type RowFeatures, rowFeaturesOf } from "../features/rows.ts";
 
 export type WorkerRequest =
   | { kind: "init"; audio: AudioConfig; features: FeatureConfig }
@@ -14,10 +15,7 @@ export type WorkerReply =
   | {
     kind: "clip";
     index: number;
-    vector: Float32Array;
-    logmel: Float32Array;
-    mfccDelta: Float32Array;
-    validFrames: number;
+    features: RowFeatures;
     nativeSampleRateHz: number;
     nativeChannels: number;
     nativeDurationS: number;
@@ -38,17 +36,12 @@ self.onmessage = async (ev: MessageEvent<WorkerRequest>) => {
     const reply: WorkerReply = {
       kind: "clip",
       index: msg.index,
-      vector: f.vector,
-      logmel: f.sequence.logmel,
-      mfccDelta: f.sequence.mfccDelta,
-      validFrames: f.sequence.validFrames,
+      features: rowFeaturesOf(f),
       nativeSampleRateHz: f.nativeSampleRateHz,
       nativeChannels: f.nativeChannels,
       nativeDurationS: f.nativeDurationS,
     };
-    self.postMessage(reply, {
-      transfer: [reply.vector.buffer, reply.logmel.buffer, reply.mfccDelta.buffer] as ArrayBuffer[],
-    });
+    self.postMessage(reply, { transfer: rowBuffers(reply.features) });
   } catch (err) {
     self.postMessage(
       { kind: "error", index: msg.index, message: (err as Error).message } as WorkerReply,

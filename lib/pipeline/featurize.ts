@@ -19,14 +19,16 @@ import type { ClipRecord } from "../corpus/ravdess.ts";
 import { EMOTIONS_8 } from "../corpus/ravdess.ts";
 import type { CorpusIndex } from "../corpus/index_fs.ts";
 import { CLIP_VECTOR_LAYOUT, clipVectorLength, sequenceFrameCount } from "../features/extract.ts";
+import { allocateRows, type FeatureDims, type FeatureRows, setRow } from "../features/rows.ts";
 import {
   createTempDir,
   exists,
   readJsonFile,
-  readNpyFile,
+  readRowFiles,
   removeStaleTempDirs,
   TEMP_DIR_NAME,
   tempNameFor,
+  writeRowFiles,
 } from "../cache/files.ts";
 import { encodeNpy } from "../cache/npy.ts";
 import { sha256Hex } from "../util/hash.ts";
@@ -41,15 +43,8 @@ export interface FeatureSet {
   dir: string;
   key: string;
   clips: ClipRecord[];
-  vectorDim: number;
-  /** Row-major [N, vectorDim]. */
-  vectors: Float32Array;
-  seqFrames: number;
-  logmelDim: number;
-  mfccDeltaDim: number;
-  logmel: Float32Array;
-  mfccDelta: Float32Array;
-  validFrames: Int32Array;
+  /** Row i holds clip i's features. */
+  rows: FeatureRows;
   fromCache: boolean;
   /** Wall-clock seconds spent computing (0 on a cache hit). */
   computeS: number;
@@ -84,14 +79,7 @@ export async function featurizeCorpus(
   const clips = corpus.clips;
   const N = clips.length;
   const f = config.features;
-  const D = clipVectorLength(f);
-  const T = sequenceFrameCount(f, config.audio.sampleRateHz, config.audio.durationS);
-  const M = f.sequenceMels;
-  const Q = 3 * f.nMfcc;
-  const vectors = new Float32Array(N * D);
-  const logmel = new Float32Array(N * T * M);
-  const mfccDelta = new Float32Array(N * T * Q);
-  const validFrames = new Int32Array(N);
+  const rows = allocateRows(N, featureDims(config));
   const native: { sampleRateHz: number; channels: number; durationS: number }[] = new Array(N);
   const workers = defaultWorkerCount(config.workers);
   const bar = new ProgressBar(`featurize (${workers} workers)`, N, { sink, unit: "clips" });
@@ -105,10 +93,7 @@ export async function featurizeCorpus(
       ({ kind: "clip", index, path: join(corpus.root, c.relPath) }) satisfies WorkerRequest,
     onReply: (r) => {
       if (r.kind === "error") return r.message;
-      vectors.set(r.vector, r.index * D);
-      logmel.set(r.logmel, r.index * T * M);
-      mfccDelta.set(r.mfccDelta, r.index * T * Q);
-      validFrames[r.index] = r.validFrames;
+      setRow(rows, r.index, r.features);
       native[r.index] = {
         sampleRateHz: r.nativeSampleRateHz,
         channels: r.nativeChannels,
@@ -132,7 +117,7 @@ export async function featurizeCorpus(
     audio: config.audio,
     features: config.features,
     count: N,
-    shapes: { vectors: [N, D], seq_logmel: [N, T, M], seq_mfcc_delta: [N, T, Q] },
+    dims: rows.dims,
     vectorLayout: CLIP_VECTOR_LAYOUT(f).map((b) => `${b.name}:${b.size}`),
     emotions: EMOTIONS_8,
     computeS,
@@ -141,10 +126,7 @@ export async function featurizeCorpus(
   const tmp = temp.path;
   try {
     const write = (name: string, bytes: Uint8Array) => Deno.writeFile(join(tmp, name), bytes);
-    await write("vectors.npy", encodeNpy(vectors, [N, D]));
-    await write("seq_logmel.npy", encodeNpy(logmel, [N, T, M]));
-    await write("seq_mfcc_delta.npy", encodeNpy(mfccDelta, [N, T, Q]));
-    await write("seq_valid.npy", encodeNpy(validFrames, [N]));
+    await writeRowFiles(tmp, rows);
     await write(
       "emotion.npy",
       encodeNpy(Int32Array.from(clips, (c) => EMOTIONS_8.indexOf(c.emotion)), [N]),
@@ -159,20 +141,17 @@ export async function featurizeCorpus(
     if (!(await exists(join(dir, "meta.json")))) throw err;
   }
   sink.write(`features: wrote ${dir}\n`);
+  return { dir, key, clips, rows, fromCache: false, computeS };
+}
+
+/** The shape of a config's feature rows. */
+export function featureDims(config: RunConfig): FeatureDims {
+  const f = config.features;
   return {
-    dir,
-    key,
-    clips,
-    vectorDim: D,
-    vectors,
-    seqFrames: T,
-    logmelDim: M,
-    mfccDeltaDim: Q,
-    logmel,
-    mfccDelta,
-    validFrames,
-    fromCache: false,
-    computeS,
+    vector: clipVectorLength(f),
+    frames: sequenceFrameCount(f, config.audio.sampleRateHz, config.audio.durationS),
+    logmel: f.sequenceMels,
+    mfccDelta: 3 * f.nMfcc,
   };
 }
 
@@ -181,30 +160,9 @@ export async function loadFeatureSet(dir: string): Promise<FeatureSet> {
   const hint = `a damaged feature cache: delete ${dir} and it is computed again`;
   const meta = await readJsonFile<{ key: string }>(join(dir, "meta.json"), hint);
   const clips = await readJsonFile<ClipRecord[]>(join(dir, "clips.json"), hint);
-  const vectors = await readNpyFile(join(dir, "vectors.npy"));
-  const logmel = await readNpyFile(join(dir, "seq_logmel.npy"));
-  const mfccDelta = await readNpyFile(join(dir, "seq_mfcc_delta.npy"));
-  const valid = await readNpyFile(join(dir, "seq_valid.npy"));
-  if (vectors.shape[0] !== clips.length) {
-    throw new Error(
-      `${dir}: vectors.npy has ${
-        vectors.shape[0]
-      } rows for ${clips.length} clips; delete the folder`,
-    );
+  const rows = await readRowFiles(dir);
+  if (rows.count !== clips.length) {
+    throw new Error(`${dir}: ${rows.count} feature rows for ${clips.length} clips; ${hint}`);
   }
-  return {
-    dir,
-    key: meta.key,
-    clips,
-    vectorDim: vectors.shape[1],
-    vectors: vectors.data as Float32Array,
-    seqFrames: logmel.shape[1],
-    logmelDim: logmel.shape[2],
-    mfccDeltaDim: mfccDelta.shape[2],
-    logmel: logmel.data as Float32Array,
-    mfccDelta: mfccDelta.data as Float32Array,
-    validFrames: valid.data as Int32Array,
-    fromCache: true,
-    computeS: 0,
-  };
+  return { dir, key: meta.key, clips, rows, fromCache: true, computeS: 0 };
 }

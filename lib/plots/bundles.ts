@@ -98,7 +98,3 @@ export function audioBundle(items: readonly AudioItem[]): MimeBundle {
     ).join("\n"),
   };
 }
-
-export function markdownBundle(markdown: string): MimeBundle {
-  return { "text/markdown": markdown, "text/plain": markdown };
-}

@@ -138,24 +138,6 @@ export function spectrogramGridFigure(
   );
 }
 
-/** Box plots of one value per item, grouped (e.g. a feature's clip means by emotion). */
-export function boxByGroupFigure(
-  groups: { name: string; values: number[] }[],
-  title: string,
-  yTitle: string,
-): Figure {
-  return {
-    data: groups.map((g) => ({ type: "box", name: g.name, y: g.values, boxpoints: false })),
-    layout: {
-      ...BASE_LAYOUT,
-      title: { text: title },
-      yaxis: { title: { text: yTitle } },
-      showlegend: false,
-      height: 340,
-    },
-  };
-}
-
 /** Grouped bars: one trace per series over shared categories. */
 export function barFigure(
   categories: string[],

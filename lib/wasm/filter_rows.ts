@@ -1,6 +1,6 @@
 /**
  * Filter-bank products (mel, chroma) on the WebAssembly SIMD kernel built from
- * `wasm/dsp_kernel.ts`: float32 multiply-adds, four bins per instruction, about 5x the JS loop.
+ * `kernel_src/dsp_kernel.ts`: float32 multiply-adds, four bins per instruction, about 5x the JS loop.
  * The filters are librosa's float32 weights already; float32 sums over at most 1025 bins keep
  * relative errors near 1e-7, far inside the parity tests' bounds. Pure: no Deno APIs. Returns null
  * where WebAssembly SIMD is unavailable; callers fall back to JS.

@@ -1,5 +1,5 @@
 /**
- * The portable fast GEMM: the WebAssembly SIMD kernel built from `wasm/gemm_kernel.ts` (packed
+ * The portable fast GEMM: the WebAssembly SIMD kernel built from `kernel_src/gemm_kernel.ts` (packed
  * panels, a 4 x 8 register tile, blocks of 256 sums), used when no native BLAS loads and in
  * browsers. Pure: no Deno APIs. Operands are copied into the kernel's own memory and the result
  * copied back; the copies are O(mk + kn + mn) against the product's O(mnk). Null where the

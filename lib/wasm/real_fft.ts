@@ -1,6 +1,6 @@
 /**
  * Batched real FFTs (four frames at a time, f32x4 lanes) on the WebAssembly kernel built from
- * `wasm/fft_kernel.ts`: about 3.7x faster per frame than fft.js, and whole STFTs / inverse STFTs
+ * `kernel_src/fft_kernel.ts`: about 3.7x faster per frame than fft.js, and whole STFTs / inverse STFTs
  * (framing, windowing, overlap-add) run inside the kernel so spectra cross into JS once. Single
  * precision, far below anything the features or augmentations resolve (tests compare against
  * fft.js in double). Pure: no Deno APIs. Null where WebAssembly SIMD is unavailable.

@@ -1,5 +1,5 @@
 /**
- * The `fast` phase vocoder on the WebAssembly SIMD kernel (`vocode` in `wasm/dsp_kernel.ts`):
+ * The `fast` phase vocoder on the WebAssembly SIMD kernel (`vocode` in `kernel_src/dsp_kernel.ts`):
  * the same phasor arithmetic as `vocoderPhasor` in lib/augment/stretch.ts, float32, four bins
  * per instruction. Pure: no Deno APIs. Null where WebAssembly SIMD is unavailable.
  */

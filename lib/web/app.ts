@@ -12,7 +12,7 @@ import { createLiveClassifier, type LiveClassifier } from "../live/classifier.ts
 import { fetchRun, type RemoteRun } from "../live/remote_run.ts";
 import { AudioRing } from "../live/ring.ts";
 import { rmsDbfs } from "../live/gate.ts";
-import type { RunListing } from "./server.ts";
+import type { RunListing } from "../run/record.ts";
 
 interface PlotlyApi {
   react(el: HTMLElement, data: unknown[], layout: unknown, config?: unknown): Promise<unknown>;
@@ -151,7 +151,7 @@ function describeRun(r: RemoteRun): string {
   const leak = r.summary?.leaky
     ? " WARNING: this run used the leaky protocol, so its accuracy is inflated."
     : "";
-  const norm = r.config.eval.speakerNorm ?? "none";
+  const norm = r.config.eval.speakerNorm;
   const normText = norm === "none"
     ? ""
     : ` Trained with ${norm} speaker normalisation: the page learns your voice's statistics as you speak (and from each file on its own).`;

@@ -7,7 +7,7 @@
  */
 import { dirname, join } from "node:path";
 import * as esbuild from "esbuild";
-import { PROJECT_ROOT } from "../corpus/locate.ts";
+import { PROJECT_ROOT } from "../util/project.ts";
 
 export const APP_ENTRY = join(PROJECT_ROOT, "lib", "web", "app.ts");
 

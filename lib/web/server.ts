@@ -6,7 +6,10 @@
  */
 import { join, resolve, sep } from "node:path";
 import type { LiveConfig } from "../config/config.ts";
-import { RUN_FILES } from "../pipeline/run_folder.ts";
+import { MODEL_FILES as MODEL_FILE_NAMES, RUN_FILES } from "../run/record.ts";
+import { listRuns } from "../run/store.ts";
+
+export { listRuns };
 
 export interface LiveServerOptions {
   resultsDir: string;
@@ -18,16 +21,6 @@ export interface LiveServerOptions {
   defaultRun: string;
 }
 
-export interface RunListing {
-  id: string;
-  model: string;
-  protocol: string;
-  speakerNorm: string;
-  accuracy: number | null;
-  folds: number;
-  createdAt: string;
-}
-
 const TYPES: Record<string, string> = {
   ".html": "text/html; charset=utf-8",
   ".js": "text/javascript; charset=utf-8",
@@ -37,7 +30,7 @@ const TYPES: Record<string, string> = {
 };
 
 const RUN_TOP_FILES = new Set<string>([RUN_FILES.config, RUN_FILES.metrics]);
-const MODEL_FILES = new Set<string>(["model.json", "weights.bin", RUN_FILES.scaler]);
+const MODEL_FILES = new Set<string>(MODEL_FILE_NAMES);
 
 function typeOf(path: string): string {
   const dot = path.lastIndexOf(".");
@@ -91,39 +84,6 @@ async function serveFile(path: string, root: string, method = "GET"): Promise<Re
   // Streamed from disk: 200 requests for plotly.js at once must not hold 200 copies of it.
   const file = await Deno.open(real);
   return new Response(file.readable, { headers });
-}
-
-export async function listRuns(resultsDir: string): Promise<RunListing[]> {
-  const names: string[] = [];
-  try {
-    for await (const e of Deno.readDir(resultsDir)) {
-      if (e.isDirectory && !e.name.startsWith(".")) names.push(e.name);
-    }
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return [];
-    throw err;
-  }
-  const runs: RunListing[] = [];
-  for (const name of names.sort().reverse()) {
-    try {
-      const dir = join(resultsDir, name);
-      const meta = JSON.parse(await Deno.readTextFile(join(dir, RUN_FILES.config)));
-      await Deno.stat(join(dir, RUN_FILES.models));
-      const metrics = JSON.parse(await Deno.readTextFile(join(dir, RUN_FILES.metrics)));
-      runs.push({
-        id: name,
-        model: meta.config.model,
-        protocol: meta.config.eval.protocol,
-        speakerNorm: meta.config.eval.speakerNorm ?? "none",
-        accuracy: metrics.primary?.accuracy?.mean ?? null,
-        folds: meta.folds?.length ?? 0,
-        createdAt: meta.createdAt ?? "",
-      });
-    } catch {
-      // not a finished run with models (bench/, notebooks/, ablation/, a partial one)
-    }
-  }
-  return runs;
 }
 
 /** The request handler; `deno task serve` binds it, tests call it directly too. */

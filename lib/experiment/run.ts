@@ -7,15 +7,17 @@ import * as tf from "@tensorflow/tfjs";
 import { join } from "node:path";
 import { configHash, resultHash, type RunConfig } from "../config/config.ts";
 import type { CorpusIndex } from "../corpus/index_fs.ts";
-import { actorsOf, type SpeakerSplit, splitsFromConfig } from "../corpus/splits.ts";
 import { labelSet } from "../corpus/ravdess.ts";
 import {
+  actorsOf,
   type FoldPlan,
   leakyPlan,
   randomPlan,
   SPEAKER_NORM_TEXT,
   speakerPlans,
-} from "../eval/protocols.ts";
+  type SpeakerSplit,
+  splitsFromConfig,
+} from "./splits.ts";
 import {
   buildModel,
   type FoldResult,
@@ -27,8 +29,8 @@ import {
   memberSeed,
   prepareFold,
   type RowSource,
-} from "../eval/experiment.ts";
-import { type MemberEpochHook, parallelNetworks, trainFolds } from "./train_folds.ts";
+} from "./fold.ts";
+import { type MemberEpochHook, parallelNetworks, trainFolds } from "./train.ts";
 import {
   confusionCsv,
   formatSummary,
@@ -41,29 +43,17 @@ import { chooseGemm } from "../model/blas_ffi.ts";
 import { useTrainingBackend } from "../model/backend.ts";
 import { saveModel } from "../model/io_fs.ts";
 import { layerRows } from "../model/networks.ts";
-import { createRunWriter, gitState, makeRunId, RUN_FILES } from "./run_folder.ts";
-import { type AugmentedSet, augmentForSplits } from "./augment.ts";
-import type { FeatureSet } from "./featurize.ts";
+import { createRunWriter, findRun, gitState, loadRun, type StoredRun } from "../run/store.ts";
+import { makeRunId, RUN_FILES, type RunRecord } from "../run/record.ts";
+import { copyPlotly, PLOTLY_FILE } from "../plots/plotly_fs.ts";
+import { featurizeCorpus } from "../pipeline/featurize.ts";
+import { type AugmentedSet, augmentForSplits } from "../pipeline/augment.ts";
+import type { FeatureSet } from "../pipeline/featurize.ts";
 import type { ProgressSink } from "../util/progress.ts";
-import { PROJECT_ROOT } from "../corpus/locate.ts";
-import { defaultWorkerCount } from "./pool.ts";
+import { PROJECT_ROOT } from "../util/project.ts";
+import { defaultWorkerCount } from "../pipeline/pool.ts";
 import type { RunHistory } from "../eval/summary.ts";
 import { figuresHtml, runFigures } from "../plots/figures.ts";
-
-export const PLOTLY_FILE = "plotly.js";
-/** plotly.js as the project's `plotly.js-dist` dependency ships it (reports and the live page). */
-export const PLOTLY_SOURCE = join(PROJECT_ROOT, "node_modules", "plotly.js-dist", "plotly.js");
-
-/** plotly.js from the project's `plotly.js-dist` dependency, copied beside a report. */
-export async function copyPlotly(dir: string): Promise<{ ok: boolean; why?: string }> {
-  const src = PLOTLY_SOURCE;
-  try {
-    await Deno.copyFile(src, join(dir, PLOTLY_FILE));
-    return { ok: true };
-  } catch (err) {
-    return { ok: false, why: `${src}: ${(err as Error).message}; run deno install` };
-  }
-}
 
 /** Called after every epoch of every fold (a notebook draws live training curves with it). */
 export interface ExperimentHooks {
@@ -110,12 +100,9 @@ export async function planExperiment(
 export function rowSourceOf(features: FeatureSet, augmented: readonly AugmentedSet[]): RowSource {
   return {
     clips: features.clips,
-    seqFrames: features.seqFrames,
-    vectorDim: features.vectorDim,
-    logmelDim: features.logmelDim,
-    mfccDeltaDim: features.mfccDeltaDim,
-    original: { vectors: features.vectors, logmel: features.logmel, mfccDelta: features.mfccDelta },
-    augmented,
+    dims: features.rows.dims,
+    original: features.rows,
+    augmented: augmented.map((a) => a.features),
   };
 }
 
@@ -213,57 +200,16 @@ export async function runExperiment(
     })),
   );
   summary.protocolText += SPEAKER_NORM_TEXT[config.eval.speakerNorm];
-  const git = await gitState(PROJECT_ROOT);
-  const createdAt = new Date().toISOString();
-  const kind = inputKindOf(config);
-  const runConfig = {
+  const record = await buildRunRecord({
     runId,
-    createdAt,
     config,
-    configHash: await configHash(config),
-    resultHash: await resultHash(config),
-    seeds: {
-      run: config.seed,
-      folds: Object.fromEntries(plans.map((p, i) => [p.name, foldSeed(config.seed, i)])),
-      models: Object.fromEntries(
-        plans.flatMap((p, i) =>
-          memberNames(p.name, config.train.ensemble).map((n, m) => [
-            n,
-            memberSeed(foldSeed(config.seed, i), m),
-          ])
-        ),
-      ),
-    },
-    protocol: {
-      name: config.eval.protocol,
-      text: summary.protocolText,
-      speakerNorm: config.eval.speakerNorm,
-      leaky: summary.leaky,
-    },
-    labels: [...labelSet(config.eval.labels).classes],
-    input: { kind, ...inputShape(kind, src) },
-    // What each network sees of the input (all of it unless `temporal.memberInputs` says).
-    members: Object.fromEntries(
-      plans.flatMap((p) =>
-        memberNames(p.name, config.train.ensemble).map((n, m) => {
-          const part = memberInput(config, m);
-          return [n, { input: part, channels: inputChannels(kind, part, src) }];
-        })
-      ),
-    ),
-    folds: plans.map((p) => ({
-      name: p.name,
-      models: memberNames(p.name, config.train.ensemble),
-      trainActors: p.trainActors,
-      testActors: p.testActors,
-      trainRows: p.train.length,
-      valRows: p.val.length,
-      testRows: p.test.length,
-    })),
-    corpus: { root: corpus.root, clips: corpus.clips.length, manifestHash: corpus.manifestHash },
-    features: { key: features.key, dir: features.dir },
-    augmented: augmented.map((a) => ({ dir: a.dir, rows: a.rows.length })),
-    git,
+    plans,
+    src,
+    protocolText: summary.protocolText,
+    leaky: summary.leaky,
+    corpus,
+    features,
+    augmented,
     runtime: {
       deno: Deno.version.deno,
       tfjs: tf.version.tfjs,
@@ -271,8 +217,9 @@ export async function runExperiment(
       gemm: gemm.name,
       networksAtOnce: parallel,
     },
-  };
-  await writer.writeJson(RUN_FILES.config, runConfig);
+  });
+  const { createdAt } = record;
+  await writer.writeJson(RUN_FILES.config, record);
   await writer.writeJson(RUN_FILES.metrics, summary);
   await writer.writeJson(RUN_FILES.history, {
     folds: results.map((r) => ({ name: r.name, epochs: r.history })),
@@ -291,7 +238,7 @@ export async function runExperiment(
   await writer.writeText(
     RUN_FILES.report,
     renderReport(summary, {
-      configJson: JSON.stringify(runConfig, null, 2),
+      configJson: JSON.stringify(record, null, 2),
       createdAt,
       corpus: `${corpus.root} (${corpus.clips.length} clips, manifest ${
         corpus.manifestHash.slice(0, 12)
@@ -302,6 +249,90 @@ export async function runExperiment(
   );
   const runDir = await writer.commit();
   return { runDir, summary, table: formatSummary(summary) };
+}
+
+/** What a run's `config.json` holds: everything needed to read, reuse and reproduce it. */
+export async function buildRunRecord(r: {
+  runId: string;
+  config: RunConfig;
+  plans: FoldPlan[];
+  src: RowSource;
+  protocolText: string;
+  leaky: boolean;
+  corpus: CorpusIndex;
+  features: FeatureSet;
+  augmented: AugmentedSet[];
+  runtime: Record<string, unknown>;
+}): Promise<RunRecord> {
+  const { config, plans, src } = r;
+  const kind = inputKindOf(config);
+  const k = config.train.ensemble;
+  return {
+    runId: r.runId,
+    createdAt: new Date().toISOString(),
+    config,
+    configHash: await configHash(config),
+    resultHash: await resultHash(config),
+    seeds: {
+      run: config.seed,
+      folds: Object.fromEntries(plans.map((p, i) => [p.name, foldSeed(config.seed, i)])),
+      models: Object.fromEntries(
+        plans.flatMap((p, i) =>
+          memberNames(p.name, k).map((n, m) => [n, memberSeed(foldSeed(config.seed, i), m)])
+        ),
+      ),
+    },
+    protocol: {
+      name: config.eval.protocol,
+      text: r.protocolText,
+      speakerNorm: config.eval.speakerNorm,
+      leaky: r.leaky,
+    },
+    labels: [...labelSet(config.eval.labels).classes],
+    input: { kind, ...inputShape(kind, src) },
+    // What each network sees of the input (all of it unless `temporal.memberInputs` says).
+    members: Object.fromEntries(
+      plans.flatMap((p) =>
+        memberNames(p.name, k).map((n, m) => {
+          const part = memberInput(config, m);
+          return [n, { input: part, channels: inputChannels(kind, part, src) }];
+        })
+      ),
+    ),
+    folds: plans.map((p) => ({
+      name: p.name,
+      models: memberNames(p.name, k),
+      trainActors: p.trainActors,
+      testActors: p.testActors,
+      trainRows: p.train.length,
+      valRows: p.val.length,
+      testRows: p.test.length,
+    })),
+    corpus: {
+      root: r.corpus.root,
+      clips: r.corpus.clips.length,
+      manifestHash: r.corpus.manifestHash,
+    },
+    features: { key: r.features.key, dir: r.features.dir },
+    augmented: r.augmented.map((a) => ({ dir: a.dir, rows: a.rows.length })),
+    git: await gitState(PROJECT_ROOT),
+    runtime: r.runtime,
+  };
+}
+
+/** The finished run for `config`: found under `resultsDir`, or trained now (features cached). */
+export async function ensureRun(
+  config: RunConfig,
+  corpus: CorpusIndex,
+  dirs: { cacheDir: string; resultsDir: string },
+  sink: ProgressSink,
+  hooks: ExperimentHooks = {},
+): Promise<StoredRun & { reused: boolean }> {
+  const found = await findRun(dirs.resultsDir, config);
+  if (found) return { ...(await loadRun(found)), reused: true };
+  const features = await featurizeCorpus(config, corpus, sink, dirs.cacheDir);
+  const outcome = await runExperiment(config, features, corpus, sink, dirs.resultsDir, hooks);
+  return { ...(await loadRun(outcome.runDir)), reused: false };
 }
 
 /** The configured network for this feature set, as table rows (built, described, disposed). */

@@ -5,13 +5,11 @@
 import type { FeatureConfig } from "../config/config.ts";
 import type { FeatureSet } from "../pipeline/featurize.ts";
 import type { SpectrogramItem } from "../plots/signal_figures.ts";
-import { CLIP_VECTOR_LAYOUT } from "./extract.ts";
+import { CLIP_VECTOR_LAYOUT } from "../features/extract.ts";
+import { type FeatureDims, sequenceOf } from "../features/rows.ts";
 
 /** The parts of a cached feature set these views read. */
-export type FeatureMatrix = Pick<
-  FeatureSet,
-  "clips" | "vectorDim" | "vectors" | "seqFrames" | "logmelDim" | "mfccDeltaDim" | "logmel"
->;
+export type FeatureMatrix = Pick<FeatureSet, "clips" | "rows">;
 
 const MEANING: Record<string, string> = {
   zcr: "zero-crossing rate, time-averaged",
@@ -24,8 +22,9 @@ const MEANING: Record<string, string> = {
 /** Where each block of the clip vector sits, then the two frame sequences. */
 export function featureLayoutRows(
   f: FeatureConfig,
-  set: Pick<FeatureMatrix, "seqFrames" | "logmelDim" | "mfccDeltaDim">,
+  set: { rows: { dims: FeatureDims } },
 ): Record<string, string | number>[] {
+  const { dims } = set.rows;
   let at = 0;
   const rows: Record<string, string | number>[] = CLIP_VECTOR_LAYOUT(f).map((b) => {
     const row = {
@@ -40,13 +39,13 @@ export function featureLayoutRows(
   rows.push(
     {
       feature: "logmel sequence",
-      shape: `${set.seqFrames} x ${set.logmelDim}`,
+      shape: `${dims.frames} x ${dims.logmel}`,
       "vector indices": "",
       meaning: "log-mel frames (dB), the temporal model's input",
     },
     {
       feature: "mfccDelta sequence",
-      shape: `${set.seqFrames} x ${set.mfccDeltaDim}`,
+      shape: `${dims.frames} x ${dims.mfccDelta}`,
       "vector indices": "",
       meaning: "MFCC + delta + delta-delta frames",
     },
@@ -71,30 +70,29 @@ export function vectorIndex(f: FeatureConfig, block: string, offset = 0): number
 
 /** One vector column's values, grouped by emotion in the order given. */
 export function columnByEmotion(
-  set: Pick<FeatureMatrix, "clips" | "vectorDim" | "vectors">,
+  set: FeatureMatrix,
   index: number,
   emotions: readonly string[],
 ): { name: string; values: number[] }[] {
   return emotions.map((e) => ({
     name: e,
     values: set.clips.flatMap((c, i) =>
-      c.emotion === e ? [set.vectors[i * set.vectorDim + index]] : []
+      c.emotion === e ? [set.rows.vectors[i * set.rows.dims.vector + index]] : []
     ),
   }));
 }
 
 /** One clip's cached log-mel sequence as a plottable item. */
 export function logmelItem(
-  set: Pick<FeatureMatrix, "clips" | "seqFrames" | "logmelDim" | "logmel">,
+  set: FeatureMatrix,
   clipIndex: number,
   hopS: number,
 ): SpectrogramItem {
-  const size = set.seqFrames * set.logmelDim;
   return {
     label: set.clips[clipIndex].id,
-    db: set.logmel.subarray(clipIndex * size, (clipIndex + 1) * size),
-    frames: set.seqFrames,
-    bins: set.logmelDim,
+    db: sequenceOf(set.rows, "logmel", clipIndex),
+    frames: set.rows.dims.frames,
+    bins: set.rows.dims.logmel,
     hopS,
   };
 }

@@ -5,6 +5,7 @@
 import type * as tf from "@tensorflow/tfjs";
 import type { RunConfig, TemporalInput } from "../config/config.ts";
 import { concatFrames, selectChannels } from "../features/extract.ts";
+import type { FeatureDims, FeatureRows } from "../features/rows.ts";
 import { type ClipRecord, labelSet } from "../corpus/ravdess.ts";
 import { buildSeedModel, buildTemporalModel } from "../model/networks.ts";
 import { applyScaler, fitScaler, type Scaler } from "../model/scaler.ts";
@@ -20,21 +21,27 @@ import {
   mergeCalmIntoNeutral,
   type Metrics,
   metricsFromConfusion,
-} from "./metrics.ts";
-import type { FoldPlan, RowRef } from "./protocols.ts";
-import { applyOnlineSpeakerNorm, applySpeakerScalers, fitSpeakerScalers } from "./speaker_norm.ts";
+} from "../eval/metrics.ts";
+import type { FoldPlan, RowRef } from "./splits.ts";
+import {
+  applyOnlineSpeakerNorm,
+  applySpeakerScalers,
+  fitSpeakerScalers,
+} from "../eval/speaker_norm.ts";
 import { createRng } from "../util/random.ts";
 
 /** Where rows come from: per-clip originals and the derived rows of augmented sets. */
 export interface RowSource {
   clips: readonly ClipRecord[];
-  seqFrames: number;
-  original: { vectors: Float32Array; logmel: Float32Array; mfccDelta: Float32Array };
-  vectorDim: number;
-  logmelDim: number;
-  mfccDeltaDim: number;
-  augmented: readonly { vectors: Float32Array; logmel: Float32Array; mfccDelta: Float32Array }[];
+  /** The shape of every row below. */
+  dims: FeatureDims;
+  /** Row i is clip i's original recording. */
+  original: FeatureRows;
+  augmented: readonly FeatureRows[];
 }
+
+/** Anything that knows the shape of the feature rows. */
+type HasDims = { dims: FeatureDims };
 
 export type InputKind = "vector" | TemporalInput;
 
@@ -45,15 +52,11 @@ export function inputKindOf(config: RunConfig): InputKind {
 /** Shape of one model input row, and the size of the feature axis the scaler works on. */
 export function inputShape(
   kind: InputKind,
-  src: Pick<RowSource, "seqFrames" | "vectorDim" | "logmelDim" | "mfccDeltaDim">,
+  { dims }: HasDims,
 ): { rowShape: number[]; featureDim: number } {
-  if (kind === "vector") return { rowShape: [src.vectorDim, 1], featureDim: src.vectorDim };
-  const dim = kind === "logmel"
-    ? src.logmelDim
-    : kind === "mfccDelta"
-    ? src.mfccDeltaDim
-    : src.logmelDim + src.mfccDeltaDim;
-  return { rowShape: [src.seqFrames, dim], featureDim: dim };
+  if (kind === "vector") return { rowShape: [dims.vector, 1], featureDim: dims.vector };
+  const dim = kind === "logmelMfccDelta" ? dims.logmel + dims.mfccDelta : dims[kind];
+  return { rowShape: [dims.frames, dim], featureDim: dim };
 }
 
 /** What ensemble member `member` sees: the config's `memberInputs` in turn, else `input`. */
@@ -70,12 +73,12 @@ export function memberInput(config: RunConfig, member: number): InputKind {
 export function inputChannels(
   whole: InputKind,
   part: InputKind,
-  src: Pick<RowSource, "vectorDim" | "logmelDim" | "mfccDeltaDim" | "seqFrames">,
+  src: HasDims,
 ): [number, number] {
   const width = inputShape(whole, src).featureDim;
   if (whole === part) return [0, width];
-  if (whole === "logmelMfccDelta" && part === "logmel") return [0, src.logmelDim];
-  if (whole === "logmelMfccDelta" && part === "mfccDelta") return [src.logmelDim, width];
+  if (whole === "logmelMfccDelta" && part === "logmel") return [0, src.dims.logmel];
+  if (whole === "logmelMfccDelta" && part === "mfccDelta") return [src.dims.logmel, width];
   throw new Error(`input ${part} is not part of input ${whole}`);
 }
 
@@ -88,9 +91,9 @@ export function gatherRows(
   if (kind === "logmelMfccDelta") {
     return concatFrames(
       gatherRows(src, rows, "logmel", augmented),
-      src.logmelDim,
+      src.dims.logmel,
       gatherRows(src, rows, "mfccDelta", augmented),
-      src.mfccDeltaDim,
+      src.dims.mfccDelta,
     );
   }
   const { rowShape } = inputShape(kind, src);
@@ -246,7 +249,7 @@ export function prepareFold(
  */
 export function memberJob(
   config: RunConfig,
-  src: Pick<RowSource, "vectorDim" | "logmelDim" | "mfccDeltaDim" | "seqFrames">,
+  src: HasDims,
   fold: PreparedFold,
   member: number,
 ): MemberJob {

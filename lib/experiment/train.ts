@@ -14,10 +14,10 @@ import {
   type RowSource,
   type TrainedMember,
   trainMember,
-} from "../eval/experiment.ts";
+} from "./fold.ts";
 import type { EpochRecord } from "../model/train.ts";
 import { ProgressBar, type ProgressSink } from "../util/progress.ts";
-import { defaultWorkerCount, runPool } from "./pool.ts";
+import { defaultWorkerCount, runPool } from "../pipeline/pool.ts";
 import type { TrainReply, TrainRequest } from "./train_worker.ts";
 
 export type MemberEpochHook = (

@@ -3,7 +3,7 @@
  * page, evaluate expressions in it, set file inputs, take screenshots. Enough for the live
  * page's browser test, with no dependency beyond Deno's WebSocket.
  */
-import { CHROMIUM } from "../notebook/chromium.ts";
+import { CHROMIUM } from "../lib/notebook/chromium.ts";
 
 export interface CdpPage {
   /** Evaluates `expression` in the page and returns its (JSON-serialisable) value. */

@@ -1,0 +1,308 @@
+/**
+ * Every default of the project, in one block (`DEFAULT_CONFIG`, first below), and the schema it
+ * follows (the typed sections after it). Every stage reads its section of one `RunConfig`; every
+ * result records the whole of it; `--key=value` overrides any leaf (see `config.ts`, which parses,
+ * validates and hashes). Pure: no Deno APIs.
+ */
+import type { GemmMode } from "../model/gemm.ts";
+
+export const ZENODO_RAVDESS_URL =
+  "https://zenodo.org/records/1188976/files/Audio_Speech_Actors_01-24.zip?download=1";
+export const ZENODO_RAVDESS_MD5 = "bc696df654c87fed845eb13823edef8a";
+
+export const DEFAULT_CONFIG: RunConfig = {
+  seed: 42,
+  workers: 0,
+  cacheDir: "data/cache",
+  data: { dir: "", url: ZENODO_RAVDESS_URL, md5: ZENODO_RAVDESS_MD5, download: true },
+  audio: { sampleRateHz: 22050, offsetS: 0.6, durationS: 2.5, resampler: "kaiser_best" },
+  features: {
+    nFft: 2048,
+    hopLength: 512,
+    padMode: "constant",
+    nMels: 128,
+    nMfcc: 20,
+    nChroma: 12,
+    topDb: 80,
+    sequenceMels: 40,
+  },
+  split: { testActors: [], valActors: [], folds: 4 },
+  augment: {
+    recipe: ["original", "noise", "stretch+pitch"],
+    noise: "classic",
+    noiseFactor: 0.035,
+    noiseSnrDb: 10,
+    stretchRate: 0.8,
+    pitchSemitones: 0.7,
+    shiftMaxSamples: 5000,
+    shiftMode: "roll",
+    vocoder: "fast",
+  },
+  model: "temporal",
+  temporal: {
+    input: "logmelMfccDelta",
+    memberInputs: ["mfccDelta", "logmel"],
+    filters: [64, 128, 128],
+    kernelSize: 5,
+    dropout: 0.3,
+    denseUnits: 64,
+  },
+  train: {
+    epochs: 50,
+    batchSize: 64,
+    learningRate: 1e-3,
+    lrFactor: 0.4,
+    lrPatience: 2,
+    minLr: 1e-7,
+    threads: 1,
+    parallel: 0,
+    gemm: "auto",
+    kernels: "fused",
+    classBalance: false,
+    specTimeMasks: 0,
+    specTimeWidth: 10,
+    specFreqMasks: 0,
+    specFreqWidth: 6,
+    mixupAlpha: 0,
+    labelSmoothing: 0,
+    weightDecay: 0,
+    ensemble: 3,
+  },
+  eval: { protocol: "speaker", labels: "8class", testFraction: 0.25, speakerNorm: "per-speaker" },
+  live: { windowS: 2.5, hopS: 0.5, gateDbfs: -45, minVoicedS: 0.3, timelineS: 60 },
+  resultsDir: "results",
+};
+
+export const AUGMENT_STEPS: readonly AugmentStep[] = [
+  "original",
+  "noise",
+  "stretch",
+  "pitch",
+  "shift",
+];
+
+/**
+ * Each lever's "off" value, stated once: what a stored run written before the lever existed
+ * computed (`completeStoredConfig`), and what every ablation row starts from before it turns
+ * its own levers on.
+ */
+export const LEVERS_OFF = {
+  "eval.speakerNorm": "none",
+  "train.classBalance": false,
+  "train.specTimeMasks": 0,
+  "train.specTimeWidth": 10,
+  "train.specFreqMasks": 0,
+  "train.specFreqWidth": 6,
+  "train.mixupAlpha": 0,
+  "temporal.memberInputs": [],
+  "train.labelSmoothing": 0,
+  "train.weightDecay": 0,
+  "train.ensemble": 1,
+} as const;
+
+export interface DataConfig {
+  /** Corpus folder; empty means: `RAVDESS_DIR`, then `data/ravdess`, then `../shared/ravdess`. */
+  dir: string;
+  /** Where the corpus archive is fetched from when no folder is found. */
+  url: string;
+  /** Expected MD5 of the archive; empty skips the check (for tests with their own archives). */
+  md5: string;
+  /** Download the corpus when it is not found (otherwise fail with a message). */
+  download: boolean;
+}
+
+export interface AudioConfig {
+  sampleRateHz: number;
+  /** librosa.load offset: the classic recipe skips the silent lead-in. */
+  offsetS: number;
+  durationS: number;
+  resampler: "kaiser_best";
+}
+
+export interface FeatureConfig {
+  nFft: number;
+  hopLength: number;
+  padMode: "constant" | "reflect";
+  nMels: number;
+  nMfcc: number;
+  nChroma: number;
+  topDb: number;
+  /** Mel bands of the log-mel frame sequences fed to temporal models. */
+  sequenceMels: number;
+}
+
+export interface SplitConfig {
+  /** Held-out test actors; empty means k-fold cross-validation by actor (`folds` groups). */
+  testActors: number[];
+  /** Validation actors (for LR schedule / early stopping), taken from the training side. */
+  valActors: number[];
+  folds: number;
+}
+
+/** A recipe step; `a+b` applies a then b to the same clip. */
+export type AugmentStep = "original" | "noise" | "stretch" | "pitch" | "shift";
+
+export interface AugmentConfig {
+  /** Rows each training clip yields, e.g. the classic `["original", "noise", "stretch+pitch"]`. */
+  recipe: string[];
+  /** `classic`: y + f * U(0,1) * max(y) * N(0,1); `snr`: Gaussian noise at `noiseSnrDb`. */
+  noise: "classic" | "snr";
+  noiseFactor: number;
+  noiseSnrDb: number;
+  /** < 1 slows down: 0.8 makes a clip 25 % longer at the same pitch. */
+  stretchRate: number;
+  pitchSemitones: number;
+  shiftMaxSamples: number;
+  /** `roll` wraps around like np.roll (speech onto silence); `silence` pads without wrapping. */
+  shiftMode: "roll" | "silence";
+  /** `fast`: phasor phase vocoder; `librosa`: librosa's float32 arithmetic (slower, closer). */
+  vocoder: "fast" | "librosa";
+}
+
+/** Which network trains: the classic recipe's Conv1D on the 162-vector, or the frame model. */
+export type ModelName = "seed" | "temporal";
+
+export type TemporalInput = "logmel" | "mfccDelta" | "logmelMfccDelta";
+export const TEMPORAL_INPUTS: readonly TemporalInput[] = ["logmel", "mfccDelta", "logmelMfccDelta"];
+
+/** Whether a member can see `part` of the run's `whole` input (both halves live in the combined one). */
+export function inputContains(whole: TemporalInput, part: TemporalInput): boolean {
+  return whole === part || whole === "logmelMfccDelta";
+}
+
+export interface TemporalConfig {
+  /**
+   * Frame features fed to the temporal model: log-mel bands, MFCC + deltas, or both side by
+   * side in each frame.
+   */
+  input: TemporalInput;
+  /**
+   * What each ensemble member sees of `input`, in turn (member m takes entry m mod length):
+   * e.g. `["logmel", "mfccDelta"]` of `logmelMfccDelta`. Networks that look at different
+   * features make different mistakes, so their average gains more than another seed's does.
+   * Empty: every member sees all of `input`.
+   */
+  memberInputs: TemporalInput[];
+  /** Filters per Conv1D block (conv -> batch norm -> relu -> max-pool 2). */
+  filters: number[];
+  kernelSize: number;
+  dropout: number;
+  denseUnits: number;
+}
+
+export interface TrainConfig {
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  /** ReduceLROnPlateau on the training loss, as in the seed recipe. */
+  lrFactor: number;
+  lrPatience: number;
+  minLr: number;
+  /**
+   * BLAS threads per network; 0 means one per core. Native BLAS splits its sums differently
+   * for different thread counts, so the last digits of a run depend on this setting: keep it 1
+   * (the default) and results do not depend on the machine's core count.
+   */
+  threads: number;
+  /**
+   * Networks trained at once (fold x ensemble member jobs), each in its own worker; 0 means one
+   * per core. Changes wall time only: a network's numbers do not depend on where it trains.
+   */
+  parallel: number;
+  /**
+   * The matrix multiply: `auto` is native BLAS through FFI when it loads, else the portable
+   * WebAssembly SIMD kernel; `blas`, `wasm` and `js` (the slow reference) insist on one.
+   */
+  gemm: GemmMode;
+  /**
+   * `fused`: batch norm, ReLU and Adam as one pass each with hand-written gradients
+   * (`model/fused.ts`); `stock`: tfjs's own kernel chains. Equal up to float rounding.
+   */
+  kernels: "fused" | "stock";
+  /**
+   * Weight each class's loss by n / (classes * count), Keras `class_weight` style: RAVDESS has
+   * half as many neutral clips as any other emotion.
+   */
+  classBalance: boolean;
+  /** SpecAugment on frame inputs: this many time masks per row, each up to `specTimeWidth` frames. */
+  specTimeMasks: number;
+  specTimeWidth: number;
+  /** Frequency masks per row, each up to `specFreqWidth` feature bands. */
+  specFreqMasks: number;
+  specFreqWidth: number;
+  /** mixup: pairs of rows blended with a Beta(alpha, alpha) weight; 0 turns it off. */
+  mixupAlpha: number;
+  /** Label smoothing: targets become (1 - e) one-hot + e / classes; 0 turns it off. */
+  labelSmoothing: number;
+  /**
+   * Decoupled weight decay (AdamW style) on conv and dense kernels: after each step every
+   * kernel shrinks by learning rate x this; 0 turns it off.
+   */
+  weightDecay: number;
+  /**
+   * Networks trained per fold, member m with seed (fold seed + 100 m) on the same rows; their
+   * probabilities are averaged. 1 trains a single network; k multiplies training time by k.
+   */
+  ensemble: number;
+}
+
+/**
+ * `speaker`: held-out actors (explicit lists or k folds); `random`: stratified file split,
+ * augmenting training files only; `seed-leaky`: the classic recipe (augment every file, then
+ * split rows at random), kept to show how much leakage inflates accuracy.
+ */
+export type Protocol = "speaker" | "random" | "seed-leaky";
+
+export type SpeakerNorm = "none" | "per-speaker" | "online";
+export const SPEAKER_NORMS: readonly SpeakerNorm[] = ["none", "per-speaker", "online"];
+
+export interface EvalConfig {
+  protocol: Protocol;
+  /** Label set the model trains on; 8-class runs also report 7 classes (calm merged). */
+  labels: "8class" | "7class";
+  /** Test share for the `random` and `seed-leaky` protocols. */
+  testFraction: number;
+  /**
+   * `per-speaker`: before the global scaler, each actor's features are z-scored with that
+   * actor's own mean and spread over their original clips, test actors included (their audio,
+   * never their labels: a declared, transductive use of the test speakers' recordings).
+   * `online`: as per-speaker for training actors; each test actor's clips are met one by one in
+   * a seeded random order and each is z-scored with running statistics of that actor's clips so
+   * far, itself included: what a live page can do with a voice it has only just started hearing.
+   * `none`: only the global scaler fitted on training rows.
+   */
+  speakerNorm: SpeakerNorm;
+}
+
+/** The live page (`deno task serve`): how often it listens, and when it hears speech. */
+export interface LiveConfig {
+  /** Seconds of audio classified each time (the model's clip length). */
+  windowS: number;
+  /** Seconds between classifications. */
+  hopS: number;
+  /** A 20 ms frame louder than this (dB re full scale) counts as voiced. */
+  gateDbfs: number;
+  /** Voiced seconds a window needs before it is classified; less is shown as "no speech". */
+  minVoicedS: number;
+  /** Seconds of history the timeline keeps. */
+  timelineS: number;
+}
+
+export interface RunConfig {
+  seed: number;
+  /** Parallel feature workers; 0 means one per core. */
+  workers: number;
+  cacheDir: string;
+  data: DataConfig;
+  audio: AudioConfig;
+  features: FeatureConfig;
+  split: SplitConfig;
+  augment: AugmentConfig;
+  model: ModelName;
+  temporal: TemporalConfig;
+  train: TrainConfig;
+  eval: EvalConfig;
+  live: LiveConfig;
+  /** Where run folders go (`<resultsDir>/<run-id>/`). */
+  resultsDir: string;
+}
