@@ -1,20 +1,16 @@
 /**
- * One fold of an experiment: gather its rows, standardise with statistics of the training rows
- * only, train, predict the test rows, score. Pure (tfjs, no Deno APIs).
+ * One fold of an experiment: where its rows come from and what inputs they make, gather and
+ * standardise them with statistics of the training rows only, and score the test rows from the
+ * members' probabilities (`members.ts` trains them). Pure (tfjs, no Deno APIs).
  */
 import type * as tf from "@tensorflow/tfjs";
 import type { RunConfig, TemporalInput } from "../config/config.ts";
-import { concatFrames, selectChannels } from "../features/extract.ts";
+import { concatFrames } from "../features/extract.ts";
 import type { FeatureDims, FeatureRows } from "../features/rows.ts";
+import type { TrainedMember } from "./members.ts";
 import { type ClipRecord, labelSet } from "../corpus/ravdess.ts";
-import { buildSeedModel, buildTemporalModel } from "../model/networks.ts";
 import { applyScaler, fitScaler, type Scaler } from "../model/scaler.ts";
-import {
-  type EpochRecord,
-  predictProbabilities,
-  type Samples,
-  trainModel,
-} from "../model/train.ts";
+import type { EpochRecord, Samples } from "../model/train.ts";
 import {
   argmaxRows,
   confusionMatrix,
@@ -41,7 +37,7 @@ export interface RowSource {
 }
 
 /** Anything that knows the shape of the feature rows. */
-type HasDims = { dims: FeatureDims };
+export type HasDims = { dims: FeatureDims };
 
 export type InputKind = "vector" | TemporalInput;
 
@@ -57,13 +53,6 @@ export function inputShape(
   if (kind === "vector") return { rowShape: [dims.vector, 1], featureDim: dims.vector };
   const dim = kind === "logmelMfccDelta" ? dims.logmel + dims.mfccDelta : dims[kind];
   return { rowShape: [dims.frames, dim], featureDim: dim };
-}
-
-/** What ensemble member `member` sees: the config's `memberInputs` in turn, else `input`. */
-export function memberInput(config: RunConfig, member: number): InputKind {
-  if (config.model === "seed") return "vector";
-  const parts = config.temporal.memberInputs;
-  return parts.length ? parts[member % parts.length] : config.temporal.input;
 }
 
 /**
@@ -142,24 +131,6 @@ export interface FoldResult {
   scaler: Scaler;
 }
 
-/** Member m's seed: the fold seed for the first, so `train.ensemble=1` is the single network. */
-export const memberSeed = (foldSeed: number, member: number) => foldSeed + 100 * member;
-
-/** Model folder names of a fold's members: the fold's own name, then `<fold>-m2`, `<fold>-m3`. */
-export function memberNames(fold: string, members: number): string[] {
-  return Array.from({ length: members }, (_, m) => (m === 0 ? fold : `${fold}-m${m + 1}`));
-}
-
-export function buildModel(
-  config: RunConfig,
-  rowShape: number[],
-  classes: number,
-  seed: number,
-): tf.LayersModel {
-  if (config.model === "seed") return buildSeedModel(rowShape[0], classes, seed);
-  return buildTemporalModel(rowShape[0], rowShape[1], classes, config.temporal, seed);
-}
-
 /** A fold ready to train: standardised rows and everything needed to score it afterwards. */
 export interface PreparedFold {
   plan: FoldPlan;
@@ -170,26 +141,6 @@ export interface PreparedFold {
   val?: Samples;
   test: Samples;
   scaler: Scaler;
-}
-
-/** One ensemble member of one fold: what a trainer (in process or in a worker) needs. */
-export interface MemberJob {
-  config: RunConfig;
-  rowShape: number[];
-  classes: number;
-  seed: number;
-  train: Samples;
-  val?: Samples;
-  testX: Float32Array;
-}
-
-/** What training one member gives back. */
-export interface TrainedMember {
-  model: tf.LayersModel;
-  history: EpochRecord[];
-  /** Test probabilities, row-major [testRows, classes]. */
-  probabilities: Float32Array;
-  trainSeconds: number;
 }
 
 /** Gathers, speaker-normalises (as the protocol declares) and standardises a fold's rows. */
@@ -241,51 +192,6 @@ export function prepareFold(
     test: samples(plan.test, undefined, true),
     scaler,
   };
-}
-
-/**
- * The training job of member `member` (seed `memberSeed(fold seed, member)`), on its view of
- * the fold's rows (`memberInput`).
- */
-export function memberJob(
-  config: RunConfig,
-  src: HasDims,
-  fold: PreparedFold,
-  member: number,
-): MemberJob {
-  const width = fold.rowShape[fold.rowShape.length - 1];
-  const channels = inputChannels(inputKindOf(config), memberInput(config, member), src);
-  const view = (s: Samples): Samples => ({
-    ...s,
-    x: selectChannels(s.x, width, channels),
-    rowShape: [...s.rowShape.slice(0, -1), channels[1] - channels[0]],
-  });
-  const train = view(fold.train);
-  return {
-    config,
-    rowShape: train.rowShape,
-    classes: fold.classes,
-    seed: memberSeed(fold.seed, member),
-    train,
-    val: fold.val && view(fold.val),
-    testX: view(fold.test).x,
-  };
-}
-
-/** Builds, trains and applies one network, in whichever thread calls it. */
-export async function trainMember(
-  job: MemberJob,
-  onEpoch?: (record: EpochRecord) => void | Promise<void>,
-): Promise<TrainedMember> {
-  const start = performance.now();
-  const model = buildModel(job.config, job.rowShape, job.classes, job.seed);
-  const history = await trainModel(model, job.train, job.config.train, job.seed, {
-    onEpoch,
-    val: job.val,
-  });
-  const trainSeconds = (performance.now() - start) / 1000;
-  const probabilities = predictProbabilities(model, job.testX, job.rowShape);
-  return { model, history, probabilities, trainSeconds };
 }
 
 /**

@@ -19,17 +19,14 @@ import {
   splitsFromConfig,
 } from "./splits.ts";
 import {
-  buildModel,
   type FoldResult,
   inputChannels,
   inputKindOf,
   inputShape,
-  memberInput,
-  memberNames,
-  memberSeed,
   prepareFold,
   type RowSource,
 } from "./fold.ts";
+import { buildModel, memberInput, memberNames, memberSeed } from "./members.ts";
 import { type MemberEpochHook, parallelNetworks, trainFolds } from "./train.ts";
 import {
   confusionCsv,

@@ -6,15 +6,8 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { RunConfig } from "../config/config.ts";
-import {
-  finishFold,
-  type FoldResult,
-  memberJob,
-  type PreparedFold,
-  type RowSource,
-  type TrainedMember,
-  trainMember,
-} from "./fold.ts";
+import { finishFold, type FoldResult, type PreparedFold, type RowSource } from "./fold.ts";
+import { memberJob, type TrainedMember, trainMember } from "./members.ts";
 import type { EpochRecord } from "../model/train.ts";
 import { ProgressBar, type ProgressSink } from "../util/progress.ts";
 import { defaultWorkerCount, runPool } from "../pipeline/pool.ts";

@@ -7,7 +7,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { chooseGemm } from "../model/blas_ffi.ts";
 import { useTrainingBackend } from "../model/backend.ts";
-import { type MemberJob, trainMember } from "./fold.ts";
+import { type MemberJob, trainMember } from "./members.ts";
 import type { EpochRecord } from "../model/train.ts";
 import type { GemmMode } from "../model/gemm.ts";
 

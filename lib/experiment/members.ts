@@ -1,0 +1,112 @@
+/**
+ * The networks of a fold (ensemble members): their seeds, names and inputs, the job one trains
+ * on, and the training itself, in whichever thread calls it. Pure (tfjs, no Deno APIs); the
+ * pool that trains several at once is `train.ts`.
+ */
+import type * as tf from "@tensorflow/tfjs";
+import type { RunConfig } from "../config/config.ts";
+import { selectChannels } from "../features/extract.ts";
+import { buildSeedModel, buildTemporalModel } from "../model/networks.ts";
+import {
+  type EpochRecord,
+  predictProbabilities,
+  type Samples,
+  trainModel,
+} from "../model/train.ts";
+import {
+  type HasDims,
+  inputChannels,
+  type InputKind,
+  inputKindOf,
+  type PreparedFold,
+} from "./fold.ts";
+
+/** What ensemble member `member` sees: the config's `memberInputs` in turn, else `input`. */
+export function memberInput(config: RunConfig, member: number): InputKind {
+  if (config.model === "seed") return "vector";
+  const parts = config.temporal.memberInputs;
+  return parts.length ? parts[member % parts.length] : config.temporal.input;
+}
+
+/** Member m's seed: the fold seed for the first, so `train.ensemble=1` is the single network. */
+export const memberSeed = (foldSeed: number, member: number) => foldSeed + 100 * member;
+
+/** Model folder names of a fold's members: the fold's own name, then `<fold>-m2`, `<fold>-m3`. */
+export function memberNames(fold: string, members: number): string[] {
+  return Array.from({ length: members }, (_, m) => (m === 0 ? fold : `${fold}-m${m + 1}`));
+}
+
+export function buildModel(
+  config: RunConfig,
+  rowShape: number[],
+  classes: number,
+  seed: number,
+): tf.LayersModel {
+  if (config.model === "seed") return buildSeedModel(rowShape[0], classes, seed);
+  return buildTemporalModel(rowShape[0], rowShape[1], classes, config.temporal, seed);
+}
+
+/** One ensemble member of one fold: what a trainer (in process or in a worker) needs. */
+export interface MemberJob {
+  config: RunConfig;
+  rowShape: number[];
+  classes: number;
+  seed: number;
+  train: Samples;
+  val?: Samples;
+  testX: Float32Array;
+}
+
+/** What training one member gives back. */
+export interface TrainedMember {
+  model: tf.LayersModel;
+  history: EpochRecord[];
+  /** Test probabilities, row-major [testRows, classes]. */
+  probabilities: Float32Array;
+  trainSeconds: number;
+}
+
+/**
+ * The training job of member `member` (seed `memberSeed(fold seed, member)`), on its view of
+ * the fold's rows (`memberInput`).
+ */
+export function memberJob(
+  config: RunConfig,
+  src: HasDims,
+  fold: PreparedFold,
+  member: number,
+): MemberJob {
+  const width = fold.rowShape[fold.rowShape.length - 1];
+  const channels = inputChannels(inputKindOf(config), memberInput(config, member), src);
+  const view = (s: Samples): Samples => ({
+    ...s,
+    x: selectChannels(s.x, width, channels),
+    rowShape: [...s.rowShape.slice(0, -1), channels[1] - channels[0]],
+  });
+  const train = view(fold.train);
+  return {
+    config,
+    rowShape: train.rowShape,
+    classes: fold.classes,
+    seed: memberSeed(fold.seed, member),
+    train,
+    val: fold.val && view(fold.val),
+    testX: view(fold.test).x,
+  };
+}
+
+/** Builds, trains and applies one network, in whichever thread calls it. */
+export async function trainMember(
+  job: MemberJob,
+  onEpoch?: (record: EpochRecord) => void | Promise<void>,
+): Promise<TrainedMember> {
+  const start = performance.now();
+  const model = buildModel(job.config, job.rowShape, job.classes, job.seed);
+  const history = await trainModel(model, job.train, job.config.train, job.seed, {
+    onEpoch,
+    val: job.val,
+  });
+  const trainSeconds = (performance.now() - start) / 1000;
+  const probabilities = predictProbabilities(model, job.testX, job.rowShape);
+  return { model, history, probabilities, trainSeconds };
+}
