@@ -1,14 +1,17 @@
 /**
  * Trains every network of an experiment (Deno-only): the folds' ensemble members are
  * independent jobs, so `train.parallel` of them train side by side, each in a worker with its
- * own `train.threads`-thread BLAS. A network computes the same numbers in a worker as in this
- * thread, so how many train at once changes the wall time only, not the results.
+ * own `train.threads`-thread BLAS. When fewer networks are left than workers, an idle worker
+ * computes half of each large product of a busy one (`model/split_gemm.ts`). A network computes
+ * the same numbers in a worker as in this thread, helped or not, so how many train at once
+ * changes the wall time only, not the results.
  */
 import * as tf from "@tensorflow/tfjs";
 import type { RunConfig } from "../config/config.ts";
 import { finishFold, type FoldResult, type PreparedFold, type RowSource } from "./fold.ts";
 import { memberJob, type TrainedMember, trainMember } from "./members.ts";
 import type { EpochRecord } from "../model/train.ts";
+import { createHelperLink, releaseHelper } from "../model/split_gemm.ts";
 import { ProgressBar, type ProgressSink } from "../util/progress.ts";
 import { defaultWorkerCount, runPool } from "../pipeline/pool.ts";
 import type { TrainReply, TrainRequest } from "./train_worker.ts";
@@ -71,14 +74,23 @@ export async function trainFolds(
     }
   } else {
     const replies: Extract<TrainReply, { kind: "done" }>[] = [];
+    const links = Array.from({ length: parallel }, () => createHelperLink());
     await runPool<(typeof jobs)[number], TrainReply>({
       workerUrl: new URL("./train_worker.ts", import.meta.url),
       size: parallel,
-      init: {
-        kind: "init",
-        gemm: config.train.gemm,
-        threads: config.train.threads,
-      } as TrainRequest,
+      init: (w: number) =>
+        ({
+          kind: "init",
+          gemm: config.train.gemm,
+          threads: config.train.threads,
+          link: links[w],
+        }) as TrainRequest,
+      // The last networks borrow the cores that have nothing left to train (half of each large
+      // product; their numbers do not change).
+      lend: {
+        message: (_free, busy) => ({ kind: "help", link: links[busy] }) as TrainRequest,
+        release: (busy) => releaseHelper(links[busy]),
+      },
       jobs,
       message: (j, index) => ({ kind: "job", index, job: jobOf(j) }) as TrainRequest,
       onReply: (reply) => {

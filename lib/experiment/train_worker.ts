@@ -9,11 +9,14 @@ import { chooseGemm } from "../model/blas_ffi.ts";
 import { useTrainingBackend } from "../model/backend.ts";
 import { type MemberJob, trainMember } from "./members.ts";
 import type { EpochRecord } from "../model/train.ts";
-import type { GemmMode } from "../model/gemm.ts";
+import type { Gemm, GemmMode } from "../model/gemm.ts";
+import { type HelperLink, serveHelper } from "../model/split_gemm.ts";
 
 export type TrainRequest =
-  | { kind: "init"; gemm: GemmMode; threads: number }
-  | { kind: "job"; index: number; job: MemberJob };
+  | { kind: "init"; gemm: GemmMode; threads: number; link: HelperLink }
+  | { kind: "job"; index: number; job: MemberJob }
+  /** No job left for this worker: compute half of the large products of the one on `link`. */
+  | { kind: "help"; link: HelperLink };
 
 /** A model as `tf.io.fromMemory` takes it back. */
 export interface ModelArtifactsMessage {
@@ -35,11 +38,18 @@ export type TrainReply =
   | { kind: "error"; index: number; message: string };
 
 let ready: Promise<unknown> | null = null;
+let gemm: Gemm | null = null;
 
 self.onmessage = async (ev: MessageEvent<TrainRequest>) => {
   const msg = ev.data;
   if (msg.kind === "init") {
-    ready = useTrainingBackend(chooseGemm(msg.gemm, msg.threads).gemm);
+    gemm = chooseGemm(msg.gemm, msg.threads).gemm;
+    ready = useTrainingBackend(gemm, msg.link);
+    return;
+  }
+  if (msg.kind === "help") {
+    // Blocks this worker until the served network has finished (`releaseHelper`).
+    serveHelper(msg.link, gemm!);
     return;
   }
   try {

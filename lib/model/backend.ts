@@ -1,11 +1,12 @@
 /**
  * The tfjs backend for training and inference. Training uses tfjs's `cpu` backend with the
- * kernels of `cpu_kernels.ts` (im2col + GEMM convolutions); the GEMM is injected so this module
- * stays free of Deno APIs.
+ * kernels of `cpu_kernels.ts` (im2col + GEMM convolutions) and large products split in two fixed
+ * halves (`split_gemm.ts`); the GEMM is injected so this module stays free of Deno APIs.
  */
 import * as tf from "@tensorflow/tfjs";
 import type { Gemm } from "./gemm.ts";
 import { registerFastCpuKernels } from "./cpu_kernels.ts";
+import { createSplitGemm, type HelperLink } from "./split_gemm.ts";
 
 export interface TrainingBackend {
   gemm: Gemm;
@@ -18,10 +19,12 @@ export interface TrainingBackend {
  * banner on first use under Deno; it does not apply here (tfjs-node is a Node addon), so it is
  * marked as already shown.
  */
-export async function useTrainingBackend(gemm: Gemm): Promise<TrainingBackend> {
+export async function useTrainingBackend(gemm: Gemm, link?: HelperLink): Promise<TrainingBackend> {
   await tf.setBackend("cpu");
   await tf.ready();
   (tf.backend() as unknown as { firstUse: boolean }).firstUse = false;
-  const restore = registerFastCpuKernels(gemm, "cpu");
+  // Large products always in the same two halves, so a helper thread (`link`) changes only the
+  // time they take, never their bits.
+  const restore = registerFastCpuKernels(createSplitGemm(gemm, link), "cpu");
   return { gemm, restore };
 }

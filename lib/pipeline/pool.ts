@@ -7,7 +7,8 @@
 export interface PoolOptions<Job, Reply> {
   workerUrl: URL;
   size: number;
-  init: unknown;
+  /** The first message of worker `i` (the same for all, or one per worker). */
+  init: unknown | ((worker: number) => unknown);
   jobs: Job[];
   /** Message for job `i`. */
   message(job: Job, index: number): unknown;
@@ -15,6 +16,12 @@ export interface PoolOptions<Job, Reply> {
   onReply(reply: Reply): string | void;
   /** Whether a reply ends its job (default: every reply does; progress replies may not). */
   endsJob?(reply: Reply): boolean;
+  /**
+   * Lending idle workers: when no job is left for a free worker and another is still busy, the
+   * free one gets `message(free, busy)` (e.g. "compute half of its products"); `release(busy)`
+   * runs once the busy worker's job has ended and must set its helper free again.
+   */
+  lend?: { message(free: number, busy: number): unknown; release(busy: number): void };
 }
 
 export function defaultWorkerCount(requested: number): number {
@@ -29,11 +36,21 @@ export function runPool<Job, Reply>(opts: PoolOptions<Job, Reply>): Promise<void
     let next = 0;
     let finished = 0;
     let failed = false;
+    const working = new Set<number>();
+    const helperOf = new Map<number, number>();
     const stop = () => workers.forEach((w) => w.terminate());
-    const feed = (w: Worker) => {
+    const feed = (i: number) => {
       if (next < opts.jobs.length) {
-        const i = next++;
-        w.postMessage(opts.message(opts.jobs[i], i));
+        const j = next++;
+        working.add(i);
+        workers[i].postMessage(opts.message(opts.jobs[j], j));
+        return;
+      }
+      // Nothing left to start: help a worker that is still busy and has no helper yet.
+      const busy = [...working].find((b) => !helperOf.has(b));
+      if (opts.lend && busy !== undefined) {
+        helperOf.set(busy, i);
+        workers[i].postMessage(opts.lend.message(i, busy));
       }
     };
     for (let k = 0; k < size; k++) {
@@ -49,25 +66,36 @@ export function runPool<Job, Reply>(opts: PoolOptions<Job, Reply>): Promise<void
         }
         if (problem) {
           failed = true;
+          helperOf.forEach((_, busy) => opts.lend?.release(busy));
           stop();
           reject(new Error(problem));
           return;
         }
         if (opts.endsJob && !opts.endsJob(ev.data)) return;
+        working.delete(k);
+        const helper = helperOf.get(k);
+        if (helper !== undefined) {
+          helperOf.delete(k);
+          opts.lend!.release(k);
+        }
         if (++finished === opts.jobs.length) {
           stop();
           resolve();
-        } else feed(w);
+          return;
+        }
+        feed(k);
+        if (helper !== undefined) feed(helper);
       };
       w.onerror = (ev) => {
         ev.preventDefault();
         if (failed) return;
         failed = true;
+        helperOf.forEach((_, busy) => opts.lend?.release(busy));
         stop();
         reject(new Error(`worker crashed: ${ev.message}`));
       };
-      w.postMessage(opts.init);
-      feed(w);
+      w.postMessage(typeof opts.init === "function" ? opts.init(k) : opts.init);
     }
+    for (let k = 0; k < size; k++) feed(k);
   });
 }
