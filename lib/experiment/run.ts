@@ -150,7 +150,7 @@ export async function runExperiment(
   const networks = plans.length * config.train.ensemble;
   const parallel = parallelNetworks(config, networks);
   sink.write(`${note}, ${parallel} network${parallel === 1 ? "" : "s"} at a time\n`);
-  const backend = await useTrainingBackend(gemm);
+  const backend = await useTrainingBackend(gemm, { kernels: config.train.kernels });
   const src = rowSourceOf(features, augmented);
   const runId = makeRunId(config.model, config.eval.protocol);
   const writer = await createRunWriter(resultsDir, runId);

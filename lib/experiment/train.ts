@@ -83,14 +83,18 @@ export async function trainFolds(
           kind: "init",
           gemm: config.train.gemm,
           threads: config.train.threads,
+          kernels: config.train.kernels,
           link: links[w],
         }) as TrainRequest,
       // The last networks borrow the cores that have nothing left to train (half of each large
       // product; their numbers do not change).
-      lend: {
-        message: (_free, busy) => ({ kind: "help", link: links[busy] }) as TrainRequest,
-        release: (busy) => releaseHelper(links[busy]),
-      },
+      // (Only the fused kernels split products; `stock` trains as before, unhelped.)
+      lend: config.train.kernels === "fused"
+        ? {
+          message: (_free, busy) => ({ kind: "help", link: links[busy] }) as TrainRequest,
+          release: (busy) => releaseHelper(links[busy]),
+        }
+        : undefined,
       jobs,
       message: (j, index) => ({ kind: "job", index, job: jobOf(j) }) as TrainRequest,
       onReply: (reply) => {

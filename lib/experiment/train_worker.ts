@@ -13,7 +13,7 @@ import type { Gemm, GemmMode } from "../model/gemm.ts";
 import { type HelperLink, serveHelper } from "../model/split_gemm.ts";
 
 export type TrainRequest =
-  | { kind: "init"; gemm: GemmMode; threads: number; link: HelperLink }
+  | { kind: "init"; gemm: GemmMode; threads: number; kernels: "fused" | "stock"; link: HelperLink }
   | { kind: "job"; index: number; job: MemberJob }
   /** No job left for this worker: compute half of the large products of the one on `link`. */
   | { kind: "help"; link: HelperLink };
@@ -44,7 +44,7 @@ self.onmessage = async (ev: MessageEvent<TrainRequest>) => {
   const msg = ev.data;
   if (msg.kind === "init") {
     gemm = chooseGemm(msg.gemm, msg.threads).gemm;
-    ready = useTrainingBackend(gemm, msg.link);
+    ready = useTrainingBackend(gemm, { kernels: msg.kernels, link: msg.link });
     return;
   }
   if (msg.kind === "help") {

@@ -19,12 +19,18 @@ export interface TrainingBackend {
  * banner on first use under Deno; it does not apply here (tfjs-node is a Node addon), so it is
  * marked as already shown.
  */
-export async function useTrainingBackend(gemm: Gemm, link?: HelperLink): Promise<TrainingBackend> {
+export async function useTrainingBackend(
+  gemm: Gemm,
+  opts: { kernels?: "fused" | "stock"; link?: HelperLink } = {},
+): Promise<TrainingBackend> {
   await tf.setBackend("cpu");
   await tf.ready();
   (tf.backend() as unknown as { firstUse: boolean }).firstUse = false;
-  // Large products always in the same two halves, so a helper thread (`link`) changes only the
-  // time they take, never their bits.
-  const restore = registerFastCpuKernels(createSplitGemm(gemm, link), "cpu");
+  // With the fused kernels (`train.kernels`), large products always come in the same two halves,
+  // so a helper thread (`link`) changes only the time they take, never their bits; `stock` keeps
+  // every product whole, as runs before the fused kernels computed them.
+  const fused = (opts.kernels ?? "fused") === "fused";
+  const product = fused ? createSplitGemm(gemm, opts.link) : gemm;
+  const restore = registerFastCpuKernels(product, "cpu", { rank2MatMul: fused });
   return { gemm, restore };
 }

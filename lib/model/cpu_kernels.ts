@@ -187,7 +187,14 @@ const KERNELS = [
  * multiply and sum kernels with fast paths for the shapes training produces (anything else goes
  * to the stock kernel). Returns a function that restores the stock kernels (tests compare both).
  */
-export function registerFastCpuKernels(gemm: Gemm, backendName = "cpu"): () => void {
+export function registerFastCpuKernels(
+  gemm: Gemm,
+  backendName = "cpu",
+  opts: { rank2MatMul?: boolean } = {},
+): () => void {
+  // Rank-2 matmuls (the dense layers' gradients) through the GEMM: faster, summed in another
+  // order than tfjs's loop, so only with the fused kernels (`stock` trains as it always did).
+  const rank2 = opts.rank2MatMul ?? true;
   const stock = new Map<string, tf.KernelConfig>();
   for (const name of KERNELS) {
     const k = tf.getKernel(name, backendName);
@@ -268,7 +275,7 @@ export function registerFastCpuKernels(gemm: Gemm, backendName = "cpu"): () => v
     Tile: (args) => tile(args) ?? fallback("Tile", args),
     Relu: (args) => relu(args) ?? fallback("Relu", args),
     Step: (args) => step(args) ?? fallback("Step", args),
-    BatchMatMul: (args) => batchMatMul(gemm, args) ?? fallback("BatchMatMul", args),
+    BatchMatMul: (args) => batchMatMul(gemm, args, rank2) ?? fallback("BatchMatMul", args),
   };
   for (const name of KERNELS) {
     tf.unregisterKernel(name, backendName);
@@ -711,11 +718,15 @@ function step({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo | null {
  * Unbatched float32 matmul (dense layers and their gradients, which arrive as rank 2 or as
  * rank 3 with a batch of one) through the injected GEMM.
  */
-function batchMatMul(gemm: Gemm, { inputs, backend, attrs }: KernelArgs): tf.TensorInfo | null {
+function batchMatMul(
+  gemm: Gemm,
+  { inputs, backend, attrs }: KernelArgs,
+  rank2: boolean,
+): tf.TensorInfo | null {
   const { a, b } = inputs;
   if (a.dtype !== "float32" || b.dtype !== "float32") return null;
   const rank = a.shape.length;
-  if (rank !== b.shape.length || (rank !== 2 && rank !== 3)) return null;
+  if (rank !== b.shape.length || (rank !== 2 && rank !== 3) || (rank === 2 && !rank2)) return null;
   if (rank === 3 && (a.shape[0] !== 1 || b.shape[0] !== 1)) return null;
   const [ar, ac] = a.shape.slice(-2);
   const [br, bc] = b.shape.slice(-2);
