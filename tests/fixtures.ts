@@ -53,3 +53,7 @@ export function referenceIndex(): ReferenceIndex {
     ? JSON.parse(Deno.readTextFileSync(join(REFERENCE_DIR, "index.json")))
     : { sr: 22050, fixtures: {} };
 }
+
+/** The development copy of EmoDB beside the project (`../shared/emodb`), or `EMODB_DIR`. */
+export const EMODB_DIR = Deno.env.get("EMODB_DIR") ?? join(root, "..", "shared", "emodb");
+export const HAVE_EMODB = isDir(EMODB_DIR);

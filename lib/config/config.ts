@@ -5,6 +5,7 @@
  */
 import { sha256Hex } from "../util/hash.ts";
 import { GEMM_MODES } from "../model/gemm.ts";
+import { CORPUS_NAMES } from "../corpus/corpora.ts";
 import {
   AUGMENT_STEPS,
   type AugmentStep,
@@ -204,6 +205,13 @@ export function validateConfig(c: RunConfig): void {
   if (f.nMfcc > f.nMels) problems.push("features.nMfcc cannot exceed features.nMels");
   if (!Number.isSafeInteger(c.seed)) problems.push(`seed must be an integer (got ${c.seed})`);
   const d = c.data;
+  if (!CORPUS_NAMES.includes(d.corpus)) {
+    problems.push(`data.corpus must be one of ${CORPUS_NAMES.join(", ")} (got ${d.corpus})`);
+  } else if (d.corpus !== "ravdess" && c.eval.labels !== "8class") {
+    problems.push(
+      `eval.labels=${c.eval.labels} is RAVDESS's (calm merged into neutral); ${d.corpus} has its own emotions`,
+    );
+  }
   if (typeof d.dir !== "string") problems.push("data.dir must be a folder path");
   if (!/^(https?|file):\/\//.test(d.url)) {
     problems.push(`data.url must be an http(s) or file URL (got ${d.url})`);
@@ -407,6 +415,7 @@ export const EXECUTION_KEYS = [
 const SETTINGS_BEFORE_THEY_EXISTED: Record<string, unknown> = {
   ...LEVERS_OFF,
   "train.kernels": "stock",
+  "data.corpus": "ravdess",
 };
 
 /** A stored config completed with the meaning of settings added after it was written. */

@@ -5,6 +5,7 @@
  * validates and hashes). Pure: no Deno APIs.
  */
 import type { GemmMode } from "../model/gemm.ts";
+import type { CorpusName } from "../corpus/corpora.ts";
 
 export const ZENODO_RAVDESS_URL =
   "https://zenodo.org/records/1188976/files/Audio_Speech_Actors_01-24.zip?download=1";
@@ -14,7 +15,13 @@ export const DEFAULT_CONFIG: RunConfig = {
   seed: 42,
   workers: 0,
   cacheDir: "data/cache",
-  data: { dir: "", url: ZENODO_RAVDESS_URL, md5: ZENODO_RAVDESS_MD5, download: true },
+  data: {
+    corpus: "ravdess",
+    dir: "",
+    url: ZENODO_RAVDESS_URL,
+    md5: ZENODO_RAVDESS_MD5,
+    download: true,
+  },
   audio: { sampleRateHz: 22050, offsetS: 0.6, durationS: 2.5, resampler: "kaiser_best" },
   features: {
     nFft: 2048,
@@ -101,6 +108,11 @@ export const LEVERS_OFF = {
 } as const;
 
 export interface DataConfig {
+  /**
+   * Which corpus `dir` holds: ravdess, emodb, cremad, tess, savee or emovo (`lib/corpus/
+   * corpora.ts` says how each names its files). Labels are the corpus's own emotions.
+   */
+  corpus: CorpusName;
   /** Corpus folder; empty means: `RAVDESS_DIR`, then `data/ravdess`, then `../shared/ravdess`. */
   dir: string;
   /** Where the corpus archive is fetched from when no folder is found. */

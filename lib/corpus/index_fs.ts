@@ -3,10 +3,12 @@
  */
 import { basename, join, relative, sep } from "node:path";
 import { type ClipRecord, parseRavdessName } from "./ravdess.ts";
+import { type CorpusName, corpusSpec } from "./corpora.ts";
 import { sha256Hex } from "../util/hash.ts";
 
 export interface CorpusIndex {
   root: string;
+  corpus: CorpusName;
   clips: ClipRecord[];
   /** SHA-256 of every clip's relative path and size: names the corpus in run records. */
   manifestHash: string;
@@ -15,6 +17,8 @@ export interface CorpusIndex {
    * cache, so a clip rewritten in place (same size, new samples) is featurized again.
    */
   stateHash: string;
+  /** Files of the corpus that are not used, and why (e.g. RAVDESS's song set). */
+  ignored: { relPath: string; why: string }[];
 }
 
 /**
@@ -49,12 +53,17 @@ async function* walkWavs(dir: string, seen = new Set<string>()): AsyncGenerator<
 }
 
 /**
- * Finds every `.wav` under `root` (any depth; the Zenodo zip has `Actor_NN/` folders) and parses
- * its name. A `.wav` whose name is not RAVDESS, a clip inside another actor's folder, a duplicate
- * clip, or a folder with no clips is an error naming the path. Only audio-only speech clips are
- * kept (the song and video sets use the same naming).
+ * Finds every `.wav` under `root` (any depth, links followed) and parses its path as `corpus`
+ * names its files (RAVDESS by default: the Zenodo zip has `Actor_NN/` folders). A `.wav` whose
+ * name does not fit, a clip in another speaker's folder, a duplicate clip, or a folder with no
+ * clips is an error naming the path. Files the corpus has but this project does not use (RAVDESS's
+ * song and video sets) are listed in `ignored` with the reason.
  */
-export async function indexCorpus(root: string): Promise<CorpusIndex> {
+export async function indexCorpus(
+  root: string,
+  corpus: CorpusName = "ravdess",
+): Promise<CorpusIndex> {
+  const spec = corpusSpec(corpus);
   let info: Deno.FileInfo;
   try {
     info = await Deno.stat(root);
@@ -63,38 +72,48 @@ export async function indexCorpus(root: string): Promise<CorpusIndex> {
   }
   if (!info.isDirectory) throw new Error(`${root}: corpus path is not a folder`);
   const clips: ClipRecord[] = [];
+  const ignored: { relPath: string; why: string }[] = [];
   const seen = new Map<string, string>();
   const modified = new Map<string, number>();
   for await (const path of walkWavs(root)) {
-    const name = basename(path);
+    const relPath = relative(root, path).split(sep).join("/");
     let parsed;
     try {
-      parsed = parseRavdessName(name);
+      parsed = spec.parse(relPath);
     } catch (err) {
-      throw new Error(`${path}: ${(err as Error).message.replace(`${name}: `, "")}`);
+      throw new Error(`${join(root, relPath)}: ${(err as Error).message.replace(/^[^:]*: /, "")}`);
     }
-    const folder = basename(join(path, ".."));
-    const folderActor = /^Actor_(\d+)$/.exec(folder);
-    if (folderActor && Number(folderActor[1]) !== parsed.actor) {
-      throw new Error(`${path}: clip of actor ${parsed.actor} is in folder ${folder}`);
-    }
-    const id = name.slice(0, -4);
+    const name = basename(path);
+    // SAVEE's nested layout names files a01.wav in every speaker's folder.
+    const id = corpus === "savee" && !/^[A-Z]{2}_/.test(name)
+      ? `${spec.speakerNames[parsed.speaker]}_${name.slice(0, -4)}`
+      : name.slice(0, -4);
     if (seen.has(id)) throw new Error(`${path}: duplicate clip, also at ${seen.get(id)}`);
     seen.set(id, path);
-    if (parsed.modality !== "audio-only" || parsed.vocalChannel !== "speech") continue;
+    if (parsed.ignored) {
+      ignored.push({ relPath, why: parsed.ignored });
+      continue;
+    }
     const { size, mtime } = await Deno.stat(path);
     modified.set(id, mtime?.getTime() ?? 0);
-    clips.push({
-      ...parsed,
-      id,
-      relPath: relative(root, path).split(sep).join("/"),
-      sizeBytes: size,
-    });
+    // RAVDESS records keep the shape they always had (caches hold them byte for byte).
+    const record: ClipRecord = corpus === "ravdess"
+      ? { ...parseRavdessName(name), id, relPath, sizeBytes: size }
+      : {
+        ...parsed.extra,
+        corpus,
+        actor: parsed.speaker,
+        emotion: parsed.emotion,
+        ...(parsed.sex ? { sex: parsed.sex } : {}),
+        id,
+        relPath,
+        sizeBytes: size,
+      };
+    clips.push(record);
   }
   if (clips.length === 0) {
-    throw new Error(
-      `${root}: no RAVDESS speech clips (*.wav named like 03-01-05-02-01-01-01.wav) in this folder`,
-    );
+    const what = corpus === "ravdess" ? "RAVDESS speech" : spec.title;
+    throw new Error(`${root}: no ${what} clips in this folder (expected: ${spec.source})`);
   }
   clips.sort((a, b) => a.actor - b.actor || a.id.localeCompare(b.id));
   const manifestHash = await sha256Hex(clips.map((c) => `${c.relPath}\t${c.sizeBytes}\n`).join(""));
@@ -102,7 +121,7 @@ export async function indexCorpus(root: string): Promise<CorpusIndex> {
     `${await Deno.realPath(root)}\n` +
       clips.map((c) => `${c.relPath}\t${c.sizeBytes}\t${modified.get(c.id)}\n`).join(""),
   );
-  return { root, clips, manifestHash, stateHash };
+  return { root, corpus, clips, ignored, manifestHash, stateHash };
 }
 
 /** A clip's file on disk. */

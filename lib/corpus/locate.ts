@@ -1,7 +1,7 @@
 /**
- * Where the corpus is (Deno-only): `--data DIR`, then `RAVDESS_DIR`, then `data/ravdess`, then
- * `../shared/ravdess`; when none exists, download and unpack the Zenodo archive into
- * `data/ravdess`.
+ * Where the corpus is (Deno-only): `--data DIR`, then `<CORPUS>_DIR` (RAVDESS_DIR, EMODB_DIR,
+ * ...), then `data/<corpus>`, then `../shared/<corpus>`; when none exists, RAVDESS is downloaded
+ * from Zenodo into `data/ravdess`, and for the others the message says where to get them.
  */
 import { isAbsolute, join, resolve } from "node:path";
 import type { DataConfig } from "../config/config.ts";
@@ -9,11 +9,15 @@ import type { ProgressSink } from "../util/progress.ts";
 import { exists } from "../cache/files.ts";
 import { downloadFile, extractZip } from "./download.ts";
 import { type CorpusIndex, indexCorpus } from "./index_fs.ts";
+import { corpusSpec } from "./corpora.ts";
 import { PROJECT_ROOT, projectPath } from "../util/project.ts";
 
 export interface CorpusCandidate {
   dir: string;
-  source: "--data" | "RAVDESS_DIR" | "data/ravdess" | "../shared/ravdess";
+  /** `--data`, the environment variable's name, `data/<corpus>` or `../shared/<corpus>`. */
+  source: string;
+  /** Named by the user (`--data`, the variable): it must exist. */
+  named: boolean;
 }
 
 /** The folders looked at, in order, for messages and for `findCorpus`. */
@@ -23,14 +27,20 @@ export function corpusCandidates(
 ): CorpusCandidate[] {
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(Deno.cwd(), p));
   const out: CorpusCandidate[] = [];
-  if (config.dir) out.push({ dir: abs(config.dir), source: "--data" });
-  const fromEnv = env("RAVDESS_DIR");
+  const name = config.corpus;
+  if (config.dir) out.push({ dir: abs(config.dir), source: "--data", named: true });
+  const variable = `${name.toUpperCase()}_DIR`;
+  const fromEnv = env(variable);
   if (fromEnv !== undefined && fromEnv.trim() === "") {
-    throw new Error("RAVDESS_DIR is set but empty: set it to the corpus folder, or unset it");
+    throw new Error(`${variable} is set but empty: set it to the corpus folder, or unset it`);
   }
-  if (fromEnv) out.push({ dir: abs(fromEnv), source: "RAVDESS_DIR" });
-  out.push({ dir: projectPath("data", "ravdess"), source: "data/ravdess" });
-  out.push({ dir: resolve(PROJECT_ROOT, "..", "shared", "ravdess"), source: "../shared/ravdess" });
+  if (fromEnv) out.push({ dir: abs(fromEnv), source: variable, named: true });
+  out.push({ dir: projectPath("data", name), source: `data/${name}`, named: false });
+  out.push({
+    dir: resolve(PROJECT_ROOT, "..", "shared", name),
+    source: `../shared/${name}`,
+    named: false,
+  });
   return out;
 }
 
@@ -44,7 +54,7 @@ export async function findCorpus(
 ): Promise<CorpusCandidate | null> {
   for (const c of corpusCandidates(config, env)) {
     if (await exists(c.dir)) return c;
-    if (c.source === "--data" || c.source === "RAVDESS_DIR") {
+    if (c.named) {
       throw new Error(`${c.dir}: corpus folder given by ${c.source} does not exist`);
     }
   }
@@ -61,6 +71,13 @@ export async function ensureCorpus(
   const found = await findCorpus(config, env);
   if (found) return found.dir;
   const looked = corpusCandidates(config, env).map((c) => c.dir).join(", ");
+  if (config.corpus !== "ravdess") {
+    const spec = corpusSpec(config.corpus);
+    throw new Error(
+      `no ${spec.title} found (looked in ${looked}); it has no archive this project can fetch: ` +
+        `get it from ${spec.source}, then pass --data DIR`,
+    );
+  }
   if (!config.download) {
     throw new Error(
       `no RAVDESS corpus found (looked in ${looked}) and downloading is off (--data.download=false)`,
@@ -105,8 +122,14 @@ export async function openConfiguredCorpus(
   sink: ProgressSink,
 ): Promise<CorpusIndex> {
   const dir = await ensureCorpus(config, sink);
-  const corpus = await indexCorpus(dir);
+  const corpus = await indexCorpus(dir, config.corpus);
   const actors = new Set(corpus.clips.map((c) => c.actor));
-  sink.write(`corpus: ${corpus.clips.length} clips, ${actors.size} actors, ${dir}\n`);
+  sink.write(
+    `corpus: ${config.corpus}, ${corpus.clips.length} clips, ${actors.size} speakers, ${dir}\n`,
+  );
+  if (corpus.ignored.length) {
+    const why = [...new Set(corpus.ignored.map((i) => i.why))].join("; ");
+    sink.write(`corpus: ${corpus.ignored.length} files not used: ${why}\n`);
+  }
   return corpus;
 }

@@ -6,6 +6,8 @@
  * "Kids are talking by the door", first repetition, actor 1.
  */
 
+import type { CommonEmotion, CorpusName } from "./corpora.ts";
+
 export const EMOTIONS_8 = [
   "neutral",
   "calm",
@@ -25,21 +27,22 @@ export const EMOTIONS_7 = EMOTIONS_8.filter((e) => e !== "calm");
 export type LabelSetName = "8class" | "7class";
 
 export interface LabelSet {
-  name: LabelSetName;
+  /** `8class` / `7class` (RAVDESS), or a corpus's own set (its name). */
+  name: string;
   classes: readonly string[];
-  /** Class index of an emotion under this label set. */
-  indexOf(emotion: Emotion): number;
+  /** Class index of an emotion under this label set (-1: not one of its classes). */
+  indexOf(emotion: CommonEmotion): number;
 }
 
 export function labelSet(name: LabelSetName): LabelSet {
   if (name === "8class") {
-    return { name, classes: EMOTIONS_8, indexOf: (e) => EMOTIONS_8.indexOf(e) };
+    return { name, classes: EMOTIONS_8, indexOf: (e) => EMOTIONS_8.indexOf(e as Emotion) };
   }
   if (name === "7class") {
     return {
       name,
       classes: EMOTIONS_7,
-      indexOf: (e) => EMOTIONS_7.indexOf(e === "calm" ? "neutral" : e),
+      indexOf: (e) => (EMOTIONS_7 as readonly string[]).indexOf(e === "calm" ? "neutral" : e),
     };
   }
   throw new Error(`unknown label set '${name}' (want 8class or 7class)`);
@@ -57,12 +60,24 @@ export interface RavdessName {
   sex: "male" | "female";
 }
 
-export interface ClipRecord extends RavdessName {
-  /** Stable id: the file name without `.wav`. */
+/**
+ * One clip of a corpus. RAVDESS clips carry every field of their name (as they always have, so
+ * caches keep their bytes); clips of other corpora carry `corpus` and their own fields (sentence,
+ * level, ...), with the speaker as `actor`, a number unique within the corpus.
+ */
+export interface ClipRecord extends Partial<Omit<RavdessName, "actor" | "emotion" | "sex">> {
+  /** Stable id: the file name without `.wav` (SAVEE's nested files get their speaker in front). */
   id: string;
   /** Path relative to the corpus root, with `/` separators, e.g. `Actor_01/03-01-...wav`. */
   relPath: string;
   sizeBytes: number;
+  /** The speaker. */
+  actor: number;
+  emotion: CommonEmotion;
+  sex?: "male" | "female";
+  /** Absent for RAVDESS. */
+  corpus?: CorpusName;
+  [field: string]: unknown;
 }
 
 const NAME_RE = /^(\d{2})-(\d{2})-(\d{2})-(\d{2})-(\d{2})-(\d{2})-(\d{2})\.wav$/;

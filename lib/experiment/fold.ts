@@ -8,7 +8,13 @@ import type { RunConfig, TemporalInput } from "../config/config.ts";
 import { concatFrames } from "../features/extract.ts";
 import type { FeatureDims, FeatureRows } from "../features/rows.ts";
 import type { TrainedMember } from "./members.ts";
-import { type ClipRecord, labelSet } from "../corpus/ravdess.ts";
+import { type ClipRecord, type LabelSet, labelSet } from "../corpus/ravdess.ts";
+import { labelSetOf, reportsSevenClasses } from "../corpus/corpora.ts";
+
+/** The classes `config`'s run trains on (its corpus, and `eval.labels` for RAVDESS). */
+export function runLabelSet(config: RunConfig): LabelSet {
+  return labelSetOf(config.data.corpus, config.eval.labels);
+}
 import { applyScaler, fitScaler, type Scaler } from "../model/scaler.ts";
 import type { EpochRecord, Samples } from "../model/train.ts";
 import {
@@ -97,13 +103,13 @@ export function gatherRows(
   return out;
 }
 
-export function labelsOf(
-  src: RowSource,
-  rows: readonly RowRef[],
-  labels: "8class" | "7class",
-): Int32Array {
-  const set = labelSet(labels);
-  return Int32Array.from(rows, (r) => set.indexOf(src.clips[r.clip].emotion));
+export function labelsOf(src: RowSource, rows: readonly RowRef[], set: LabelSet): Int32Array {
+  return Int32Array.from(rows, (r) => {
+    const clip = src.clips[r.clip];
+    const k = set.indexOf(clip.emotion);
+    if (k < 0) throw new Error(`${clip.relPath}: ${clip.emotion} is not one of ${set.classes}`);
+    return k;
+  });
 }
 
 export interface FoldResult {
@@ -152,7 +158,7 @@ export function prepareFold(
 ): PreparedFold {
   const kind = inputKindOf(config);
   const { rowShape, featureDim } = inputShape(kind, src);
-  const classes = labelSet(config.eval.labels).classes.length;
+  const classes = runLabelSet(config).classes.length;
   // Per-speaker statistics (declared in the protocol) for every actor this fold touches; the
   // online variant fits them for training actors only and meets test voices clip by clip.
   const norm = config.eval.speakerNorm;
@@ -179,7 +185,7 @@ export function prepareFold(
   const samples = (rows: readonly RowRef[], raw?: Float32Array, testRows = false): Samples => ({
     x: applyScaler(scaler, raw ?? gather(rows, testRows)),
     rowShape,
-    labels: labelsOf(src, rows, config.eval.labels),
+    labels: labelsOf(src, rows, runLabelSet(config)),
     classes,
   });
   return {
@@ -210,14 +216,14 @@ export function finishFold(
     const p = member.probabilities;
     for (let i = 0; i < p.length; i++) probs[i] += p[i] / members.length;
   }
-  const labelNames = [...labelSet(config.eval.labels).classes];
+  const labelNames = [...runLabelSet(config).classes];
   const metrics = metricsFromConfusion(
     confusionMatrix(test.labels, argmaxRows(probs, classes), classes),
     labelNames,
   );
   let metrics7: Metrics | undefined;
-  if (classes === 8) {
-    const truth7 = labelsOf(src, plan.test, "7class");
+  if (reportsSevenClasses(config.data.corpus, classes)) {
+    const truth7 = labelsOf(src, plan.test, labelSet("7class"));
     metrics7 = metricsFromConfusion(
       confusionMatrix(truth7, argmaxRows(mergeCalmIntoNeutral(probs), 7), 7),
       [...labelSet("7class").classes],

@@ -7,7 +7,7 @@ import * as tf from "@tensorflow/tfjs";
 import { join } from "node:path";
 import { configHash, resultHash, type RunConfig } from "../config/config.ts";
 import type { CorpusIndex } from "../corpus/index_fs.ts";
-import { labelSet } from "../corpus/ravdess.ts";
+import type { LabelSet } from "../corpus/ravdess.ts";
 import {
   actorsOf,
   type FoldPlan,
@@ -25,6 +25,7 @@ import {
   inputShape,
   prepareFold,
   type RowSource,
+  runLabelSet,
 } from "./fold.ts";
 import { buildModel, memberInput, memberNames, memberSeed } from "./members.ts";
 import { type MemberEpochHook, parallelNetworks, trainFolds } from "./train.ts";
@@ -105,16 +106,12 @@ export function rowSourceOf(features: FeatureSet, augmented: readonly AugmentedS
 
 export const foldSeed = (seed: number, fold: number) => seed + 1000 * fold;
 
-function predictionsCsv(
-  features: FeatureSet,
-  results: FoldResult[],
-  labels: readonly string[],
-): string {
+function predictionsCsv(features: FeatureSet, results: FoldResult[], set: LabelSet): string {
+  const labels = set.classes;
   const k = labels.length;
   const lines = [
     ["clip", "actor", "fold", "true", "predicted", ...labels.map((l) => `p_${l}`)].join(","),
   ];
-  const set = labelSet(k === 8 ? "8class" : "7class");
   for (const r of results) {
     r.testClips.forEach((clip, i) => {
       const p = Array.from(r.testProbabilities.subarray(i * k, (i + 1) * k));
@@ -225,7 +222,7 @@ export async function runExperiment(
   await writer.writeText(RUN_FILES.perClass, perClassCsv(summary.primary.pooled));
   await writer.writeText(
     RUN_FILES.predictions,
-    predictionsCsv(features, results, summary.primary.labels),
+    predictionsCsv(features, results, runLabelSet(config)),
   );
   const history: RunHistory = {
     folds: results.map((r) => ({ name: r.name, epochs: r.history })),
@@ -285,7 +282,7 @@ export async function buildRunRecord(r: {
       speakerNorm: config.eval.speakerNorm,
       leaky: r.leaky,
     },
-    labels: [...labelSet(config.eval.labels).classes],
+    labels: [...runLabelSet(config).classes],
     input: { kind, ...inputShape(kind, src) },
     // What each network sees of the input (all of it unless `temporal.memberInputs` says).
     members: Object.fromEntries(
@@ -306,6 +303,7 @@ export async function buildRunRecord(r: {
       testRows: p.test.length,
     })),
     corpus: {
+      name: r.corpus.corpus,
       root: r.corpus.root,
       clips: r.corpus.clips.length,
       manifestHash: r.corpus.manifestHash,
@@ -341,7 +339,7 @@ export async function describeNetwork(
   try {
     // The first network's; with `temporal.memberInputs` the others may see other features.
     const { rowShape } = inputShape(memberInput(config, 0), rowSourceOf(features, []));
-    const classes = labelSet(config.eval.labels).classes.length;
+    const classes = runLabelSet(config).classes.length;
     const model = buildModel(config, rowShape, classes, config.seed);
     const rows = layerRows(model);
     model.dispose();

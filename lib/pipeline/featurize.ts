@@ -7,7 +7,7 @@
  * - `seq_logmel.npy`     float32 [N, T, sequenceMels]  log-mel frames
  * - `seq_mfcc_delta.npy` float32 [N, T, 3*nMfcc]       MFCC, delta, delta-delta frames
  * - `seq_valid.npy`      int32   [N]        frames holding audio (the rest is end padding)
- * - `emotion.npy`, `actor.npy` int32 [N]    labels (emotion index 0-7 in EMOTIONS_8 order)
+ * - `emotion.npy`, `actor.npy` int32 [N]    labels (index in COMMON_EMOTIONS: RAVDESS's 8, boredom)
  * - `clips.json`, `meta.json`                clip records, config, manifest hash, shapes
  * The folder is built under a temporary name and renamed into place, so it is either complete
  * or absent.
@@ -16,7 +16,7 @@ import { join } from "node:path";
 import type { RunConfig } from "../config/config.ts";
 import { canonicalJson } from "../config/config.ts";
 import type { ClipRecord } from "../corpus/ravdess.ts";
-import { EMOTIONS_8 } from "../corpus/ravdess.ts";
+import { COMMON_EMOTIONS } from "../corpus/corpora.ts";
 import type { CorpusIndex } from "../corpus/index_fs.ts";
 import { CLIP_VECTOR_LAYOUT, clipVectorLength, sequenceFrameCount } from "../features/extract.ts";
 import { allocateRows, type FeatureDims, type FeatureRows, setRow } from "../features/rows.ts";
@@ -119,7 +119,7 @@ export async function featurizeCorpus(
     count: N,
     dims: rows.dims,
     vectorLayout: CLIP_VECTOR_LAYOUT(f).map((b) => `${b.name}:${b.size}`),
-    emotions: EMOTIONS_8,
+    emotions: COMMON_EMOTIONS,
     computeS,
   };
   const temp = await createTempDir(tempNameFor(dir));
@@ -129,7 +129,7 @@ export async function featurizeCorpus(
     await writeRowFiles(tmp, rows);
     await write(
       "emotion.npy",
-      encodeNpy(Int32Array.from(clips, (c) => EMOTIONS_8.indexOf(c.emotion)), [N]),
+      encodeNpy(Int32Array.from(clips, (c) => COMMON_EMOTIONS.indexOf(c.emotion)), [N]),
     );
     await write("actor.npy", encodeNpy(Int32Array.from(clips, (c) => c.actor), [N]));
     await Deno.writeTextFile(join(tmp, "clips.json"), JSON.stringify(records) + "\n");

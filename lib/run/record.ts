@@ -60,7 +60,8 @@ export interface RunRecord {
   input: { kind: PredictorInput; rowShape: number[]; featureDim?: number };
   members: Record<string, RunMember>;
   folds: RunFold[];
-  corpus: { root: string; clips: number; manifestHash: string };
+  /** `name` is absent in runs before other corpora (RAVDESS). */
+  corpus: { name?: string; root: string; clips: number; manifestHash: string };
   features: { key: string; dir: string };
   augmented: { dir: string; rows: number }[];
   git: { commit: string | null; dirty: boolean | null };
