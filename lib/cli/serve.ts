@@ -9,7 +9,8 @@ import { DEFAULT_CONFIG, type FlagSpec, parseArgs } from "../config/config.ts";
 import { PROJECT_ROOT } from "../util/project.ts";
 import { buildLiveBundle } from "../web/bundle.ts";
 import { PLOTLY_SOURCE } from "../plots/plotly_fs.ts";
-import { createLiveHandler, listRuns } from "../web/server.ts";
+import { createLiveHandler } from "../web/server.ts";
+import { listRuns } from "../run/store.ts";
 import { fromRoot, runCli } from "./common.ts";
 
 /** `--port` (default 8000), `--host` (default loopback) and `--run` (the run shown first). */

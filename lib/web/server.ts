@@ -9,8 +9,6 @@ import type { LiveConfig } from "../config/config.ts";
 import { MODEL_FILES as MODEL_FILE_NAMES, RUN_FILES } from "../run/record.ts";
 import { listRuns } from "../run/store.ts";
 
-export { listRuns };
-
 export interface LiveServerOptions {
   resultsDir: string;
   pageDir: string;
