@@ -17,7 +17,7 @@ import { parsePredictionsCsv } from "../lib/eval/predictions.ts";
 import { PREDICT_FLAGS } from "../lib/cli/predict.ts";
 import { createClipFeaturizer } from "../lib/features/clip.ts";
 import { fitVoiceScaler, inputOf, predictClip } from "../lib/model/predictor.ts";
-import { loadPredictor, resolveRun } from "../lib/run/store.ts";
+import { loadPredictor, readRunRecord, resolveRun } from "../lib/run/store.ts";
 import { encodeWav } from "../lib/audio/wav.ts";
 import type { ClipFeatures } from "../lib/features/extract.ts";
 
@@ -198,8 +198,9 @@ Deno.test({
     assertEquals(random.summary.merged7, undefined, "a 7-class model has no merged view");
     assertEquals(random.summary.folds[0].testRows, 4, "half of each emotion's 2 clips");
     assertEquals(random.summary.folds[0].trainRows, 8, "4 training clips x (original + noise)");
+    // The classic recipe: its protocol with its network (the 162-value vector, one column).
     const leaky = await runExperiment(
-      parseArgs([...base, "--protocol=seed-leaky"]).config,
+      parseArgs([...base, "--protocol=seed-leaky", "--model=seed"]).config,
       features,
       corpus,
       quiet,
@@ -209,6 +210,10 @@ Deno.test({
     assert(leaky.table.includes("LEAKY"));
     assert(Deno.readTextFileSync(join(leaky.runDir, "report.html")).includes("LEAKY PROTOCOL"));
     assertEquals(leaky.summary.folds[0].trainRows + leaky.summary.folds[0].testRows, 16);
+    const leakyRecord = await readRunRecord(leaky.runDir);
+    assertEquals(leakyRecord.input.kind, "vector");
+    assertEquals(leakyRecord.input.rowShape, [162, 1]);
+    assertEquals(Object.values(leakyRecord.members)[0].channels, [0, 1]);
 
     // Per-speaker normalisation: declared wherever the protocol is, and what the scaler sees is
     // already centred per actor (with original rows only, its fitted means are 0, unlike the

@@ -151,3 +151,19 @@ Deno.test("wav: NaN or infinite float samples are an error naming the file, the 
   // Outside the decoded window it is not read, so it cannot matter.
   assertEquals(decodeWav(wav, "inf.wav", { offsetS: 0, durationS: 0.4 }).channels[0].length, 19200);
 });
+
+Deno.test("load: audio.trimDb trims leading and trailing silence before the offset applies", () => {
+  const sr = 16000;
+  const x = new Float32Array(sr * 3); // 1 s silence, 1 s tone, 1 s silence
+  x.set(sine(sr, 440, sr, 0.5), sr);
+  const wav = encodeWav(x, sr);
+  const audio = { ...DEFAULT_CONFIG.audio, sampleRateHz: null, offsetS: 0, durationS: null };
+  const whole = loadAudio(wav, audio, "pad.wav").samples;
+  assertEquals(whole.length, 3 * sr, "trimDb 0 keeps everything");
+  const trimmed = loadAudio(wav, { ...audio, trimDb: 40 }, "pad.wav").samples;
+  // librosa's frames (2048, hop 512) reach up to a frame into the silence on either side.
+  assert(trimmed.length >= sr && trimmed.length <= sr + 2 * 2048, `${trimmed.length} samples`);
+  assert(Math.abs(trimmed[2048]) > 0, "speech starts within the first frame");
+  const afterOffset = loadAudio(wav, { ...audio, trimDb: 40, offsetS: 0.25 }, "pad.wav").samples;
+  assertEquals(afterOffset.length, trimmed.length - 0.25 * sr, "the offset counts from the speech");
+});

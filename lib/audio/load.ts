@@ -13,6 +13,11 @@ export interface LoadOptions {
   /** Seconds kept after the offset (librosa's `duration`); `null` keeps the rest. */
   durationS: number | null;
   resampler: ResamplerName;
+  /**
+   * Trim leading and trailing audio quieter than the loudest frame by more than this many dB
+   * (librosa.effects.trim's `top_db`), before the offset and duration apply; 0 keeps it all.
+   */
+  trimDb?: number;
 }
 
 export interface LoadedClip {
@@ -35,9 +40,43 @@ export function cropSamples(
   return samples.subarray(start, start + count);
 }
 
+/**
+ * `[from, to)` of the audio between the first and last frame (2048 samples, hop 512, as
+ * librosa.effects.trim frames them) whose RMS is within `topDb` of the loudest frame's.
+ */
+export function speechSpan(y: Float32Array, topDb: number): [number, number] {
+  const frame = 2048;
+  const hop = 512;
+  const rms: number[] = [];
+  for (let at = 0; at < Math.max(1, y.length - frame + hop); at += hop) {
+    let sum = 0;
+    const end = Math.min(y.length, at + frame);
+    for (let i = at; i < end; i++) sum += y[i] * y[i];
+    rms.push(Math.sqrt(sum / frame));
+  }
+  const peak = Math.max(...rms);
+  if (!(peak > 0)) return [0, 0];
+  const floor = peak * 10 ** (-topDb / 20);
+  const first = rms.findIndex((r) => r > floor);
+  let last = rms.length - 1;
+  while (last > first && !(rms[last] > floor)) last--;
+  return [first * hop, Math.min(y.length, last * hop + frame)];
+}
+
 export function loadAudio(bytes: Uint8Array, opts: LoadOptions, source = "<audio>"): LoadedClip {
-  const decoded = decodeWav(bytes, source, opts);
-  const native = toMono(decoded.channels);
+  const trimDb = opts.trimDb ?? 0;
+  // Trimming needs the whole file; otherwise decoding only the window is the cheaper crop.
+  const decoded = decodeWav(bytes, source, trimDb > 0 ? undefined : opts);
+  let native = toMono(decoded.channels);
+  if (trimDb > 0) {
+    const [from, to] = speechSpan(native, trimDb);
+    native = cropSamples(
+      native.subarray(from, to),
+      decoded.sampleRateHz,
+      opts.offsetS,
+      opts.durationS,
+    );
+  }
   const targetRate = opts.sampleRateHz ?? decoded.sampleRateHz;
   const samples = targetRate === decoded.sampleRateHz
     ? native.slice()

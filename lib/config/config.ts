@@ -290,6 +290,7 @@ export function validateConfig(c: RunConfig): void {
   if (!(a.offsetS >= 0)) problems.push("audio.offsetS must be >= 0");
   if (!(a.durationS > 0)) problems.push("audio.durationS must be > 0");
   if (a.resampler !== "kaiser_best") problems.push("audio.resampler must be kaiser_best");
+  if (!(a.trimDb >= 0)) problems.push(`audio.trimDb must be >= 0 (got ${a.trimDb})`);
   if (!Number.isInteger(c.workers) || c.workers < 0) {
     problems.push("workers must be an integer >= 0");
   }
@@ -416,6 +417,7 @@ const SETTINGS_BEFORE_THEY_EXISTED: Record<string, unknown> = {
   ...LEVERS_OFF,
   "train.kernels": "stock",
   "data.corpus": "ravdess",
+  "audio.trimDb": 0,
 };
 
 /** A stored config completed with the meaning of settings added after it was written. */

@@ -22,7 +22,13 @@ export const DEFAULT_CONFIG: RunConfig = {
     md5: ZENODO_RAVDESS_MD5,
     download: true,
   },
-  audio: { sampleRateHz: 22050, offsetS: 0.6, durationS: 2.5, resampler: "kaiser_best" },
+  audio: {
+    sampleRateHz: 22050,
+    offsetS: 0.6,
+    durationS: 2.5,
+    resampler: "kaiser_best",
+    trimDb: 0,
+  },
   features: {
     nFft: 2048,
     hopLength: 512,
@@ -129,6 +135,12 @@ export interface AudioConfig {
   offsetS: number;
   durationS: number;
   resampler: "kaiser_best";
+  /**
+   * Trim leading and trailing audio more than this many dB below the loudest frame before
+   * `offsetS` applies (0: off, RAVDESS's classic window). Corpora whose clips start with speech
+   * read better with `--audio.offsetS=0 --audio.trimDb=40`.
+   */
+  trimDb: number;
 }
 
 export interface FeatureConfig {

@@ -70,7 +70,8 @@ export function inputChannels(
   part: InputKind,
   src: HasDims,
 ): [number, number] {
-  const width = inputShape(whole, src).featureDim;
+  // Columns of the row's last axis: a frame's features, or the clip vector's single column.
+  const width = inputShape(whole, src).rowShape.at(-1)!;
   if (whole === part) return [0, width];
   if (whole === "logmelMfccDelta" && part === "logmel") return [0, src.dims.logmel];
   if (whole === "logmelMfccDelta" && part === "mfccDelta") return [src.dims.logmel, width];
