@@ -159,81 +159,84 @@ export async function trainModel(
   // Batch augmentation draws from its own stream, so turning it on leaves shuffling unchanged.
   const augmentRng = createRng(seed ^ 0x5eed);
   const kernels = cfg.weightDecay > 0 ? decayedKernels(model) : [];
-  for (let epoch = 1; epoch <= cfg.epochs; epoch++) {
-    const start = performance.now();
-    for (let i = 0; i < n; i++) order[i] = i;
-    shuffleInPlace(rng, order);
-    let lossSum = 0;
-    let correct = 0;
-    for (let b = 0; b < batches; b++) {
-      const from = b * cfg.batchSize;
-      const to = Math.min(n, from + cfg.batchSize);
-      reseedDropout(model, () => rng.int(0, 2 ** 31));
-      const { x, y } = batchTensors(train, order, from, to, cfg, augmentRng);
-      let hits: tf.Tensor | null = null;
-      const lossOf = () => {
-        const p = model.apply(x, { training: true }) as tf.Tensor;
-        hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(p, -1), tf.argMax(y, -1)), "float32")));
-        return crossEntropy(y, p, weights);
-      };
-      const loss = optimizer instanceof FusedAdam
-        ? optimizer.minimize(lossOf)
-        : optimizer.minimize(lossOf, true) as tf.Scalar;
-      // Decoupled from the gradient (AdamW): Adam's per-weight scaling would otherwise shrink
-      // rarely-updated weights more than often-updated ones.
-      if (kernels.length) {
-        const keep = 1 - lr * cfg.weightDecay;
-        tf.tidy(() => kernels.forEach((w) => w.write(tf.mul(w.read(), keep))));
-      }
-      const batchLoss = (await loss.data())[0];
-      if (!Number.isFinite(batchLoss)) {
+  // Whatever ends training (the last epoch, a diverging loss, a hook that throws), the model
+  // gets its own layers and dropout back and the optimizer's state is freed.
+  try {
+    for (let epoch = 1; epoch <= cfg.epochs; epoch++) {
+      const start = performance.now();
+      for (let i = 0; i < n; i++) order[i] = i;
+      shuffleInPlace(rng, order);
+      let lossSum = 0;
+      let correct = 0;
+      for (let b = 0; b < batches; b++) {
+        const from = b * cfg.batchSize;
+        const to = Math.min(n, from + cfg.batchSize);
+        reseedDropout(model, () => rng.int(0, 2 ** 31));
+        const { x, y } = batchTensors(train, order, from, to, cfg, augmentRng);
+        let hits: tf.Tensor | null = null;
+        const lossOf = () => {
+          const p = model.apply(x, { training: true }) as tf.Tensor;
+          hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(p, -1), tf.argMax(y, -1)), "float32")));
+          return crossEntropy(y, p, weights);
+        };
+        const loss = optimizer instanceof FusedAdam
+          ? optimizer.minimize(lossOf)
+          : optimizer.minimize(lossOf, true) as tf.Scalar;
+        // Decoupled from the gradient (AdamW): Adam's per-weight scaling would otherwise shrink
+        // rarely-updated weights more than often-updated ones.
+        if (kernels.length) {
+          const keep = 1 - lr * cfg.weightDecay;
+          tf.tidy(() => kernels.forEach((w) => w.write(tf.mul(w.read(), keep))));
+        }
+        const batchLoss = (await loss.data())[0];
+        if (!Number.isFinite(batchLoss)) {
+          tf.dispose([x, y, loss, hits!]);
+          throw new Error(
+            `training diverged: the loss is ${batchLoss} at epoch ${epoch}, batch ${b + 1} of ` +
+              `${batches} (learning rate ${lr}); nothing from this network is kept. Lower ` +
+              `train.learningRate, or check the inputs for extreme values`,
+          );
+        }
+        lossSum += batchLoss * (to - from);
+        correct += (await hits!.data())[0];
         tf.dispose([x, y, loss, hits!]);
-        if (!(optimizer instanceof FusedAdam)) optimizer.dispose();
-        unfuse();
-        throw new Error(
-          `training diverged: the loss is ${batchLoss} at epoch ${epoch}, batch ${b + 1} of ` +
-            `${batches} (learning rate ${lr}); nothing from this network is kept. Lower ` +
-            `train.learningRate, or check the inputs for extreme values`,
-        );
+        hooks.onBatch?.(b + 1, batches);
       }
-      lossSum += batchLoss * (to - from);
-      correct += (await hits!.data())[0];
-      tf.dispose([x, y, loss, hits!]);
-      hooks.onBatch?.(b + 1, batches);
-    }
-    const record: EpochRecord = {
-      epoch,
-      loss: lossSum / n,
-      accuracy: correct / n,
-      learningRate: lr,
-      seconds: (performance.now() - start) / 1000,
-    };
-    if (hooks.val && hooks.val.labels.length) {
-      const v = evaluateLoss(model, hooks.val);
-      record.valLoss = v.loss;
-      record.valAccuracy = v.accuracy;
-    }
-    history.push(record);
-    await hooks.onEpoch?.(record);
-    // ReduceLROnPlateau(monitor="loss", factor, patience, min_lr), Keras semantics:
-    // an improvement must beat the best by min_delta 1e-4; cooldown 0.
-    if (record.loss < best - 1e-4) {
-      best = record.loss;
-      wait = 0;
-    } else if (++wait >= cfg.lrPatience) {
-      if (lr > cfg.minLr) {
-        lr = Math.max(lr * cfg.lrFactor, cfg.minLr);
-        setLearningRate(optimizer, lr);
+      const record: EpochRecord = {
+        epoch,
+        loss: lossSum / n,
+        accuracy: correct / n,
+        learningRate: lr,
+        seconds: (performance.now() - start) / 1000,
+      };
+      if (hooks.val && hooks.val.labels.length) {
+        const v = evaluateLoss(model, hooks.val);
+        record.valLoss = v.loss;
+        record.valAccuracy = v.accuracy;
       }
-      wait = 0;
+      history.push(record);
+      await hooks.onEpoch?.(record);
+      // ReduceLROnPlateau(monitor="loss", factor, patience, min_lr), Keras semantics:
+      // an improvement must beat the best by min_delta 1e-4; cooldown 0.
+      if (record.loss < best - 1e-4) {
+        best = record.loss;
+        wait = 0;
+      } else if (++wait >= cfg.lrPatience) {
+        if (lr > cfg.minLr) {
+          lr = Math.max(lr * cfg.lrFactor, cfg.minLr);
+          setLearningRate(optimizer, lr);
+        }
+        wait = 0;
+      }
     }
-  }
-  if (!(optimizer instanceof FusedAdam)) optimizer.dispose();
-  unfuse();
-  weights?.dispose();
-  for (const layer of model.layers) {
-    if (layer.getClassName() === "Dropout") {
-      (layer as unknown as { seed?: number }).seed = undefined;
+  } finally {
+    if (!(optimizer instanceof FusedAdam)) optimizer.dispose();
+    unfuse();
+    weights?.dispose();
+    for (const layer of model.layers) {
+      if (layer.getClassName() === "Dropout") {
+        (layer as unknown as { seed?: number }).seed = undefined;
+      }
     }
   }
   return history;
