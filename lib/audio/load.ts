@@ -63,6 +63,20 @@ export function speechSpan(y: Float32Array, topDb: number): [number, number] {
   return [first * hop, Math.min(y.length, last * hop + frame)];
 }
 
+/**
+ * Where the windows of a clip of `length` samples start: every `hop` samples from 0, the last
+ * one ending at the clip's end so every sample is heard; a clip no longer than one window (or
+ * `hop` 0) has a single window at 0.
+ */
+export function windowStarts(length: number, window: number, hop: number): number[] {
+  if (hop <= 0 || length <= window) return [0];
+  const starts: number[] = [];
+  for (let at = 0; at + window < length; at += hop) starts.push(at);
+  const last = length - window;
+  if (starts[starts.length - 1] !== last) starts.push(last);
+  return starts;
+}
+
 export function loadAudio(bytes: Uint8Array, opts: LoadOptions, source = "<audio>"): LoadedClip {
   const trimDb = opts.trimDb ?? 0;
   // Trimming needs the whole file; otherwise decoding only the window is the cheaper crop.

@@ -5,7 +5,7 @@
  */
 import { sha256Hex } from "../util/hash.ts";
 import { GEMM_MODES } from "../model/gemm.ts";
-import { CORPUS_NAMES } from "../corpus/corpora.ts";
+import { CORPORA, CORPUS_NAMES, type CorpusAudio, type CorpusName } from "../corpus/corpora.ts";
 import {
   AUGMENT_STEPS,
   type AugmentStep,
@@ -115,13 +115,28 @@ export interface ParsedArgs<F extends Record<string, FlagSpec> = Record<string, 
 /** A deep copy of `base` with the overrides applied (the base is never mutated). */
 export function withOverrides(base: RunConfig, overrides: Record<string, string>): RunConfig {
   const config = structuredClone(base) as RunConfig;
+  const given = new Set<string>();
   for (const [key, raw] of Object.entries(overrides)) {
     const path = resolveKey(config, key);
     const cur = getAt(config as unknown as Record<string, unknown>, path);
     setAt(config as unknown as Record<string, unknown>, path, coerce(path, raw, cur));
+    given.add(path);
+  }
+  // A new corpus brings its own windows, except where the command line names them too.
+  if (config.data.corpus !== base.data.corpus && CORPUS_NAMES.includes(config.data.corpus)) {
+    const preset = CORPORA[config.data.corpus].audio;
+    for (const k of Object.keys(preset) as (keyof CorpusAudio)[]) {
+      if (!given.has(`audio.${k}`)) config.audio[k] = preset[k];
+    }
   }
   validateConfig(config);
   return config;
+}
+
+/** `config` with a corpus's own windows: how `data.trainAlso` and test corpora are read. */
+export function audioFor(config: RunConfig, corpus: CorpusName): RunConfig {
+  if (corpus === config.data.corpus) return config;
+  return { ...config, audio: { ...config.audio, ...CORPORA[corpus].audio } };
 }
 
 /**
@@ -213,6 +228,40 @@ export function validateConfig(c: RunConfig): void {
     );
   }
   if (typeof d.dir !== "string") problems.push("data.dir must be a folder path");
+  if (!Array.isArray(d.trainAlso)) problems.push("data.trainAlso must be a list like [emodb]");
+  else {
+    for (const name of d.trainAlso) {
+      if (!CORPUS_NAMES.includes(name)) {
+        problems.push(`data.trainAlso: ${name} is not one of ${CORPUS_NAMES.join(", ")}`);
+      } else if (name === d.corpus || name === d.testCorpus) {
+        problems.push(`data.trainAlso: ${name} is already the run's corpus or test corpus`);
+      }
+    }
+    if (new Set(d.trainAlso).size !== d.trainAlso.length) {
+      problems.push("data.trainAlso lists a corpus twice");
+    }
+  }
+  if (d.testCorpus !== "" && !CORPUS_NAMES.includes(d.testCorpus)) {
+    problems.push(
+      `data.testCorpus must be one of ${CORPUS_NAMES.join(", ")} (got ${d.testCorpus})`,
+    );
+  }
+  if (c.eval.protocol === "cross-corpus") {
+    if (d.testCorpus === "") {
+      problems.push(
+        "eval.protocol=cross-corpus needs --data.testCorpus=NAME (the corpus to test on)",
+      );
+    } else if (d.testCorpus === d.corpus) {
+      problems.push(
+        `data.testCorpus=${d.testCorpus} is the training corpus too; cross-corpus tests on another one`,
+      );
+    }
+  } else if (d.testCorpus !== "") {
+    problems.push(`data.testCorpus is read by --eval.protocol=cross-corpus only`);
+  }
+  if (d.trainAlso.length && !["speaker", "cross-corpus"].includes(c.eval.protocol)) {
+    problems.push("data.trainAlso needs a speaker-independent protocol (speaker or cross-corpus)");
+  }
   if (!/^(https?|file):\/\//.test(d.url)) {
     problems.push(`data.url must be an http(s) or file URL (got ${d.url})`);
   }
@@ -291,6 +340,10 @@ export function validateConfig(c: RunConfig): void {
   if (!(a.durationS > 0)) problems.push("audio.durationS must be > 0");
   if (a.resampler !== "kaiser_best") problems.push("audio.resampler must be kaiser_best");
   if (!(a.trimDb >= 0)) problems.push(`audio.trimDb must be >= 0 (got ${a.trimDb})`);
+  if (!(a.windowHopS >= 0)) problems.push(`audio.windowHopS must be >= 0 (got ${a.windowHopS})`);
+  else if (a.windowHopS > 0 && a.windowHopS < 0.1) {
+    problems.push(`audio.windowHopS must be 0 (off) or at least 0.1 s (got ${a.windowHopS})`);
+  }
   if (!Number.isInteger(c.workers) || c.workers < 0) {
     problems.push("workers must be an integer >= 0");
   }
@@ -353,8 +406,10 @@ export function validateConfig(c: RunConfig): void {
     problems.push(`train.ensemble must be an integer >= 1 (got ${tr.ensemble})`);
   }
   const e = c.eval;
-  if (!["speaker", "random", "seed-leaky"].includes(e.protocol)) {
-    problems.push(`eval.protocol must be speaker, random or seed-leaky (got ${e.protocol})`);
+  if (!["speaker", "random", "seed-leaky", "cross-corpus"].includes(e.protocol)) {
+    problems.push(
+      `eval.protocol must be speaker, random, seed-leaky or cross-corpus (got ${e.protocol})`,
+    );
   }
   if (e.labels !== "8class" && e.labels !== "7class") {
     problems.push(`eval.labels must be 8class or 7class (got ${e.labels})`);
@@ -418,6 +473,9 @@ const SETTINGS_BEFORE_THEY_EXISTED: Record<string, unknown> = {
   "train.kernels": "stock",
   "data.corpus": "ravdess",
   "audio.trimDb": 0,
+  "audio.windowHopS": 0,
+  "data.trainAlso": [],
+  "data.testCorpus": "",
 };
 
 /** A stored config completed with the meaning of settings added after it was written. */

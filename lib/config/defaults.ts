@@ -21,6 +21,8 @@ export const DEFAULT_CONFIG: RunConfig = {
     url: ZENODO_RAVDESS_URL,
     md5: ZENODO_RAVDESS_MD5,
     download: true,
+    trainAlso: [],
+    testCorpus: "",
   },
   audio: {
     sampleRateHz: 22050,
@@ -28,6 +30,7 @@ export const DEFAULT_CONFIG: RunConfig = {
     durationS: 2.5,
     resampler: "kaiser_best",
     trimDb: 0,
+    windowHopS: 0,
   },
   features: {
     nFft: 2048,
@@ -127,6 +130,17 @@ export interface DataConfig {
   md5: string;
   /** Download the corpus when it is not found (otherwise fail with a message). */
   download: boolean;
+  /**
+   * More corpora whose clips join every fold's training side (all their speakers, the emotions
+   * the run's label set has), e.g. `[emodb]`; each is found like `corpus` (`<NAME>_DIR`,
+   * `data/<name>`, `../shared/<name>`). Test speakers still come from `corpus` alone.
+   */
+  trainAlso: CorpusName[];
+  /**
+   * The corpus the `cross-corpus` protocol tests on: trained on all of `corpus` (and
+   * `trainAlso`), scored on every clip of this one, on the emotions they share.
+   */
+  testCorpus: CorpusName | "";
 }
 
 export interface AudioConfig {
@@ -141,6 +155,14 @@ export interface AudioConfig {
    * read better with `--audio.offsetS=0 --audio.trimDb=40`.
    */
   trimDb: number;
+  /**
+   * 0: one window per clip (`durationS` from `offsetS`). Otherwise a clip longer than the window
+   * is also scored over windows every this many seconds (the last one ending at the clip's end),
+   * and their probabilities averaged: in evaluation, `predict` and the live page's files alike.
+   * Training reads the first window. The corpus chooses `offsetS`, `trimDb` and this unless the
+   * command line sets them (`CorpusSpec.audio`).
+   */
+  windowHopS: number;
 }
 
 export interface FeatureConfig {
@@ -273,9 +295,10 @@ export interface TrainConfig {
 /**
  * `speaker`: held-out actors (explicit lists or k folds); `random`: stratified file split,
  * augmenting training files only; `seed-leaky`: the classic recipe (augment every file, then
- * split rows at random), kept to show how much leakage inflates accuracy.
+ * split rows at random), kept to show how much leakage inflates accuracy; `cross-corpus`: train on
+ * every speaker of `data.corpus` (and `data.trainAlso`), test on `data.testCorpus`.
  */
-export type Protocol = "speaker" | "random" | "seed-leaky";
+export type Protocol = "speaker" | "random" | "seed-leaky" | "cross-corpus";
 
 export type SpeakerNorm = "none" | "per-speaker" | "online";
 export const SPEAKER_NORMS: readonly SpeakerNorm[] = ["none", "per-speaker", "online"];

@@ -36,10 +36,28 @@ export interface CorpusSpec {
   speakerNames: Record<number, string>;
   /** `relPath` is relative to the corpus folder with `/` separators; throws naming the problem. */
   parse(relPath: string): ParsedClip;
+  /**
+   * How its clips are windowed unless `--audio.*` says otherwise (`corpusAudio`): RAVDESS keeps
+   * the classic recipe's 0.6 s lead-in skip and one 2.5 s window; corpora whose clips start with
+   * speech and run from under 1 s to over 10 s are trimmed of leading and trailing silence and
+   * scored over overlapping windows.
+   */
+  audio: CorpusAudio;
   /** Where the corpus comes from and the layout this project expects. */
   source: string;
   citation: string;
 }
+
+/** The audio settings a corpus chooses (the rest of `audio` is the same for every corpus). */
+export interface CorpusAudio {
+  offsetS: number;
+  trimDb: number;
+  windowHopS: number;
+}
+
+const CLASSIC_WINDOW: CorpusAudio = { offsetS: 0.6, trimDb: 0, windowHopS: 0 };
+/** Trim what is 40 dB below the loudest frame, then windows every 1.25 s (half a window). */
+const SPEECH_WINDOWS: CorpusAudio = { offsetS: 0, trimDb: 40, windowHopS: 1.25 };
 
 const base = (relPath: string) => relPath.slice(relPath.lastIndexOf("/") + 1);
 const folders = (relPath: string) => relPath.split("/").slice(0, -1);
@@ -80,6 +98,7 @@ const RAVDESS: CorpusSpec = {
       ignored,
     };
   },
+  audio: CLASSIC_WINDOW,
   source: "Zenodo record 1188976, Audio_Speech_Actors_01-24.zip (downloaded by deno task data); " +
     "folders Actor_01 ... Actor_24 of 03-01-EE-II-SS-RR-AA.wav files",
   citation: "Livingstone SR, Russo FA (2018) PLoS ONE 13(5): e0196391",
@@ -130,6 +149,7 @@ const EMODB: CorpusSpec = {
       extra: { text: m[2], version: m[4] },
     };
   },
+  audio: SPEECH_WINDOWS,
   source: "emodb.bilderbar.info (download.zip, free for research); the wav/ folder of " +
     "SSTTTEV.wav files (e.g. 03a01Fa.wav)",
   citation: "Burkhardt F et al. (2005) A Database of German Emotional Speech. Interspeech 2005",
@@ -191,6 +211,7 @@ const CREMAD: CorpusSpec = {
     }
     return { speaker, emotion, extra: { sentence: m[2], level: m[4] } };
   },
+  audio: SPEECH_WINDOWS,
   source: "github.com/CheyneyComputerScience/CREMA-D (AudioWAV/, git LFS); any folder of " +
     "1001_DFA_ANG_XX.wav files",
   citation: "Cao H et al. (2014) CREMA-D. IEEE Trans. Affective Computing 5(4)",
@@ -229,6 +250,7 @@ const TESS: CorpusSpec = {
     }
     return { speaker: TESS_SPEAKERS[who], emotion, sex: "female", extra: { word: m[2] } };
   },
+  audio: SPEECH_WINDOWS,
   source: "Borealis (University of Toronto) TESS collection; folders per speaker and emotion " +
     "(OAF_angry/OAF_back_angry.wav, YAF_pleasant_surprised/...)",
   citation: "Pichora-Fuller MK, Dupuis K (2020) Toronto emotional speech set (TESS)",
@@ -272,6 +294,7 @@ const SAVEE: CorpusSpec = {
       extra: { sentence: Number(sentence) },
     };
   },
+  audio: SPEECH_WINDOWS,
   source: "kahlan.eps.surrey.ac.uk/savee (registration); AudioData/DC/a01.wav ... or DC_a01.wav",
   citation: "Haq S, Jackson PJB (2010) Multimodal emotion recognition. In: Machine Audition",
 };
@@ -313,6 +336,7 @@ const EMOVO: CorpusSpec = {
       extra: { sentence: m[3].toLowerCase() },
     };
   },
+  audio: SPEECH_WINDOWS,
   source: "the EMOVO corpus (Costantini et al., LREC 2014); folders f1 f2 f3 m1 m2 m3 of " +
     "dis-f1-b1.wav files",
   citation: "Costantini G et al. (2014) EMOVO Corpus. LREC 2014",
@@ -341,6 +365,30 @@ export function labelSetOf(corpus: CorpusName, labels: "8class" | "7class"): Lab
   if (corpus === "ravdess") return labelSet(labels);
   const classes = CORPORA[corpus].emotions;
   return { name: corpus, classes, indexOf: (e) => classes.indexOf(e) };
+}
+
+/**
+ * The classes of `set` that `emotions` (another corpus's) has too, in `set`'s order: what a
+ * cross-corpus run trains and scores on. An emotion maps as under `set` (calm to neutral in
+ * RAVDESS's 7-class set), then to -1 where the other corpus lacks the class.
+ */
+export function sharedLabelSet(
+  set: LabelSet,
+  other: CorpusName,
+): LabelSet {
+  const theirs = new Set(CORPORA[other].emotions.map((e) => set.classes[set.indexOf(e)]));
+  const classes = set.classes.filter((c) => theirs.has(c));
+  if (classes.length < 2) {
+    throw new Error(`${set.name} and ${other} share ${classes.length} emotion(s); need 2 or more`);
+  }
+  return {
+    name: `${set.name} shared with ${other}`,
+    classes,
+    indexOf: (e) => {
+      const k = set.indexOf(e);
+      return k < 0 ? -1 : classes.indexOf(set.classes[k]);
+    },
+  };
 }
 
 /** Whether a run reports RAVDESS's 7-class figures too (an 8-class RAVDESS run does). */

@@ -6,14 +6,19 @@
 import type * as tf from "@tensorflow/tfjs";
 import type { RunConfig, TemporalInput } from "../config/config.ts";
 import { concatFrames } from "../features/extract.ts";
-import type { FeatureDims, FeatureRows } from "../features/rows.ts";
+import type { ClipWindows, FeatureDims, FeatureRows } from "../features/rows.ts";
 import type { TrainedMember } from "./members.ts";
 import { type ClipRecord, type LabelSet, labelSet } from "../corpus/ravdess.ts";
-import { labelSetOf, reportsSevenClasses } from "../corpus/corpora.ts";
+import { labelSetOf, reportsSevenClasses, sharedLabelSet } from "../corpus/corpora.ts";
 
-/** The classes `config`'s run trains on (its corpus, and `eval.labels` for RAVDESS). */
+/**
+ * The classes `config`'s run trains on: its corpus's (and `eval.labels` for RAVDESS), cut to
+ * those the test corpus has too under the cross-corpus protocol.
+ */
 export function runLabelSet(config: RunConfig): LabelSet {
-  return labelSetOf(config.data.corpus, config.eval.labels);
+  const own = labelSetOf(config.data.corpus, config.eval.labels);
+  const other = config.data.testCorpus;
+  return config.eval.protocol === "cross-corpus" && other ? sharedLabelSet(own, other) : own;
 }
 import { applyScaler, fitScaler, type Scaler } from "../model/scaler.ts";
 import type { EpochRecord, Samples } from "../model/train.ts";
@@ -40,6 +45,8 @@ export interface RowSource {
   /** Row i is clip i's original recording. */
   original: FeatureRows;
   augmented: readonly FeatureRows[];
+  /** Later windows of long clips, scored with their clip's first (absent: one window each). */
+  windows?: ClipWindows;
 }
 
 /** Anything that knows the shape of the feature rows. */
@@ -97,8 +104,12 @@ export function gatherRows(
   const key = kind === "vector" ? "vectors" : kind;
   const out = new Float32Array(rows.length * size);
   rows.forEach((r, i) => {
-    const from = r.derived < 0 ? src.original[key] : src.augmented[augmented][key];
-    const at = r.derived < 0 ? r.clip : r.derived;
+    const from = r.window !== undefined
+      ? src.windows!.rows[key]
+      : r.derived < 0
+      ? src.original[key]
+      : src.augmented[augmented][key];
+    const at = r.window ?? (r.derived < 0 ? r.clip : r.derived);
     out.set(from.subarray(at * size, (at + 1) * size), i * size);
   });
   return out;
@@ -146,8 +157,21 @@ export interface PreparedFold {
   classes: number;
   train: Samples;
   val?: Samples;
+  /** The rows `test` holds: the plan's test clips, then the later windows of those clips. */
+  testRows: RowRef[];
   test: Samples;
   scaler: Scaler;
+}
+
+/** The plan's test rows and, after them, every later window of the same clips. */
+export function withLaterWindows(src: RowSource, test: readonly RowRef[]): RowRef[] {
+  if (!src.windows) return [...test];
+  const clips = new Set(test.filter((r) => r.derived < 0).map((r) => r.clip));
+  const later: RowRef[] = [];
+  src.windows.clip.forEach((clip, w) => {
+    if (clips.has(clip)) later.push({ clip, derived: -1, window: w });
+  });
+  return [...test, ...later];
 }
 
 /** Gathers, speaker-normalises (as the protocol declares) and standardises a fold's rows. */
@@ -181,6 +205,7 @@ export function prepareFold(
     }
     return speakerScalers ? applySpeakerScalers(speakerScalers, src.clips, rows, raw) : raw;
   };
+  const testRows = plan.leaky ? [...plan.test] : withLaterWindows(src, plan.test);
   const rawTrain = gather(plan.train);
   const scaler = fitScaler(rawTrain, featureDim);
   const samples = (rows: readonly RowRef[], raw?: Float32Array, testRows = false): Samples => ({
@@ -196,9 +221,35 @@ export function prepareFold(
     classes,
     train: samples(plan.train, rawTrain),
     val: plan.val.length ? samples(plan.val) : undefined,
-    test: samples(plan.test, undefined, true),
+    testRows,
+    test: samples(testRows, undefined, true),
     scaler,
   };
+}
+
+/**
+ * One row of probabilities per test row of the plan: the mean over that clip's windows (its
+ * first, which the plan names, and any later ones `rows` holds after the plan's rows).
+ */
+export function perClipMean(
+  rowProbs: Float32Array,
+  rows: readonly RowRef[],
+  planTest: readonly RowRef[],
+  classes: number,
+): Float32Array {
+  if (rows.length === planTest.length) return rowProbs;
+  const out = rowProbs.slice(0, planTest.length * classes);
+  const count = new Float32Array(planTest.length).fill(1);
+  const rowOfClip = new Map(planTest.map((r, i) => [r.clip, i] as const));
+  for (let i = planTest.length; i < rows.length; i++) {
+    const j = rowOfClip.get(rows[i].clip)!;
+    for (let c = 0; c < classes; c++) out[j * classes + c] += rowProbs[i * classes + c];
+    count[j]++;
+  }
+  for (let j = 0; j < planTest.length; j++) {
+    for (let c = 0; c < classes; c++) out[j * classes + c] /= count[j];
+  }
+  return out;
 }
 
 /**
@@ -211,15 +262,17 @@ export function finishFold(
   fold: PreparedFold,
   members: readonly TrainedMember[],
 ): FoldResult {
-  const { plan, classes, test } = fold;
-  const probs = new Float32Array(test.labels.length * classes);
+  const { plan, classes, testRows } = fold;
+  const rowProbs = new Float32Array(testRows.length * classes);
   for (const member of members) {
     const p = member.probabilities;
-    for (let i = 0; i < p.length; i++) probs[i] += p[i] / members.length;
+    for (let i = 0; i < p.length; i++) rowProbs[i] += p[i] / members.length;
   }
+  const probs = perClipMean(rowProbs, testRows, plan.test, classes);
   const labelNames = [...runLabelSet(config).classes];
+  const truth = labelsOf(src, plan.test, runLabelSet(config));
   const metrics = metricsFromConfusion(
-    confusionMatrix(test.labels, argmaxRows(probs, classes), classes),
+    confusionMatrix(truth, argmaxRows(probs, classes), classes),
     labelNames,
   );
   let metrics7: Metrics | undefined;

@@ -4,8 +4,12 @@
  * `deno task reproduce` calls this.
  */
 import * as tf from "@tensorflow/tfjs";
-import { join } from "node:path";
-import { configHash, resultHash, type RunConfig } from "../config/config.ts";
+import { dirname, join } from "node:path";
+import { audioFor, configHash, resultHash, type RunConfig } from "../config/config.ts";
+import type { CorpusName } from "../corpus/corpora.ts";
+import type { ClipRecord } from "../corpus/ravdess.ts";
+import { openConfiguredCorpus } from "../corpus/locate.ts";
+import { keepLabelled, mixCorpora } from "./mix.ts";
 import type { CorpusIndex } from "../corpus/index_fs.ts";
 import type { LabelSet } from "../corpus/ravdess.ts";
 import {
@@ -65,34 +69,149 @@ export interface ExperimentOutcome {
   table: string;
 }
 
+/** Another corpus a run reads: one that trains too (`data.trainAlso`) or the test corpus. */
+export interface OtherCorpus {
+  role: "train" | "test";
+  corpus: CorpusIndex;
+  features: FeatureSet;
+  /** Its derived rows (all its speakers), when it trains. */
+  augmented?: AugmentedSet;
+}
+
+export interface ExperimentPlan {
+  plans: FoldPlan[];
+  /** The run's own corpus's derived rows, one set per plan. */
+  augmented: AugmentedSet[];
+  /** Where every plan's rows come from (all corpora, speakers namespaced, when there are more). */
+  src: RowSource;
+  others: OtherCorpus[];
+}
+
 /** Augmented rows and row plans for the configured protocol. */
 export async function planExperiment(
   config: RunConfig,
   features: FeatureSet,
   corpus: CorpusIndex,
   sink: ProgressSink,
-): Promise<{ plans: FoldPlan[]; augmented: AugmentedSet[] }> {
+): Promise<ExperimentPlan> {
   const keepOriginals = config.augment.recipe.includes("original");
   const clips = features.clips;
-  if (config.eval.protocol === "speaker") {
-    const splits = splitsFromConfig(clips, config.split);
+  const { protocol } = config.eval;
+  const others = await openOtherCorpora(config, dirname(features.dir), sink);
+  const allOf = (name: string, records: readonly ClipRecord[]): SpeakerSplit => ({
+    name,
+    trainActors: actorsOf(records),
+    testActors: [],
+    valActors: [],
+  });
+  if (protocol === "speaker" || protocol === "cross-corpus") {
+    const splits = protocol === "speaker"
+      ? splitsFromConfig(clips, config.split)
+      : [allOf(`${config.data.corpus}-to-${config.data.testCorpus}`, clips)];
     const augmented = await augmentForSplits(config, features, corpus.root, splits, sink);
-    return { plans: speakerPlans(clips, splits, augmented, keepOriginals), augmented };
+    if (!others.length) {
+      return {
+        plans: speakerPlans(clips, splits, augmented, keepOriginals),
+        augmented,
+        src: rowSourceOf(features, augmented),
+        others,
+      };
+    }
+    for (const o of others.filter((o) => o.role === "train")) {
+      const name = o.corpus.corpus;
+      [o.augmented] = await augmentForSplits(
+        audioFor(config, name),
+        o.features,
+        o.corpus.root,
+        [allOf(`all-of-${name}`, o.features.clips)],
+        sink,
+      );
+    }
+    const mixed = mixCorpora([
+      { name: config.data.corpus, ...features, augmented },
+      ...others.map((o) => ({
+        name: o.corpus.corpus,
+        ...o.features,
+        augmented: o.augmented ? [o.augmented] : undefined,
+      })),
+    ], splits.length);
+    const actorsOfRole = (role: OtherCorpus["role"]) =>
+      actorsOf(
+        mixed.clips.filter((c) =>
+          others.some((o) => o.role === role && o.corpus.corpus === c.corpus)
+        ),
+      );
+    const alsoTrain = actorsOfRole("train");
+    const mixedSplits = splits.map((s) => ({
+      ...s,
+      trainActors: [...s.trainActors, ...alsoTrain],
+      testActors: protocol === "cross-corpus" ? actorsOfRole("test") : s.testActors,
+    }));
+    const set = runLabelSet(config);
+    const plans = speakerPlans(mixed.clips, mixedSplits, mixed.augmented, keepOriginals)
+      .map((p) => keepLabelled(p, mixed.clips, set));
+    const src: RowSource = {
+      clips: mixed.clips,
+      dims: features.rows.dims,
+      original: mixed.rows,
+      augmented: mixed.augmented.map((a) => a.features),
+      windows: mixed.windows,
+    };
+    return { plans, augmented, src, others };
   }
   // random and seed-leaky augment every file; the random plan then uses only the rows of its
   // training files, seed-leaky uses them all (that is the leak it exists to show).
-  const all: SpeakerSplit = {
-    name: "all-clips",
-    trainActors: actorsOf(clips),
-    testActors: [],
-    valActors: [],
-  };
-  const augmented = await augmentForSplits(config, features, corpus.root, [all], sink);
+  const augmented = await augmentForSplits(
+    config,
+    features,
+    corpus.root,
+    [allOf("all-clips", clips)],
+    sink,
+  );
   const f = config.eval.testFraction;
-  const plan = config.eval.protocol === "random"
+  const plan = protocol === "random"
     ? randomPlan(clips, augmented[0], f, config.seed, keepOriginals)
     : leakyPlan(clips, augmented[0], f, config.seed, keepOriginals);
-  return { plans: [plan], augmented };
+  return { plans: [plan], augmented, src: rowSourceOf(features, augmented), others };
+}
+
+/** What the protocol text adds about the other corpora a run reads. */
+export function corporaText(config: RunConfig, others: readonly OtherCorpus[]): string {
+  const also = others.filter((o) => o.role === "train").map((o) => o.corpus.corpus);
+  const test = others.find((o) => o.role === "test")?.corpus.corpus;
+  const set = runLabelSet(config).classes;
+  let text = "";
+  if (test) {
+    text += `; trained on every speaker of ${[config.data.corpus, ...also].join(" + ")}, ` +
+      `tested on every clip of ${test} with one of the ${set.length} emotions they share ` +
+      `(${set.join(", ")})`;
+  } else if (also.length) {
+    text += `; every fold also trains on all of ${
+      also.join(" + ")
+    } (its clips of ${set.length} classes' emotions; its speakers never test)`;
+  }
+  return text;
+}
+
+/** The corpora of `data.trainAlso` and the cross-corpus test corpus, found and featurized. */
+async function openOtherCorpora(
+  config: RunConfig,
+  cacheRoot: string,
+  sink: ProgressSink,
+): Promise<OtherCorpus[]> {
+  const wanted: [CorpusName, OtherCorpus["role"]][] = config.data.trainAlso.map((
+    n,
+  ) => [n, "train"]);
+  if (config.eval.protocol === "cross-corpus") {
+    wanted.push([config.data.testCorpus as CorpusName, "test"]);
+  }
+  const out: OtherCorpus[] = [];
+  for (const [name, role] of wanted) {
+    const corpus = await openConfiguredCorpus({ ...config.data, corpus: name, dir: "" }, sink);
+    const features = await featurizeCorpus(audioFor(config, name), corpus, sink, cacheRoot);
+    out.push({ role, corpus, features });
+  }
+  return out;
 }
 
 export function rowSourceOf(features: FeatureSet, augmented: readonly AugmentedSet[]): RowSource {
@@ -101,25 +220,36 @@ export function rowSourceOf(features: FeatureSet, augmented: readonly AugmentedS
     dims: features.rows.dims,
     original: features.rows,
     augmented: augmented.map((a) => a.features),
+    windows: features.windows,
   };
 }
 
 export const foldSeed = (seed: number, fold: number) => seed + 1000 * fold;
 
-function predictionsCsv(features: FeatureSet, results: FoldResult[], set: LabelSet): string {
+function predictionsCsv(src: RowSource, results: FoldResult[], set: LabelSet): string {
   const labels = set.classes;
   const k = labels.length;
+  const mixed = src.clips.some((c) => c.corpus !== src.clips[0].corpus);
   const lines = [
-    ["clip", "actor", "fold", "true", "predicted", ...labels.map((l) => `p_${l}`)].join(","),
+    [
+      "clip",
+      ...(mixed ? ["corpus"] : []),
+      "actor",
+      "fold",
+      "true",
+      "predicted",
+      ...labels.map((l) => `p_${l}`),
+    ].join(","),
   ];
   for (const r of results) {
     r.testClips.forEach((clip, i) => {
       const p = Array.from(r.testProbabilities.subarray(i * k, (i + 1) * k));
       const best = p.indexOf(Math.max(...p));
-      const c = features.clips[clip];
+      const c = src.clips[clip];
       lines.push(
         [
           c.id,
+          ...(mixed ? [c.corpus ?? "ravdess"] : []),
           c.actor,
           r.name,
           set.classes[set.indexOf(c.emotion)],
@@ -141,14 +271,13 @@ export async function runExperiment(
   resultsDir: string,
   hooks: ExperimentHooks = {},
 ): Promise<ExperimentOutcome> {
-  const { plans, augmented } = await planExperiment(config, features, corpus, sink);
+  const { plans, augmented, src, others } = await planExperiment(config, features, corpus, sink);
   const threads = defaultWorkerCount(config.train.threads);
   const { gemm, note } = chooseGemm(config.train.gemm, threads);
   const networks = plans.length * config.train.ensemble;
   const parallel = parallelNetworks(config, networks);
   sink.write(`${note}, ${parallel} network${parallel === 1 ? "" : "s"} at a time\n`);
   const backend = await useTrainingBackend(gemm, { kernels: config.train.kernels });
-  const src = rowSourceOf(features, augmented);
   const runId = makeRunId(config.model, config.eval.protocol);
   const writer = await createRunWriter(resultsDir, runId);
   const results: FoldResult[] = [];
@@ -193,7 +322,7 @@ export async function runExperiment(
       metrics7: r.metrics7,
     })),
   );
-  summary.protocolText += SPEAKER_NORM_TEXT[config.eval.speakerNorm];
+  summary.protocolText += corporaText(config, others) + SPEAKER_NORM_TEXT[config.eval.speakerNorm];
   const record = await buildRunRecord({
     runId,
     config,
@@ -204,6 +333,7 @@ export async function runExperiment(
     corpus,
     features,
     augmented,
+    others,
     runtime: {
       deno: Deno.version.deno,
       tfjs: tf.version.tfjs,
@@ -222,7 +352,7 @@ export async function runExperiment(
   await writer.writeText(RUN_FILES.perClass, perClassCsv(summary.primary.pooled));
   await writer.writeText(
     RUN_FILES.predictions,
-    predictionsCsv(features, results, runLabelSet(config)),
+    predictionsCsv(src, results, runLabelSet(config)),
   );
   const history: RunHistory = {
     folds: results.map((r) => ({ name: r.name, epochs: r.history })),
@@ -234,9 +364,13 @@ export async function runExperiment(
     renderReport(summary, {
       configJson: JSON.stringify(record, null, 2),
       createdAt,
-      corpus: `${corpus.root} (${corpus.clips.length} clips, manifest ${
-        corpus.manifestHash.slice(0, 12)
-      })`,
+      corpus: [{ role: "own", corpus }, ...others].map((o) =>
+        `${o.corpus.corpus}${
+          o.role === "own" ? "" : ` (${o.role === "train" ? "trains too" : "test corpus"})`
+        }: ${o.corpus.root} (${o.corpus.clips.length} clips, manifest ${
+          o.corpus.manifestHash.slice(0, 12)
+        })`
+      ).join("; "),
       scripts: plotly.ok ? [PLOTLY_FILE] : [],
       extraSections: [`<h2>Charts</h2>\n${figuresHtml(runFigures(summary, history))}`],
     }),
@@ -256,6 +390,7 @@ export async function buildRunRecord(r: {
   corpus: CorpusIndex;
   features: FeatureSet;
   augmented: AugmentedSet[];
+  others?: OtherCorpus[];
   runtime: Record<string, unknown>;
 }): Promise<RunRecord> {
   const { config, plans, src } = r;
@@ -308,6 +443,15 @@ export async function buildRunRecord(r: {
       clips: r.corpus.clips.length,
       manifestHash: r.corpus.manifestHash,
     },
+    otherCorpora: (r.others ?? []).map((o) => ({
+      name: o.corpus.corpus,
+      role: o.role,
+      root: o.corpus.root,
+      clips: o.corpus.clips.length,
+      manifestHash: o.corpus.manifestHash,
+      features: { key: o.features.key, dir: o.features.dir },
+      augmented: o.augmented ? { dir: o.augmented.dir, rows: o.augmented.rows.length } : null,
+    })),
     features: { key: r.features.key, dir: r.features.dir },
     augmented: r.augmented.map((a) => ({ dir: a.dir, rows: a.rows.length })),
     git: await gitState(PROJECT_ROOT),

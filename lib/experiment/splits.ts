@@ -121,6 +121,8 @@ export interface RowRef {
   clip: number;
   /** -1 for the clip's original row, else the index of a derived row in the plan's set. */
   derived: number;
+  /** A later window of the clip (its index in the source's windows) instead of its first. */
+  window?: number;
 }
 
 export interface FoldPlan {
@@ -147,6 +149,8 @@ export const PROTOCOL_TEXT: Record<Protocol, string> = {
     "speaker-independent: test actors never seen in training (neither their clips nor rows derived from them)",
   "random":
     "random file split, stratified by emotion; only training files are augmented (speakers overlap)",
+  "cross-corpus":
+    "cross-corpus: trained on one corpus (or more), tested on another; no test speaker, recording or corpus seen in training",
   "seed-leaky":
     "LEAKY: every file augmented, then rows split at random, so versions of one recording sit on both sides",
 };

@@ -3,7 +3,7 @@
  * Pure: no Deno APIs, so the same code featurizes in workers, in `predict` and in a browser.
  */
 import type { AudioConfig, FeatureConfig } from "../config/config.ts";
-import { loadAudio } from "../audio/load.ts";
+import { loadAudio, windowStarts } from "../audio/load.ts";
 import { type ClipFeatures, createFeatureExtractor, type FeatureExtractor } from "./extract.ts";
 
 export interface ClipFeaturizer {
@@ -14,6 +14,12 @@ export interface ClipFeaturizer {
 }
 
 export interface FeaturizedClip extends ClipFeatures {
+  /**
+   * Features of the clip's later windows when `audio.windowHopS` > 0 and it is longer than one
+   * (the fields above are the first window's); empty otherwise.
+   */
+  windows: ClipFeatures[];
+  /** The audio read: the first window, or with `windowHopS` all of it after trim and offset. */
   samples: Float32Array;
   nativeSampleRateHz: number;
   nativeChannels: number;
@@ -26,7 +32,8 @@ export function createClipFeaturizer(audio: AudioConfig, features: FeatureConfig
     audio,
     extractor,
     featurize(bytes, source) {
-      const clip = loadAudio(bytes, audio, source);
+      const multi = audio.windowHopS > 0;
+      const clip = loadAudio(bytes, multi ? { ...audio, durationS: null } : audio, source);
       if (clip.samples.length === 0) {
         throw new Error(
           `${source}: no audio after the ${audio.offsetS} s offset (file is ${
@@ -34,8 +41,20 @@ export function createClipFeaturizer(audio: AudioConfig, features: FeatureConfig
           } s long)`,
         );
       }
+      const rate = audio.sampleRateHz;
+      const window = Math.round(audio.durationS * rate);
+      const starts = multi
+        ? windowStarts(clip.samples.length, window, Math.round(audio.windowHopS * rate))
+        : [0];
+      const [first, ...later] = starts.map((at, w) =>
+        assertFiniteFeatures(
+          extractor.extract(clip.samples.subarray(at, at + window)),
+          w === 0 ? source : `${source} (window at ${(at / rate).toFixed(2)} s)`,
+        )
+      );
       return {
-        ...assertFiniteFeatures(extractor.extract(clip.samples), source),
+        ...first,
+        windows: later,
         samples: clip.samples,
         nativeSampleRateHz: clip.nativeSampleRateHz,
         nativeChannels: clip.nativeChannels,

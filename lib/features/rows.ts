@@ -27,6 +27,15 @@ export interface FeatureRows {
   validFrames: Int32Array;
 }
 
+/**
+ * The later windows of clips longer than one (`audio.windowHopS`): row w is a window of clip
+ * `clip[w]`. Scored beside the clip's first window (its row in the feature set).
+ */
+export interface ClipWindows {
+  clip: Int32Array;
+  rows: FeatureRows;
+}
+
 /** The sequence inputs, with their per-frame width in `FeatureDims`. */
 export const SEQUENCES = ["logmel", "mfccDelta"] as const;
 export type SequenceName = (typeof SEQUENCES)[number];

@@ -16,6 +16,8 @@ export type WorkerReply =
     kind: "clip";
     index: number;
     features: RowFeatures;
+    /** Later windows of a clip longer than one (`audio.windowHopS`). */
+    windows: RowFeatures[];
     nativeSampleRateHz: number;
     nativeChannels: number;
     nativeDurationS: number;
@@ -37,11 +39,14 @@ self.onmessage = async (ev: MessageEvent<WorkerRequest>) => {
       kind: "clip",
       index: msg.index,
       features: rowFeaturesOf(f),
+      windows: f.windows.map(rowFeaturesOf),
       nativeSampleRateHz: f.nativeSampleRateHz,
       nativeChannels: f.nativeChannels,
       nativeDurationS: f.nativeDurationS,
     };
-    self.postMessage(reply, { transfer: rowBuffers(reply.features) });
+    self.postMessage(reply, {
+      transfer: [reply.features, ...reply.windows].flatMap(rowBuffers),
+    });
   } catch (err) {
     self.postMessage(
       { kind: "error", index: msg.index, message: (err as Error).message } as WorkerReply,

@@ -9,6 +9,8 @@
  * - `seq_valid.npy`      int32   [N]        frames holding audio (the rest is end padding)
  * - `emotion.npy`, `actor.npy` int32 [N]    labels (index in COMMON_EMOTIONS: RAVDESS's 8, boredom)
  * - `clips.json`, `meta.json`                clip records, config, manifest hash, shapes
+ * - `windows/` (only when some clip is longer than one window, `audio.windowHopS` > 0): the
+ *   same row files for the later windows, and `window_clip.npy` int32 [W], each one's clip
  * The folder is built under a temporary name and renamed into place, so it is either complete
  * or absent.
  */
@@ -19,11 +21,19 @@ import type { ClipRecord } from "../corpus/ravdess.ts";
 import { COMMON_EMOTIONS } from "../corpus/corpora.ts";
 import type { CorpusIndex } from "../corpus/index_fs.ts";
 import { CLIP_VECTOR_LAYOUT, clipVectorLength, sequenceFrameCount } from "../features/extract.ts";
-import { allocateRows, type FeatureDims, type FeatureRows, setRow } from "../features/rows.ts";
+import {
+  allocateRows,
+  type ClipWindows,
+  type FeatureDims,
+  type FeatureRows,
+  type RowFeatures,
+  setRow,
+} from "../features/rows.ts";
 import {
   createTempDir,
   exists,
   readJsonFile,
+  readNpyFile,
   readRowFiles,
   removeStaleTempDirs,
   TEMP_DIR_NAME,
@@ -45,6 +55,8 @@ export interface FeatureSet {
   clips: ClipRecord[];
   /** Row i holds clip i's features. */
   rows: FeatureRows;
+  /** Later windows of clips longer than one (only with `audio.windowHopS` > 0). */
+  windows?: ClipWindows;
   fromCache: boolean;
   /** Wall-clock seconds spent computing (0 on a cache hit). */
   computeS: number;
@@ -52,9 +64,11 @@ export interface FeatureSet {
 
 /** The cache folder's key: the audio and feature settings and the corpus as it is on disk now. */
 export async function featureCacheKey(config: RunConfig, corpusStateHash: string): Promise<string> {
+  // Without later windows a cache holds what it held before `windowHopS` existed: same key.
+  const { windowHopS, ...audio } = config.audio;
   const keyed = {
     v: FEATURE_CODE_VERSION,
-    audio: config.audio,
+    audio: windowHopS > 0 ? config.audio : audio,
     features: config.features,
     corpusStateHash,
   };
@@ -81,6 +95,7 @@ export async function featurizeCorpus(
   const f = config.features;
   const rows = allocateRows(N, featureDims(config));
   const native: { sampleRateHz: number; channels: number; durationS: number }[] = new Array(N);
+  const later: RowFeatures[][] = Array.from({ length: N }, () => []);
   const workers = defaultWorkerCount(config.workers);
   const bar = new ProgressBar(`featurize (${workers} workers)`, N, { sink, unit: "clips" });
   const t0 = performance.now();
@@ -94,6 +109,7 @@ export async function featurizeCorpus(
     onReply: (r) => {
       if (r.kind === "error") return r.message;
       setRow(rows, r.index, r.features);
+      later[r.index] = r.windows;
       native[r.index] = {
         sampleRateHz: r.nativeSampleRateHz,
         channels: r.nativeChannels,
@@ -107,6 +123,7 @@ export async function featurizeCorpus(
     `${((computeS * 1000) / N).toFixed(1)} ms/clip wall, ${(N / computeS).toFixed(0)} clips/s`,
   );
 
+  const windows = collectWindows(later, rows.dims);
   const records = clips.map((c, i) => ({ ...c, native: native[i] }));
   const meta = {
     createdAt: new Date().toISOString(),
@@ -118,6 +135,7 @@ export async function featurizeCorpus(
     features: config.features,
     count: N,
     dims: rows.dims,
+    laterWindows: windows?.clip.length ?? 0,
     vectorLayout: CLIP_VECTOR_LAYOUT(f).map((b) => `${b.name}:${b.size}`),
     emotions: COMMON_EMOTIONS,
     computeS,
@@ -127,6 +145,11 @@ export async function featurizeCorpus(
   try {
     const write = (name: string, bytes: Uint8Array) => Deno.writeFile(join(tmp, name), bytes);
     await writeRowFiles(tmp, rows);
+    if (windows) {
+      await Deno.mkdir(join(tmp, "windows"));
+      await writeRowFiles(join(tmp, "windows"), windows.rows);
+      await write("windows/window_clip.npy", encodeNpy(windows.clip, [windows.clip.length]));
+    }
     await write(
       "emotion.npy",
       encodeNpy(Int32Array.from(clips, (c) => COMMON_EMOTIONS.indexOf(c.emotion)), [N]),
@@ -141,7 +164,21 @@ export async function featurizeCorpus(
     if (!(await exists(join(dir, "meta.json")))) throw err;
   }
   sink.write(`features: wrote ${dir}\n`);
-  return { dir, key, clips, rows, fromCache: false, computeS };
+  return { dir, key, clips, rows, windows, fromCache: false, computeS };
+}
+
+function collectWindows(later: RowFeatures[][], dims: FeatureDims): ClipWindows | undefined {
+  const total = later.reduce((n, w) => n + w.length, 0);
+  if (total === 0) return undefined;
+  const out: ClipWindows = { clip: new Int32Array(total), rows: allocateRows(total, dims) };
+  let at = 0;
+  later.forEach((ws, clip) =>
+    ws.forEach((w) => {
+      setRow(out.rows, at, w);
+      out.clip[at++] = clip;
+    })
+  );
+  return out;
 }
 
 /** The shape of a config's feature rows. */
@@ -164,5 +201,13 @@ export async function loadFeatureSet(dir: string): Promise<FeatureSet> {
   if (rows.count !== clips.length) {
     throw new Error(`${dir}: ${rows.count} feature rows for ${clips.length} clips; ${hint}`);
   }
-  return { dir, key: meta.key, clips, rows, fromCache: true, computeS: 0 };
+  let windows: ClipWindows | undefined;
+  if (await exists(join(dir, "windows", "window_clip.npy"))) {
+    const clip = (await readNpyFile(join(dir, "windows", "window_clip.npy"))).data as Int32Array;
+    windows = { clip, rows: await readRowFiles(join(dir, "windows")) };
+    if (windows.rows.count !== clip.length || clip.some((c) => !(c >= 0 && c < clips.length))) {
+      throw new Error(`${dir}/windows: its rows do not match window_clip.npy; ${hint}`);
+    }
+  }
+  return { dir, key: meta.key, clips, rows, windows, fromCache: true, computeS: 0 };
 }

@@ -62,6 +62,16 @@ export interface RunRecord {
   folds: RunFold[];
   /** `name` is absent in runs before other corpora (RAVDESS). */
   corpus: { name?: string; root: string; clips: number; manifestHash: string };
+  /** The corpora of `data.trainAlso` and the cross-corpus test corpus (absent in older runs). */
+  otherCorpora?: {
+    name: string;
+    role: "train" | "test";
+    root: string;
+    clips: number;
+    manifestHash: string;
+    features: { key: string; dir: string };
+    augmented: { dir: string; rows: number } | null;
+  }[];
   features: { key: string; dir: string };
   augmented: { dir: string; rows: number }[];
   git: { commit: string | null; dirty: boolean | null };
