@@ -8,9 +8,9 @@ import { createHash } from "node:crypto";
 import { zipSync } from "fflate";
 import { assert, assertEquals, assertRejects } from "./assert.ts";
 import { downloadFile } from "../lib/corpus/download.ts";
-import { downloadCorpus } from "../lib/corpus/locate.ts";
+import { downloadCorpus, ensureCorpus } from "../lib/corpus/locate.ts";
 import { indexCorpus } from "../lib/corpus/index_fs.ts";
-import { DEFAULT_CONFIG } from "../lib/config/config.ts";
+import { DEFAULT_CONFIG, parseArgs } from "../lib/config/config.ts";
 import { encodeWav } from "../lib/audio/wav.ts";
 import type { ProgressSink } from "../lib/util/progress.ts";
 import { ravdessName, tone } from "./helpers.ts";
@@ -170,6 +170,43 @@ Deno.test("download: the corpus archive is fetched, verified, unpacked and index
   );
   await srv.close();
   await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("download: EmoDB's archive (no published checksum) is fetched, unpacked, and its SHA-256 kept", async () => {
+  // Shaped like emodb.bilderbar.info's download.zip: wav/ beside the label folders.
+  const zip = zipSync({
+    "wav/03a01Fa.wav": encodeWav(tone(16000, 220, 16000), 16000),
+    "wav/16b10Wb.wav": encodeWav(tone(24000, 180, 16000), 16000),
+    "lablaut/03a01Fa.lablaut": new TextEncoder().encode("labels, not audio"),
+  });
+  const srv = serve(zip);
+  const dir = await Deno.makeTempDir();
+  const target = join(dir, "data", "emodb");
+  const { config } = parseArgs(["--data.corpus=emodb", `--data.url=${srv.url}`]);
+  assertEquals(config.data.md5, "", "EmoDB publishes no checksum");
+  const sink = collectingSink();
+  await downloadCorpus(config.data, sink, target);
+  assert(sink.lines.some((l) => l.includes("no published checksum")), sink.lines.join(""));
+  const idx = await indexCorpus(target, "emodb");
+  assertEquals(idx.clips.map((c) => [c.id, c.actor, c.emotion]), [
+    ["03a01Fa", 3, "happy"],
+    ["16b10Wb", 16, "angry"],
+  ]);
+  const source = JSON.parse(await Deno.readTextFile(join(target, "SOURCE.json")));
+  assertEquals(source.sha256, createHash("sha256").update(zip).digest("hex"));
+  assertEquals(source.url, srv.url);
+  await srv.close();
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("download: a corpus without a public archive says where to get it and the layout", async () => {
+  const { config } = parseArgs(["--data.corpus=cremad"]);
+  assertEquals(config.data.url, "");
+  await assertRejects(
+    () => ensureCorpus(config.data, collectingSink(), () => undefined, "/nonexistent/cremad"),
+    Error,
+    "it has no archive this project can fetch: get it from github.com/CheyneyComputerScience/CREMA-D",
+  );
 });
 
 Deno.test("download: HTTP 404 is an error at once, not five 'resuming' retries of a file that is not kept", async () => {

@@ -16,7 +16,8 @@ import { speakerLabel, speakerOffset } from "../lib/experiment/mix.ts";
 import { openConfiguredCorpus } from "../lib/corpus/locate.ts";
 import { featurizeCorpus } from "../lib/pipeline/featurize.ts";
 import { runExperiment } from "../lib/experiment/run.ts";
-import { readRunRecord } from "../lib/run/store.ts";
+import { loadPredictor, readRunRecord } from "../lib/run/store.ts";
+import { predictClip, predictWindows } from "../lib/model/predictor.ts";
 import { tone } from "./helpers.ts";
 
 const quiet = { isTerminal: false, write: () => {} };
@@ -160,6 +161,19 @@ Deno.test({
     assertEquals(record.folds.map((f) => f.testActors), [[1, 2], [3, 4], [5, 6]]);
     const csv = (await Deno.readTextFile(join(out.runDir, "predictions.csv"))).trim().split("\n");
     assertEquals(csv.length, 1 + 84, "one prediction per clip, however many windows it has");
+    // predict reads a long file as the evaluation does: the mean over its windows.
+    const { predictor } = await loadPredictor(out.runDir);
+    const long = corpus.clips.find((c) => c.id === "neu-m3-l1")!;
+    const featurizer = createClipFeaturizer(config.audio, config.features);
+    const clip = featurizer.featurize(await Deno.readFile(join(data, long.relPath)), long.id);
+    assert(clip.windows.length >= 2, `${clip.windows.length} later windows`);
+    const each = [clip, ...clip.windows].map((w) => predictClip(predictor, w));
+    const mean = predictWindows(predictor, clip);
+    mean.forEach((p, c) => {
+      const want = each.reduce((a, w) => a + w[c], 0) / each.length;
+      assertAlmostEquals(p, want, 1e-6);
+    });
+    predictor.members.forEach((m) => m.model.dispose());
     // The cache is read back with its windows.
     const again = await featurizeCorpus(config, corpus, quiet, join(tmp, "cache"));
     assert(again.fromCache);

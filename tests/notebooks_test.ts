@@ -5,7 +5,7 @@
  */
 import { basename, join } from "node:path";
 import { assert, assertEquals } from "./assert.ts";
-import { requires } from "./fixtures.ts";
+import { EMODB_DIR, HAVE_EMODB, requires } from "./fixtures.ts";
 import {
   checkJupyter,
   executeNotebooks,
@@ -212,6 +212,29 @@ Deno.test({
       assertEquals([...png.subarray(1, 4)], [0x50, 0x4e, 0x47], "a PNG screenshot");
       assert(png.length > 50_000, `screenshot of ${png.length} bytes has content`);
     }
+    await Deno.remove(dir, { recursive: true });
+  },
+});
+
+Deno.test({
+  name:
+    "notebooks: the explore notebook explores EmoDB as it does RAVDESS (its speakers, its emotions)",
+  ignore: !HAVE_JUPYTER || !HAVE_EMODB,
+  fn: async () => {
+    const dir = await Deno.makeTempDir();
+    const explore = (await listNotebooks()).filter((p) => basename(p) === "01_explore.ipynb");
+    const run = await executeNotebooks({
+      notebooks: explore,
+      outDir: dir,
+      overrides: ["--data.corpus=emodb", `--data=${EMODB_DIR}`],
+      inherit: false,
+    });
+    assertEquals(run.code, 0, `the notebook ran:\n${run.log}`);
+    const nb = await readNotebook(join(dir, "01_explore.ipynb"));
+    assertEquals(outputProblems(nb), [], "every cell shows what it should");
+    const text = JSON.stringify(nb.cells.flatMap((c) => c.outputs ?? []));
+    assert(text.includes("Berlin Database of Emotional Speech"), "names the corpus");
+    assert(text.includes("boredom"), "EmoDB's own emotions");
     await Deno.remove(dir, { recursive: true });
   },
 });

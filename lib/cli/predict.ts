@@ -8,7 +8,7 @@ import { DEFAULT_CONFIG, type FlagSpec, parseArgs } from "../config/config.ts";
 import { createClipFeaturizer, type FeaturizedClip } from "../features/clip.ts";
 import { chooseGemm } from "../model/blas_ffi.ts";
 import { useTrainingBackend } from "../model/backend.ts";
-import { fitVoiceScaler, predictClip } from "../model/predictor.ts";
+import { fitVoiceScaler, predictWindows } from "../model/predictor.ts";
 import type { Scaler } from "../model/scaler.ts";
 import { loadPredictor, resolveRun } from "../run/store.ts";
 import { fromRoot, runCli } from "./common.ts";
@@ -84,11 +84,12 @@ if (import.meta.main) {
       );
     }
     const results = clips.map(({ file, clip }) => {
-      const probs = predictClip(predictor, clip, speaker);
+      const probs = predictWindows(predictor, clip, speaker);
       const best = probs.indexOf(Math.max(...probs));
+      const windows = 1 + clip.windows.length;
       const note = `${clip.nativeSampleRateHz} Hz, ${clip.nativeChannels} ch, ${
         clip.nativeDurationS.toFixed(2)
-      } s`;
+      } s${windows > 1 ? `, mean of ${windows} windows` : ""}`;
       say(`\n${file} (${note}): ${predictor.labels[best]} ${(100 * probs[best]).toFixed(1)} %`);
       const order = [...probs.keys()].sort((a, b) => probs[b] - probs[a]);
       for (const c of order) {
@@ -100,6 +101,7 @@ if (import.meta.main) {
       return {
         file,
         speech: true,
+        windows,
         predicted: predictor.labels[best],
         probabilities: Object.fromEntries(predictor.labels.map((l, c) => [l, probs[c]])),
       };

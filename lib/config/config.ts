@@ -124,13 +124,22 @@ export function withOverrides(base: RunConfig, overrides: Record<string, string>
   }
   // A new corpus brings its own windows, except where the command line names them too.
   if (config.data.corpus !== base.data.corpus && CORPUS_NAMES.includes(config.data.corpus)) {
-    const preset = CORPORA[config.data.corpus].audio;
-    for (const k of Object.keys(preset) as (keyof CorpusAudio)[]) {
-      if (!given.has(`audio.${k}`)) config.audio[k] = preset[k];
+    const spec = CORPORA[config.data.corpus];
+    for (const k of Object.keys(spec.audio) as (keyof CorpusAudio)[]) {
+      if (!given.has(`audio.${k}`)) config.audio[k] = spec.audio[k];
     }
+    // ... and its own archive (or none), unless the command line names one.
+    if (!given.has("data.url")) config.data.url = spec.archive?.url ?? "";
+    if (!given.has("data.md5")) config.data.md5 = spec.archive?.md5 ?? "";
   }
   validateConfig(config);
   return config;
+}
+
+/** Where another corpus of a run is found or fetched from: its own archive, no `--data DIR`. */
+export function dataFor(data: RunConfig["data"], corpus: CorpusName): RunConfig["data"] {
+  const archive = CORPORA[corpus].archive;
+  return { ...data, corpus, dir: "", url: archive?.url ?? "", md5: archive?.md5 ?? "" };
 }
 
 /** `config` with a corpus's own windows: how `data.trainAlso` and test corpora are read. */
@@ -262,8 +271,8 @@ export function validateConfig(c: RunConfig): void {
   if (d.trainAlso.length && !["speaker", "cross-corpus"].includes(c.eval.protocol)) {
     problems.push("data.trainAlso needs a speaker-independent protocol (speaker or cross-corpus)");
   }
-  if (!/^(https?|file):\/\//.test(d.url)) {
-    problems.push(`data.url must be an http(s) or file URL (got ${d.url})`);
+  if (d.url !== "" && !/^(https?|file):\/\//.test(d.url)) {
+    problems.push(`data.url must be an http(s) or file URL, or empty (got ${d.url})`);
   }
   if (d.md5 !== "" && !/^[0-9a-fA-F]{32}$/.test(d.md5)) {
     problems.push(`data.md5 must be 32 hex digits, or empty to skip the check (got ${d.md5})`);

@@ -5,11 +5,9 @@
  * validates and hashes). Pure: no Deno APIs.
  */
 import type { GemmMode } from "../model/gemm.ts";
-import type { CorpusName } from "../corpus/corpora.ts";
+import { type CorpusName, ZENODO_RAVDESS_MD5, ZENODO_RAVDESS_URL } from "../corpus/corpora.ts";
 
-export const ZENODO_RAVDESS_URL =
-  "https://zenodo.org/records/1188976/files/Audio_Speech_Actors_01-24.zip?download=1";
-export const ZENODO_RAVDESS_MD5 = "bc696df654c87fed845eb13823edef8a";
+export { ZENODO_RAVDESS_MD5, ZENODO_RAVDESS_URL };
 
 export const DEFAULT_CONFIG: RunConfig = {
   seed: 42,
@@ -124,9 +122,12 @@ export interface DataConfig {
   corpus: CorpusName;
   /** Corpus folder; empty means: `RAVDESS_DIR`, then `data/ravdess`, then `../shared/ravdess`. */
   dir: string;
-  /** Where the corpus archive is fetched from when no folder is found. */
+  /**
+   * Where the corpus archive is fetched from when no folder is found: the corpus's own public
+   * archive unless given (`CorpusSpec.archive`); empty where it has none.
+   */
   url: string;
-  /** Expected MD5 of the archive; empty skips the check (for tests with their own archives). */
+  /** Expected MD5 of the archive; empty skips the check (for archives that publish none). */
   md5: string;
   /** Download the corpus when it is not found (otherwise fail with a message). */
   download: boolean;

@@ -43,6 +43,11 @@ export interface CorpusSpec {
    * scored over overlapping windows.
    */
   audio: CorpusAudio;
+  /**
+   * A stable public archive `deno task data --data.corpus=NAME` fetches (absent: the corpus needs
+   * registration or has none, and the message says where to get it).
+   */
+  archive?: CorpusArchive;
   /** Where the corpus comes from and the layout this project expects. */
   source: string;
   citation: string;
@@ -54,6 +59,20 @@ export interface CorpusAudio {
   trimDb: number;
   windowHopS: number;
 }
+
+export interface CorpusArchive {
+  url: string;
+  /** Published MD5 of the archive; empty where none is published (its entries' CRC-32s still are). */
+  md5: string;
+  /** Name the archive is saved as under `data/downloads/`. */
+  fileName: string;
+  /** Clips the corpus has as published, said after unpacking. */
+  clips: number;
+}
+
+export const ZENODO_RAVDESS_URL =
+  "https://zenodo.org/records/1188976/files/Audio_Speech_Actors_01-24.zip?download=1";
+export const ZENODO_RAVDESS_MD5 = "bc696df654c87fed845eb13823edef8a";
 
 const CLASSIC_WINDOW: CorpusAudio = { offsetS: 0.6, trimDb: 0, windowHopS: 0 };
 /** Trim what is 40 dB below the loudest frame, then windows every 1.25 s (half a window). */
@@ -99,6 +118,12 @@ const RAVDESS: CorpusSpec = {
     };
   },
   audio: CLASSIC_WINDOW,
+  archive: {
+    url: ZENODO_RAVDESS_URL,
+    md5: ZENODO_RAVDESS_MD5,
+    fileName: "Audio_Speech_Actors_01-24.zip",
+    clips: 1440,
+  },
   source: "Zenodo record 1188976, Audio_Speech_Actors_01-24.zip (downloaded by deno task data); " +
     "folders Actor_01 ... Actor_24 of 03-01-EE-II-SS-RR-AA.wav files",
   citation: "Livingstone SR, Russo FA (2018) PLoS ONE 13(5): e0196391",
@@ -150,6 +175,12 @@ const EMODB: CorpusSpec = {
     };
   },
   audio: SPEECH_WINDOWS,
+  archive: {
+    url: "http://emodb.bilderbar.info/download/download.zip",
+    md5: "",
+    fileName: "emodb-download.zip",
+    clips: 535,
+  },
   source: "emodb.bilderbar.info (download.zip, free for research); the wav/ folder of " +
     "SSTTTEV.wav files (e.g. 03a01Fa.wav)",
   citation: "Burkhardt F et al. (2005) A Database of German Emotional Speech. Interspeech 2005",

@@ -1,12 +1,14 @@
 /**
  * Where the corpus is (Deno-only): `--data DIR`, then `<CORPUS>_DIR` (RAVDESS_DIR, EMODB_DIR,
- * ...), then `data/<corpus>`, then `../shared/<corpus>`; when none exists, RAVDESS is downloaded
- * from Zenodo into `data/ravdess`, and for the others the message says where to get them.
+ * ...), then `data/<corpus>`, then `../shared/<corpus>`; when none exists, a corpus with a public
+ * archive (RAVDESS from Zenodo, EmoDB) is downloaded into `data/<corpus>`, and for the others the
+ * message says where to get them and the layout expected.
  */
+import { createHash } from "node:crypto";
 import { isAbsolute, join, resolve } from "node:path";
 import type { DataConfig } from "../config/config.ts";
 import type { ProgressSink } from "../util/progress.ts";
-import { exists } from "../cache/files.ts";
+import { exists, writeJsonAtomic } from "../cache/files.ts";
 import { downloadFile, extractZip } from "./download.ts";
 import { type CorpusIndex, indexCorpus } from "./index_fs.ts";
 import { corpusSpec } from "./corpora.ts";
@@ -61,18 +63,18 @@ export async function findCorpus(
   return null;
 }
 
-/** Finds the corpus or downloads it into `data/ravdess`; returns its folder. */
+/** Finds the corpus or downloads it into `data/<corpus>`; returns its folder. */
 export async function ensureCorpus(
   config: DataConfig,
   sink: ProgressSink,
   env: (k: string) => string | undefined = (k) => Deno.env.get(k),
-  targetDir = projectPath("data", "ravdess"),
+  targetDir = projectPath("data", config.corpus),
 ): Promise<string> {
   const found = await findCorpus(config, env);
   if (found) return found.dir;
   const looked = corpusCandidates(config, env).map((c) => c.dir).join(", ");
-  if (config.corpus !== "ravdess") {
-    const spec = corpusSpec(config.corpus);
+  const spec = corpusSpec(config.corpus);
+  if (!config.url) {
     throw new Error(
       `no ${spec.title} found (looked in ${looked}); it has no archive this project can fetch: ` +
         `get it from ${spec.source}, then pass --data DIR`,
@@ -80,27 +82,40 @@ export async function ensureCorpus(
   }
   if (!config.download) {
     throw new Error(
-      `no RAVDESS corpus found (looked in ${looked}) and downloading is off (--data.download=false)`,
+      `no ${spec.title} found (looked in ${looked}) and downloading is off (--data.download=false)`,
     );
   }
-  sink.write(`no RAVDESS corpus found (looked in ${looked}); downloading ${config.url}\n`);
+  sink.write(`no ${spec.title} found (looked in ${looked}); downloading ${config.url}\n`);
   await downloadCorpus(config, sink, targetDir);
   return targetDir;
 }
 
-/** Downloads the archive next to `targetDir`, verifies it and unpacks it into `targetDir`. */
+/**
+ * Downloads the archive next to `targetDir`, verifies it and unpacks it into `targetDir`, with
+ * `SOURCE.json` saying where it came from and the archive's SHA-256 (for archives that publish
+ * no checksum, the record of which bytes this corpus was).
+ */
 export async function downloadCorpus(
   config: DataConfig,
   sink: ProgressSink,
   targetDir: string,
 ): Promise<void> {
-  const zipPath = join(targetDir, "..", "downloads", "Audio_Speech_Actors_01-24.zip");
+  const spec = corpusSpec(config.corpus);
+  const fileName = spec.archive?.fileName ?? `${config.corpus}.zip`;
+  const zipPath = join(targetDir, "..", "downloads", fileName);
   if (await exists(zipPath)) {
     sink.write(`using the archive downloaded earlier: ${zipPath}\n`);
   } else await downloadFile(config.url, zipPath, { md5: config.md5, sink });
+  if (!config.md5) {
+    sink.write(
+      `${fileName}: no published checksum to verify; each entry's CRC-32 is checked as it ` +
+        `unpacks, and the archive's SHA-256 is kept in ${join(targetDir, "SOURCE.json")}\n`,
+    );
+  }
   if (await exists(targetDir)) {
     throw new Error(`${targetDir}: already exists; not extracting over it`);
   }
+  const sha256 = await sha256OfFile(zipPath);
   try {
     await extractZip(zipPath, targetDir, sink);
   } catch (err) {
@@ -112,8 +127,23 @@ export async function downloadCorpus(
         `run downloads it again`,
     );
   }
+  await writeJsonAtomic(join(targetDir, "SOURCE.json"), {
+    corpus: config.corpus,
+    url: config.url,
+    md5: config.md5 || null,
+    sha256,
+    bytes: (await Deno.stat(zipPath)).size,
+    downloadedAt: new Date().toISOString(),
+  });
   // The verified archive has served its purpose; the extracted folder is the corpus now.
   await Deno.remove(zipPath);
+}
+
+async function sha256OfFile(path: string): Promise<string> {
+  const hash = createHash("sha256");
+  using file = await Deno.open(path);
+  for await (const chunk of file.readable) hash.update(chunk);
+  return hash.digest("hex");
 }
 
 /** The configured corpus, found or downloaded, indexed, with a line saying what it holds. */
@@ -124,8 +154,12 @@ export async function openConfiguredCorpus(
   const dir = await ensureCorpus(config, sink);
   const corpus = await indexCorpus(dir, config.corpus);
   const actors = new Set(corpus.clips.map((c) => c.actor));
+  const published = corpusSpec(config.corpus).archive?.clips;
+  const partial = published && corpus.clips.length < published
+    ? ` (of the ${published} it has as published)`
+    : "";
   sink.write(
-    `corpus: ${config.corpus}, ${corpus.clips.length} clips, ${actors.size} speakers, ${dir}\n`,
+    `corpus: ${config.corpus}, ${corpus.clips.length} clips${partial}, ${actors.size} speakers, ${dir}\n`,
   );
   if (corpus.ignored.length) {
     const why = [...new Set(corpus.ignored.map((i) => i.why))].join("; ");

@@ -1,10 +1,11 @@
 /**
  * A survey of the corpus files as they are on disk (Deno-only): every clip's header facts
- * (rate, channels, bit depth, duration) next to its RAVDESS labels. The explore notebook
+ * (rate, channels, bit depth, duration) next to its labels, for any corpus. The explore notebook
  * tabulates it; it is also how one finds the odd files (RAVDESS has a few stereo ones).
  */
 import { join } from "node:path";
 import type { ClipRecord } from "./ravdess.ts";
+import { CORPORA, type CorpusName } from "./corpora.ts";
 import type { CorpusIndex } from "./index_fs.ts";
 import { type WavInfo, wavInfo } from "../audio/wav.ts";
 
@@ -77,4 +78,53 @@ export function examplePerEmotion<C extends ClipRecord>(
     if (!pick) throw new Error(`no clip of emotion ${e} in the corpus`);
     return pick;
   });
+}
+
+/** Bars of clips per emotion, split by what the corpus records: intensity, else sex, else none. */
+export function emotionCountSeries(
+  clips: readonly ClipRecord[],
+  emotions: readonly string[],
+): { name: string; values: number[] }[] {
+  const field = clips.some((c) => c.intensity)
+    ? "intensity"
+    : clips.some((c) => c.sex)
+    ? "sex"
+    : "";
+  const groups = field ? [...new Set(clips.map((c) => String(c[field])))].sort() : ["clips"];
+  return groups.map((g) => {
+    const counts = countBy(
+      clips.filter((c) => !field || String(c[field]) === g),
+      (c) => c.emotion,
+      emotions,
+    );
+    return {
+      name: field ? `${g} ${field === "sex" ? "speakers" : "intensity"}` : g,
+      values: emotions.map((e) => counts.get(e) ?? 0),
+    };
+  });
+}
+
+/** Clips per speaker, named as the corpus names them, coloured by sex where it is known. */
+export function speakerCounts(
+  clips: readonly ClipRecord[],
+  corpus: CorpusName,
+): { labels: string[]; values: number[]; colors: string[] } {
+  const names = CORPORA[corpus].speakerNames;
+  const speakers = [...new Set(clips.map((c) => c.actor))].sort((a, b) => a - b);
+  const sexOf = (a: number) => clips.find((c) => c.actor === a)?.sex;
+  return {
+    labels: speakers.map((a) => names[a] ?? String(a)),
+    values: speakers.map((a) => clips.filter((c) => c.actor === a).length),
+    colors: speakers.map((a) =>
+      sexOf(a) === "male" ? "#1f77b4" : sexOf(a) === "female" ? "#d62728" : "#7f7f7f"
+    ),
+  };
+}
+
+/** The first speaker (by number) with a clip of every one of `emotions`, for side-by-side examples. */
+export function exampleSpeaker(clips: readonly ClipRecord[], emotions: readonly string[]): number {
+  const speakers = [...new Set(clips.map((c) => c.actor))].sort((a, b) => a - b);
+  return speakers.find((a) =>
+    emotions.every((e) => clips.some((c) => c.actor === a && c.emotion === e))
+  ) ?? speakers[0];
 }

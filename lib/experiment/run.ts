@@ -5,7 +5,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { dirname, join } from "node:path";
-import { audioFor, configHash, resultHash, type RunConfig } from "../config/config.ts";
+import { audioFor, configHash, dataFor, resultHash, type RunConfig } from "../config/config.ts";
 import type { CorpusName } from "../corpus/corpora.ts";
 import type { ClipRecord } from "../corpus/ravdess.ts";
 import { openConfiguredCorpus } from "../corpus/locate.ts";
@@ -207,7 +207,7 @@ async function openOtherCorpora(
   }
   const out: OtherCorpus[] = [];
   for (const [name, role] of wanted) {
-    const corpus = await openConfiguredCorpus({ ...config.data, corpus: name, dir: "" }, sink);
+    const corpus = await openConfiguredCorpus(dataFor(config.data, name), sink);
     const features = await featurizeCorpus(audioFor(config, name), corpus, sink, cacheRoot);
     out.push({ role, corpus, features });
   }

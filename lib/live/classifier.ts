@@ -6,7 +6,13 @@
 import type { LiveConfig, RunConfig } from "../config/config.ts";
 import { resample } from "../audio/resample.ts";
 import { createClipFeaturizer, type FeaturizedClip } from "../features/clip.ts";
-import { fitVoiceScaler, inputOf, predictClip, type Predictor } from "../model/predictor.ts";
+import {
+  fitVoiceScaler,
+  inputOf,
+  predictClip,
+  type Predictor,
+  predictWindows,
+} from "../model/predictor.ts";
 import type { Scaler } from "../model/scaler.ts";
 import { RunningStats } from "../eval/speaker_norm.ts";
 import { type Activity, speechActivity } from "./gate.ts";
@@ -55,7 +61,7 @@ export function createLiveClassifier(
     classifyFile(bytes, name) {
       const clip = featurizer.featurize(bytes, name);
       const speaker: Scaler | undefined = normalise ? fitVoiceScaler(predictor, [clip]) : undefined;
-      return { clip, probs: predictClip(predictor, clip, speaker) };
+      return { clip, probs: predictWindows(predictor, clip, speaker) };
     },
     classifyWindow(samples, sampleRateHz) {
       const activity = speechActivity(samples, sampleRateHz, live);

@@ -14,7 +14,7 @@ export interface RemoteRun {
   runId: string;
   config: RunConfig;
   protocolText: string;
-  corpus: { clips: number; root: string };
+  corpus: { name?: string; clips: number; root: string };
   labels: string[];
   folds: { name: string; trainActors: number[]; testActors: number[] }[];
   summary: RunSummary | null;

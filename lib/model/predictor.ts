@@ -62,14 +62,36 @@ export function predictClip(p: Predictor, features: ClipFeatures, speaker?: Scal
   return sum;
 }
 
+/** A clip's features with those of its later windows (`audio.windowHopS`), if it has any. */
+export type WindowedFeatures = ClipFeatures & { windows?: readonly ClipFeatures[] };
+
+/**
+ * Probabilities for a whole clip: the mean of `predictClip` over its windows (the first and
+ * any later ones), as the evaluation scores a test clip longer than one window.
+ */
+export function predictWindows(
+  p: Predictor,
+  clip: WindowedFeatures,
+  speaker?: Scaler,
+): Float32Array {
+  const windows = [clip, ...(clip.windows ?? [])];
+  const sum = new Float32Array(p.labels.length);
+  for (const w of windows) {
+    const probs = predictClip(p, w, speaker);
+    for (let c = 0; c < sum.length; c++) sum[c] += probs[c] / windows.length;
+  }
+  return sum;
+}
+
 /**
  * Statistics of one voice for runs trained with per-speaker normalisation: fitted on the
  * unscaled model inputs of every clip given, taken as one speaker (more clips of the voice give
- * better estimates). `deno task predict` and the live page's file path both use it.
+ * better estimates; a long clip's later windows count too). `deno task predict` and the live page's file path both use it.
  */
-export function fitVoiceScaler(p: Predictor, clips: readonly ClipFeatures[]): Scaler {
+export function fitVoiceScaler(p: Predictor, clips: readonly WindowedFeatures[]): Scaler {
   if (!clips.length) throw new Error("voice statistics: no clips");
-  const inputs = clips.map((c) => inputOf(c, p.input));
+  // Every window of every clip: all of the voice that was given.
+  const inputs = clips.flatMap((c) => [c, ...(c.windows ?? [])]).map((c) => inputOf(c, p.input));
   const all = new Float32Array(inputs.reduce((n, x) => n + x.length, 0));
   inputs.reduce((at, x) => (all.set(x, at), at + x.length), 0);
   return fitScaler(all, p.rowShape[p.rowShape.length - 1]);

@@ -13,6 +13,7 @@ import { fetchRun, type RemoteRun } from "../live/remote_run.ts";
 import { AudioRing } from "../live/ring.ts";
 import { rmsDbfs } from "../live/gate.ts";
 import type { RunListing } from "../run/record.ts";
+import { CORPORA } from "../corpus/corpora.ts";
 
 interface PlotlyApi {
   react(el: HTMLElement, data: unknown[], layout: unknown, config?: unknown): Promise<unknown>;
@@ -155,11 +156,18 @@ function describeRun(r: RemoteRun): string {
   const normText = norm === "none"
     ? ""
     : ` Trained with ${norm} speaker normalisation: the page learns your voice's statistics as you speak (and from each file on its own).`;
-  return `Run ${r.runId}: ${r.config.model} model trained on RAVDESS acted speech (${r.corpus.clips} clips, ${actors.size} actors). Protocol: ${r.protocolText}. ${accText}. The page averages the run's ${r.predictor.members.length} model${
+  return `Run ${r.runId}: ${r.config.model} model trained on ${
+    corpusTitle(r.corpus.name)
+  } (${r.corpus.clips} clips, ${actors.size} speakers). Protocol: ${r.protocolText}. ${accText}. The page averages the run's ${r.predictor.members.length} model${
     r.predictor.members.length === 1 ? "" : "s"
   } (${r.folds.length} fold${r.folds.length === 1 ? "" : "s"}${
     (r.config.train.ensemble ?? 1) > 1 ? ` x ${r.config.train.ensemble} ensemble members` : ""
   }).${normText}${leak}`;
+}
+
+/** The corpus a run trained on, as its registry names it (RAVDESS for runs that predate others). */
+function corpusTitle(name = "ravdess"): string {
+  return (CORPORA as Record<string, { title: string }>)[name]?.title ?? name;
 }
 
 async function loadRun(id: string) {
@@ -287,7 +295,9 @@ async function classifyFile(file: File) {
       $("file-state"),
       `${file.name} (${clip.nativeSampleRateHz} Hz, ${clip.nativeChannels} ch, ${
         clip.nativeDurationS.toFixed(2)
-      } s): ${state.labels[best]} ${pct(p[best])}`,
+      } s${clip.windows.length ? `, mean of ${1 + clip.windows.length} windows` : ""}): ${
+        state.labels[best]
+      } ${pct(p[best])}`,
     );
     barChart($("file-chart"), p, `${file.name}: emotion probabilities`);
   } catch (err) {
