@@ -8,11 +8,10 @@ import { assert, assertAlmostEquals, assertEquals, assertThrows } from "./assert
 import { encodeWav } from "../lib/audio/wav.ts";
 import { windowStarts } from "../lib/audio/load.ts";
 import { parseArgs } from "../lib/config/config.ts";
-import { sharedLabelSet } from "../lib/corpus/corpora.ts";
+import { sharedLabelSet, speakerLabel, speakerOffset } from "../lib/corpus/corpora.ts";
 import { labelSet } from "../lib/corpus/ravdess.ts";
 import { createClipFeaturizer } from "../lib/features/clip.ts";
 import { perClipMean } from "../lib/experiment/fold.ts";
-import { speakerLabel, speakerOffset } from "../lib/experiment/mix.ts";
 import { openConfiguredCorpus } from "../lib/corpus/locate.ts";
 import { featurizeCorpus } from "../lib/pipeline/featurize.ts";
 import { runExperiment } from "../lib/experiment/run.ts";
@@ -228,6 +227,7 @@ Deno.test({
       assert(cross.csv[0].startsWith("clip,corpus,actor"), cross.csv[0]);
       assert(cross.csv.slice(1).every((l) => l.split(",")[1] === "savee"));
       assert(cross.out.summary.protocolText.includes("tested on every clip of savee"));
+      assert(cross.out.table.includes("emovo-to-savee  all 4 of savee"), cross.out.table);
     } finally {
       Deno.env.delete("SAVEE_DIR");
       for (const d of [tmp, emovo, savee]) await Deno.remove(d, { recursive: true });

@@ -422,6 +422,19 @@ export function sharedLabelSet(
   };
 }
 
+/** Added to another corpus's speaker numbers (CREMA-D's run to 1091, well under 10000). */
+export function speakerOffset(name: CorpusName): number {
+  return (CORPUS_NAMES.indexOf(name) + 1) * 10000;
+}
+
+/** "emodb 03" for a namespaced speaker number, the bare number for the run's own corpus. */
+export function speakerLabel(actor: number): string {
+  if (actor < 10000) return String(actor);
+  const name = CORPUS_NAMES[Math.floor(actor / 10000) - 1];
+  const own = actor % 10000;
+  return `${name} ${CORPORA[name]?.speakerNames[own] ?? own}`;
+}
+
 /** Whether a run reports RAVDESS's 7-class figures too (an 8-class RAVDESS run does). */
 export function reportsSevenClasses(corpus: CorpusName, classes: number): boolean {
   return corpus === "ravdess" && classes === 8;

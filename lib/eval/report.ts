@@ -3,7 +3,7 @@
  * by `plotly.js` copied beside the page (the tables read fine without it). Pure.
  */
 import type { Metrics } from "./metrics.ts";
-import type { RunSummary } from "./summary.ts";
+import { type RunSummary, testSpeakersText } from "./summary.ts";
 import { escapeHtml as esc } from "../plots/bundles.ts";
 
 const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
@@ -51,7 +51,7 @@ export function renderReport(s: RunSummary, ctx: ReportContext): string {
     : "";
   const folds = s.folds.map((f) =>
     `<tr><td>${esc(f.name)}</td><td>${
-      s.protocol === "speaker" ? f.testActors.join(", ") : "mixed"
+      esc(testSpeakersText(s.protocol, f.testActors, ", "))
     }</td><td>${f.trainRows}</td><td>${f.testRows}</td><td>${pct(f.metrics.accuracy)}</td><td>${
       pct(f.metrics.uar)
     }</td><td>${f.metrics.macroF1.toFixed(3)}</td><td>${

@@ -2,6 +2,7 @@
  * What a run reports: per-fold metrics, their mean and spread, and the pooled confusion matrix,
  * with the protocol named in every summary. Pure.
  */
+import { speakerLabel } from "../corpus/corpora.ts";
 import type { Protocol } from "../config/config.ts";
 import type { EpochRecord } from "../model/train.ts";
 import {
@@ -87,6 +88,19 @@ const pct = (v: number) => `${(100 * v).toFixed(1)} %`;
 const spread = (s: Spread) =>
   s.values.length > 1 ? `${pct(s.mean)} ± ${(100 * s.std).toFixed(1)}` : pct(s.mean);
 
+/**
+ * A fold's test speakers for tables: their numbers (speaker protocol), the test corpus and how
+ * many (cross-corpus), or "mixed" where speakers are on both sides.
+ */
+export function testSpeakersText(protocol: string, actors: readonly number[], sep = ","): string {
+  if (protocol === "speaker") return actors.join(sep);
+  if (protocol === "cross-corpus") {
+    const corpora = [...new Set(actors.map((a) => speakerLabel(a).split(" ")[0]))];
+    return `all ${actors.length} of ${corpora.join("+")}`;
+  }
+  return "mixed";
+}
+
 /** The plain-text results table `deno task reproduce` prints. */
 export function formatSummary(s: RunSummary): string {
   const lines: string[] = [];
@@ -95,8 +109,7 @@ export function formatSummary(s: RunSummary): string {
   lines.push(`model     ${s.model}`);
   lines.push("");
   // Columns as wide as their widest cell: fold names like test-21-22-23-24 never run on.
-  const actorsOf = (f: RunSummary["folds"][number]) =>
-    s.protocol === "speaker" ? f.testActors.join(",") : "mixed";
+  const actorsOf = (f: RunSummary["folds"][number]) => testSpeakersText(s.protocol, f.testActors);
   const nameW = Math.max(4, ...s.folds.map((f) => f.name.length)) + 2;
   const actorsW = Math.max(11, ...s.folds.map((f) => actorsOf(f).length)) + 2;
   lines.push(

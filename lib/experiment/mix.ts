@@ -5,23 +5,10 @@
  * speaker 3 is 20003). Pure: no Deno APIs.
  */
 import type { ClipRecord, LabelSet } from "../corpus/ravdess.ts";
-import { CORPORA, CORPUS_NAMES, type CorpusName } from "../corpus/corpora.ts";
+import { type CorpusName, speakerOffset } from "../corpus/corpora.ts";
 import { type ClipWindows, concatRows, type FeatureRows } from "../features/rows.ts";
 import type { AugmentedRow } from "../pipeline/augment.ts";
 import type { FoldPlan, RowRef } from "./splits.ts";
-
-/** Added to another corpus's speaker numbers (CREMA-D's run to 1091, well under 10000). */
-export function speakerOffset(name: CorpusName): number {
-  return (CORPUS_NAMES.indexOf(name) + 1) * 10000;
-}
-
-/** "emodb 03" for a namespaced speaker number, the bare number for the run's own corpus. */
-export function speakerLabel(actor: number): string {
-  if (actor < 10000) return String(actor);
-  const name = CORPUS_NAMES[Math.floor(actor / 10000) - 1];
-  const own = actor % 10000;
-  return `${name} ${CORPORA[name]?.speakerNames[own] ?? own}`;
-}
 
 /** One corpus's part of a mixed experiment. */
 export interface CorpusPart {
