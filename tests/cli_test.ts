@@ -1,6 +1,7 @@
 /** The command-line wrapper: what every `deno task` command shares. */
 import { join } from "node:path";
 import { assert, assertEquals } from "./assert.ts";
+import { writeSyntheticCorpus } from "./helpers.ts";
 
 function alive(pid: number): boolean {
   return new Deno.Command("kill", { args: ["-0", String(pid)], stderr: "null" }).outputSync()
@@ -43,4 +44,53 @@ Deno.test("cli: killing the task runner (kill -9 of `deno task ...`) stops the c
   if (!gone) Deno.kill(pid, "SIGKILL");
   assertEquals(gone, true, "the orphaned command stopped on its own within 6 s");
   await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test({
+  name:
+    "cli: reproduce prints the default's number and its strict twin's, and finds the twin again next time",
+  sanitizeResources: false,
+  fn: async () => {
+    const dir = await Deno.makeTempDir();
+    await writeSyntheticCorpus(join(dir, "corpus"), [1, 2, 3, 4], [1, 3, 5, 6]);
+    const root = new URL("../", import.meta.url).pathname;
+    const reproduce = () =>
+      new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "-A",
+          "--config",
+          join(root, "deno.json"),
+          join(root, "lib/cli/reproduce.ts"),
+          `--data=${join(dir, "corpus")}`,
+          "--folds=2",
+          "--epochs=1",
+          "--ensemble=1",
+          "--memberInputs=[]",
+          "--temporal.filters=[8]",
+          "--denseUnits=8",
+          '--recipe=["original"]',
+          `--cacheDir=${join(dir, "cache")}`,
+          `--resultsDir=${join(dir, "results")}`,
+        ],
+        env: { INIT_CWD: root },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+    const first = await reproduce();
+    const out = new TextDecoder().decode(first.stdout);
+    assert(first.success, new TextDecoder().decode(first.stderr));
+    const lines = out.split("\n");
+    const line = (name: string) => lines.find((l) => l.startsWith(`${name} `)) ?? "";
+    assert(line("default").includes("per-speaker speaker normalisation"), out);
+    assert(line("strict").includes("no statistics of a test voice"), out);
+    assert(/accuracy \d+\.\d %/.test(line("strict")), line("strict"));
+    const runs = [...Deno.readDirSync(join(dir, "results"))].filter((e) => e.isDirectory);
+    assertEquals(runs.length, 2, "the default's run folder and the strict twin's");
+    const again = await reproduce();
+    assert(new TextDecoder().decode(again.stderr).includes("strict twin: found"));
+    const strictDir = line("strict").split("; ").pop();
+    assert(new TextDecoder().decode(again.stdout).includes(strictDir!), "the same strict run");
+    await Deno.remove(dir, { recursive: true });
+  },
 });

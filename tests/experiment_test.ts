@@ -143,6 +143,8 @@ Deno.test({
     assertEquals(ok.code, 0, ok.stderr);
     const answer = JSON.parse(ok.stdout);
     assertEquals(answer.results.map((r: { speech: boolean }) => r.speech), [true, false]);
+    assertEquals(answer.setting, "strict", "the run trained with --speakerNorm=none, and says so");
+    assertEquals(answer.results[0].windows, 1);
     assertEquals(answer.results[1].predicted, null);
     assertEquals(answer.results[1].probabilities, null);
     assertEquals(answer.results[1].levelDbfs, null, "digital silence: -inf dBFS");

@@ -77,10 +77,15 @@ if (import.meta.main) {
     // A run trained with per-speaker normalisation needs the voice's own statistics: here those
     // of all the files given, taken as one speaker.
     let speaker: Scaler | undefined;
-    if (config.eval.speakerNorm !== "none" && clips.length) {
+    const setting = config.eval.speakerNorm === "none" ? "strict" : config.eval.speakerNorm;
+    if (setting === "strict") {
+      say(
+        "setting: strict (nothing of your voice is known beforehand), the run's strict figure",
+      );
+    } else if (clips.length) {
       speaker = fitVoiceScaler(predictor, clips.map((c) => c.clip));
       say(
-        `per-speaker normalisation: statistics of the ${clips.length} file(s) given, taken as one voice`,
+        `setting: ${setting} normalisation, the run's default figure: statistics of the ${clips.length} file(s) given, taken as one voice (fewer or shorter files estimate it worse)`,
       );
     }
     const results = clips.map(({ file, clip }) => {
@@ -113,7 +118,9 @@ if (import.meta.main) {
       ];
       const order = (f: string) => positional.indexOf(f);
       all.sort((a, b) => order(a.file) - order(b.file));
-      console.log(JSON.stringify({ run: runDir, labels: predictor.labels, results: all, errors }));
+      console.log(
+        JSON.stringify({ run: runDir, setting, labels: predictor.labels, results: all, errors }),
+      );
     }
     if (errors.length) {
       throw new Error(`${errors.length} of ${positional.length} file(s) could not be classified`);

@@ -2,11 +2,14 @@
  * `deno task reproduce`: the experiment, headless, stage by stage: corpus (find or download,
  * index) -> featurize -> augment -> standardise + train + evaluate per fold -> run folder.
  * Any setting can be changed with `--key=value` (e.g. `--model=seed`, `--protocol=random`,
- * `--epochs=5`).
+ * `--epochs=5`). A run that normalises per speaker is followed by its strict twin
+ * (`--speakerNorm=none`, found again if it exists; `--eval.strictToo=false` skips it), and both
+ * numbers are printed together.
  */
 import { cliContext, fromRoot, openCorpus, runCli } from "./common.ts";
 import { featurizeCorpus } from "../pipeline/featurize.ts";
-import { runExperiment } from "../experiment/run.ts";
+import { ensureRun, runExperiment } from "../experiment/run.ts";
+import { headline } from "../eval/summary.ts";
 
 if (import.meta.main) {
   await runCli(async () => {
@@ -24,10 +27,33 @@ if (import.meta.main) {
       `stage 4/4: train and evaluate (${config.model} model, ${config.eval.protocol} protocol)\n`,
     );
     const outcome = await runExperiment(config, set, corpus, sink, fromRoot(config.resultsDir));
-    const minutes = (performance.now() - started) / 60000;
     console.log(outcome.table);
-    console.log(
-      `\nrun folder: ${outcome.runDir} (report.html inside); ${minutes.toFixed(1)} min in all`,
-    );
+    console.log(`\nrun folder: ${outcome.runDir} (report.html inside)`);
+    const lines = [
+      [
+        `${config.eval.speakerNorm === "none" ? "strict" : "default"}`,
+        outcome.summary,
+        outcome.runDir,
+      ] as const,
+    ];
+    if (config.eval.speakerNorm !== "none" && config.eval.strictToo) {
+      sink.write(
+        "\nstrict twin: the same experiment with --speakerNorm=none (no statistics of a test voice)\n",
+      );
+      const strictConfig = { ...config, eval: { ...config.eval, speakerNorm: "none" as const } };
+      const dirs = { cacheDir: fromRoot(config.cacheDir), resultsDir: fromRoot(config.resultsDir) };
+      const strict = await ensureRun(strictConfig, corpus, dirs, sink);
+      if (strict.reused) sink.write(`strict twin: found ${strict.dir}\n`);
+      lines.push(["strict", strict.summary!, strict.dir] as const);
+    }
+    const minutes = (performance.now() - started) / 60000;
+    console.log("");
+    for (const [name, summary, dir] of lines) {
+      const how = name === "strict"
+        ? "no statistics of a test voice"
+        : `${config.eval.speakerNorm} speaker normalisation`;
+      console.log(`${name.padEnd(8)} ${headline(summary)}; ${how}; ${dir}`);
+    }
+    console.log(`${minutes.toFixed(1)} min in all`);
   });
 }

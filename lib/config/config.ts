@@ -470,6 +470,7 @@ export const EXECUTION_KEYS = [
   "resultsDir",
   "train.threads",
   "train.parallel",
+  "eval.strictToo",
   "live",
 ] as const;
 
@@ -485,6 +486,7 @@ const SETTINGS_BEFORE_THEY_EXISTED: Record<string, unknown> = {
   "audio.windowHopS": 0,
   "data.trainAlso": [],
   "data.testCorpus": "",
+  "eval.strictToo": false,
 };
 
 /** A stored config completed with the meaning of settings added after it was written. */

@@ -82,7 +82,13 @@ export const DEFAULT_CONFIG: RunConfig = {
     weightDecay: 0,
     ensemble: 3,
   },
-  eval: { protocol: "speaker", labels: "8class", testFraction: 0.25, speakerNorm: "per-speaker" },
+  eval: {
+    protocol: "speaker",
+    labels: "8class",
+    testFraction: 0.25,
+    speakerNorm: "per-speaker",
+    strictToo: true,
+  },
   live: { windowS: 2.5, hopS: 0.5, gateDbfs: -45, minVoicedS: 0.3, timelineS: 60 },
   resultsDir: "results",
 };
@@ -320,6 +326,12 @@ export interface EvalConfig {
    * `none`: only the global scaler fitted on training rows.
    */
   speakerNorm: SpeakerNorm;
+  /**
+   * When `speakerNorm` uses statistics of a test voice, `reproduce` also trains the strict twin
+   * (the same config with `speakerNorm=none`: a voice heard for the first time) and prints both
+   * numbers. Changes what is run, not what either run computes.
+   */
+  strictToo: boolean;
 }
 
 /** The live page (`deno task serve`): how often it listens, and when it hears speech. */

@@ -152,6 +152,14 @@ export function formatSummary(s: RunSummary): string {
   return lines.join("\n");
 }
 
+/** A run's figures in one line: accuracy, UAR and macro-F1 with their spread over folds. */
+export function headline(s: RunSummary): string {
+  const p = s.primary;
+  return `accuracy ${spread(p.accuracy)}, UAR ${spread(p.uar)}, macro-F1 ${
+    p.macroF1.mean.toFixed(3)
+  } (${p.labels.length} classes, ${s.folds.length} fold${s.folds.length > 1 ? "s" : ""})`;
+}
+
 /** Confusion matrix as CSV: a header of predicted labels, one row per true label. */
 export function confusionCsv(m: Metrics): string {
   const head = ["true\\predicted", ...m.labels].join(",");

@@ -154,8 +154,8 @@ function describeRun(r: RemoteRun): string {
     : "";
   const norm = r.config.eval.speakerNorm;
   const normText = norm === "none"
-    ? ""
-    : ` Trained with ${norm} speaker normalisation: the page learns your voice's statistics as you speak (and from each file on its own).`;
+    ? " Setting: strict. Nothing of your voice is known beforehand, as in the run's strict figure."
+    : ` Setting: ${norm} speaker normalisation, as in the run's default figure: the page learns your voice's statistics as you speak (and from each file on its own), so its first seconds are less sure.`;
   return `Run ${r.runId}: ${r.config.model} model trained on ${
     corpusTitle(r.corpus.name)
   } (${r.corpus.clips} clips, ${actors.size} speakers). Protocol: ${r.protocolText}. ${accText}. The page averages the run's ${r.predictor.members.length} model${
