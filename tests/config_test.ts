@@ -59,7 +59,12 @@ Deno.test("config: unknown, ambiguous, mistyped and invalid settings are errors 
   assertThrows(
     () => parseArgs(["--input=logmelMfccDelta", "--memberInputs=[mfcc]"]),
     Error,
-    "temporal.memberInputs: mfcc is not one of logmel, mfccDelta, logmelMfccDelta",
+    "temporal.memberInputs: mfcc is not one of logmel, mfccDelta, prosody, logmelMfccDelta",
+  );
+  assertThrows(
+    () => parseArgs(["--input=logmelMfccDelta", "--memberInputs=[mfccDeltaProsody]"]),
+    Error,
+    "temporal.memberInputs: mfccDeltaProsody is not part of temporal.input=logmelMfccDelta",
   );
   assertThrows(
     () => parseArgs(["--labelSmoothing=1"]),

@@ -158,9 +158,11 @@ export async function readRowFiles(dir: string): Promise<FeatureRows> {
   const vectors = await readNpyFile(join(dir, ROW_FILES.vectors));
   const logmel = await readNpyFile(join(dir, ROW_FILES.logmel));
   const mfccDelta = await readNpyFile(join(dir, ROW_FILES.mfccDelta));
+  const prosody = await readNpyFile(join(dir, ROW_FILES.prosody));
   const valid = await readNpyFile(join(dir, ROW_FILES.validFrames));
   const n = vectors.shape[0];
-  if ([logmel.shape[0], mfccDelta.shape[0], valid.shape[0]].some((c) => c !== n)) {
+  const counts = [logmel, mfccDelta, prosody, valid].map((a) => a.shape[0]);
+  if (counts.some((c) => c !== n)) {
     throw new Error(`${dir}: its .npy files hold different numbers of rows; delete the folder`);
   }
   return {
@@ -170,10 +172,12 @@ export async function readRowFiles(dir: string): Promise<FeatureRows> {
       frames: logmel.shape[1],
       logmel: logmel.shape[2],
       mfccDelta: mfccDelta.shape[2],
+      prosody: prosody.shape[2],
     },
     vectors: vectors.data as Float32Array,
     logmel: logmel.data as Float32Array,
     mfccDelta: mfccDelta.data as Float32Array,
+    prosody: prosody.data as Float32Array,
     validFrames: valid.data as Int32Array,
   };
 }

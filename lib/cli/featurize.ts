@@ -12,7 +12,8 @@ if (import.meta.main) {
     console.log(
       `${n} clips -> ${set.dir}\n` +
         `  ${ROW_FILES.vectors} [${n}, ${dims.vector}]  ${ROW_FILES.logmel} [${n}, ${dims.frames}, ` +
-        `${dims.logmel}]  ${ROW_FILES.mfccDelta} [${n}, ${dims.frames}, ${dims.mfccDelta}]`,
+        `${dims.logmel}]  ${ROW_FILES.mfccDelta} [${n}, ${dims.frames}, ${dims.mfccDelta}]  ` +
+        `${ROW_FILES.prosody} [${n}, ${dims.frames}, ${dims.prosody}]`,
     );
   });
 }

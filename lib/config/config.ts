@@ -370,7 +370,7 @@ export function validateConfig(c: RunConfig): void {
       );
     } else if (TEMPORAL_INPUTS.includes(t.input) && !inputContains(t.input, part)) {
       problems.push(
-        `temporal.memberInputs: ${part} is not part of temporal.input=${t.input} (use logmelMfccDelta to give members either)`,
+        `temporal.memberInputs: ${part} is not part of temporal.input=${t.input} (members see a contiguous part of the input, e.g. logmel or mfccDeltaProsody of logmelMfccDeltaProsody)`,
       );
     }
   }

@@ -215,18 +215,40 @@ export interface AugmentConfig {
 /** Which network trains: the classic recipe's Conv1D on the 162-vector, or the frame model. */
 export type ModelName = "seed" | "temporal";
 
-export type TemporalInput = "logmel" | "mfccDelta" | "logmelMfccDelta";
-export const TEMPORAL_INPUTS: readonly TemporalInput[] = ["logmel", "mfccDelta", "logmelMfccDelta"];
+/**
+ * Frame inputs a temporal network reads: one sequence, or several side by side in each frame,
+ * always in the order log-mel, MFCC + deltas, prosody (`logmelMfccDelta` is the first two).
+ */
+export const TEMPORAL_INPUTS = [
+  "logmel",
+  "mfccDelta",
+  "prosody",
+  "logmelMfccDelta",
+  "mfccDeltaProsody",
+  "logmelMfccDeltaProsody",
+] as const;
+export type TemporalInput = (typeof TEMPORAL_INPUTS)[number];
+export type SequencePart = "logmel" | "mfccDelta" | "prosody";
 
-/** Whether a member can see `part` of the run's `whole` input (both halves live in the combined one). */
+/** The sequences an input joins, in frame order. */
+export function inputParts(input: TemporalInput): SequencePart[] {
+  const parts: SequencePart[] = [];
+  if (input.startsWith("logmel")) parts.push("logmel");
+  if (/^(logmel)?(MfccDelta|mfccDelta)/.test(input)) parts.push("mfccDelta");
+  if (/(prosody|Prosody)$/.test(input)) parts.push("prosody");
+  return parts;
+}
+
+/** Whether `part`'s sequences sit side by side inside `whole`'s (a member's contiguous view). */
 export function inputContains(whole: TemporalInput, part: TemporalInput): boolean {
-  return whole === part || whole === "logmelMfccDelta";
+  const w = inputParts(whole).join(",");
+  return `,${w},`.includes(`,${inputParts(part).join(",")},`);
 }
 
 export interface TemporalConfig {
   /**
-   * Frame features fed to the temporal model: log-mel bands, MFCC + deltas, or both side by
-   * side in each frame.
+   * Frame features fed to the temporal model: log-mel bands, MFCC + deltas, prosody (pitch,
+   * voicing, loudness, tilt), or several side by side in each frame (`TEMPORAL_INPUTS`).
    */
   input: TemporalInput;
   /**

@@ -4,7 +4,13 @@
  * members' probabilities (`members.ts` trains them). Pure (tfjs, no Deno APIs).
  */
 import type * as tf from "@tensorflow/tfjs";
-import type { RunConfig, TemporalInput } from "../config/config.ts";
+import {
+  inputContains,
+  inputParts,
+  type RunConfig,
+  type SequencePart,
+  type TemporalInput,
+} from "../config/config.ts";
 import { concatFrames } from "../features/extract.ts";
 import type { ClipWindows, FeatureDims, FeatureRows } from "../features/rows.ts";
 import type { TrainedMember } from "./members.ts";
@@ -64,13 +70,13 @@ export function inputShape(
   { dims }: HasDims,
 ): { rowShape: number[]; featureDim: number } {
   if (kind === "vector") return { rowShape: [dims.vector, 1], featureDim: dims.vector };
-  const dim = kind === "logmelMfccDelta" ? dims.logmel + dims.mfccDelta : dims[kind];
+  const dim = inputParts(kind).reduce((n, p) => n + dims[p], 0);
   return { rowShape: [dims.frames, dim], featureDim: dim };
 }
 
 /**
- * The feature columns `[from, to)` of the run's input `whole` that make up `part` (the combined
- * input holds log-mel first, then MFCC + deltas, in every frame).
+ * The feature columns `[from, to)` of the run's input `whole` that make up `part` (inputs that
+ * join sequences hold them in the order log-mel, MFCC + deltas, prosody, in every frame).
  */
 export function inputChannels(
   whole: InputKind,
@@ -80,9 +86,13 @@ export function inputChannels(
   // Columns of the row's last axis: a frame's features, or the clip vector's single column.
   const width = inputShape(whole, src).rowShape.at(-1)!;
   if (whole === part) return [0, width];
-  if (whole === "logmelMfccDelta" && part === "logmel") return [0, src.dims.logmel];
-  if (whole === "logmelMfccDelta" && part === "mfccDelta") return [src.dims.logmel, width];
-  throw new Error(`input ${part} is not part of input ${whole}`);
+  if (whole === "vector" || part === "vector" || !inputContains(whole, part)) {
+    throw new Error(`input ${part} is not part of input ${whole}`);
+  }
+  const parts = inputParts(whole);
+  const first = parts.indexOf(inputParts(part)[0]);
+  const from = parts.slice(0, first).reduce((n, p) => n + src.dims[p], 0);
+  return [from, from + inputShape(part, src).rowShape[1]];
 }
 
 export function gatherRows(
@@ -91,17 +101,19 @@ export function gatherRows(
   kind: InputKind,
   augmented: number,
 ): Float32Array {
-  if (kind === "logmelMfccDelta") {
-    return concatFrames(
-      gatherRows(src, rows, "logmel", augmented),
-      src.dims.logmel,
-      gatherRows(src, rows, "mfccDelta", augmented),
-      src.dims.mfccDelta,
-    );
+  if (kind !== "vector" && inputParts(kind).length > 1) {
+    const [first, ...rest] = inputParts(kind);
+    let x = gatherRows(src, rows, first, augmented);
+    let dim = src.dims[first];
+    for (const p of rest) {
+      x = concatFrames(x, dim, gatherRows(src, rows, p, augmented), src.dims[p]);
+      dim += src.dims[p];
+    }
+    return x;
   }
   const { rowShape } = inputShape(kind, src);
   const size = rowShape[0] * rowShape[1];
-  const key = kind === "vector" ? "vectors" : kind;
+  const key = kind === "vector" ? "vectors" : (kind as SequencePart);
   const out = new Float32Array(rows.length * size);
   rows.forEach((r, i) => {
     const from = r.window !== undefined

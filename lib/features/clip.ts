@@ -73,6 +73,7 @@ export function assertFiniteFeatures<T extends ClipFeatures>(f: T, source: strin
     ["162-value vector", f.vector],
     ["log-mel sequence", f.sequence.logmel],
     ["MFCC + delta sequence", f.sequence.mfccDelta],
+    ["prosody sequence", f.sequence.prosody],
   ];
   for (const [name, values] of parts) {
     let bad = 0;

@@ -22,6 +22,7 @@ import {
   rmsEnergy,
   zeroCrossingRate,
 } from "./spectral.ts";
+import { PROSODY_DIM, prosodyFrames, silentProsodyFrame } from "./prosody.ts";
 
 /** Feature-major matrices `[rows][nFrames]`, as librosa returns them. */
 export interface FrameFeatures {
@@ -44,6 +45,8 @@ export interface SequenceFeatures {
   logmel: Float32Array;
   /** Frame-major `[nFrames][3 * nMfcc]`: MFCC, delta, delta-delta. */
   mfccDelta: Float32Array;
+  /** Frame-major `[nFrames][PROSODY_DIM]`: pitch, voicing, loudness, tilt (`prosody.ts`). */
+  prosody: Float32Array;
 }
 
 /**
@@ -307,6 +310,15 @@ function extractWith(
       seqMfcc.fill(c, k * T + validFrames, (k + 1) * T);
     }
   }
+  const prosody = new Float32Array(T * PROSODY_DIM);
+  prosody.set(
+    prosodyFrames(y, sampleRateHz, cfg.nFft, cfg.hopLength, power, rms, zcr).subarray(
+      0,
+      validFrames * PROSODY_DIM,
+    ),
+  );
+  const silent = silentProsodyFrame();
+  for (let t = validFrames; t < T; t++) prosody.set(silent, t * PROSODY_DIM);
   const d1 = delta(seqMfcc, cfg.nMfcc, T, 1);
   const d2 = delta(seqMfcc, cfg.nMfcc, T, 2);
   return {
@@ -317,6 +329,7 @@ function extractWith(
       validFrames,
       logmel: toFrameMajor([logmel], [cfg.sequenceMels], T),
       mfccDelta: toFrameMajor([seqMfcc, d1, d2], [cfg.nMfcc, cfg.nMfcc, cfg.nMfcc], T),
+      prosody,
     },
   };
 }

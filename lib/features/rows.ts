@@ -12,6 +12,7 @@ export interface FeatureDims {
   frames: number;
   logmel: number;
   mfccDelta: number;
+  prosody: number;
 }
 
 export interface FeatureRows {
@@ -23,6 +24,8 @@ export interface FeatureRows {
   logmel: Float32Array;
   /** count x frames x dims.mfccDelta */
   mfccDelta: Float32Array;
+  /** count x frames x dims.prosody */
+  prosody: Float32Array;
   /** Frames of each row that hold audio. */
   validFrames: Int32Array;
 }
@@ -37,7 +40,7 @@ export interface ClipWindows {
 }
 
 /** The sequence inputs, with their per-frame width in `FeatureDims`. */
-export const SEQUENCES = ["logmel", "mfccDelta"] as const;
+export const SEQUENCES = ["logmel", "mfccDelta", "prosody"] as const;
 export type SequenceName = (typeof SEQUENCES)[number];
 
 /** The `.npy` file each field is cached in. */
@@ -45,6 +48,7 @@ export const ROW_FILES = {
   vectors: "vectors.npy",
   logmel: "seq_logmel.npy",
   mfccDelta: "seq_mfcc_delta.npy",
+  prosody: "seq_prosody.npy",
   validFrames: "seq_valid.npy",
 } as const;
 
@@ -55,6 +59,7 @@ export function allocateRows(count: number, dims: FeatureDims): FeatureRows {
     vectors: new Float32Array(count * dims.vector),
     logmel: new Float32Array(count * dims.frames * dims.logmel),
     mfccDelta: new Float32Array(count * dims.frames * dims.mfccDelta),
+    prosody: new Float32Array(count * dims.frames * dims.prosody),
     validFrames: new Int32Array(count),
   };
 }
@@ -64,6 +69,7 @@ export interface RowFeatures {
   vector: Float32Array;
   logmel: Float32Array;
   mfccDelta: Float32Array;
+  prosody: Float32Array;
   validFrames: number;
 }
 
@@ -72,13 +78,14 @@ export function rowFeaturesOf(f: ClipFeatures): RowFeatures {
     vector: f.vector,
     logmel: f.sequence.logmel,
     mfccDelta: f.sequence.mfccDelta,
+    prosody: f.sequence.prosody,
     validFrames: f.sequence.validFrames,
   };
 }
 
 /** The buffers a row's features can be transferred to another thread with. */
 export function rowBuffers(r: RowFeatures): ArrayBuffer[] {
-  return [r.vector.buffer, r.logmel.buffer, r.mfccDelta.buffer] as ArrayBuffer[];
+  return [r.vector.buffer, r.logmel.buffer, r.mfccDelta.buffer, r.prosody.buffer] as ArrayBuffer[];
 }
 
 export function setRow(rows: FeatureRows, i: number, r: RowFeatures): void {
@@ -86,6 +93,7 @@ export function setRow(rows: FeatureRows, i: number, r: RowFeatures): void {
   rows.vectors.set(r.vector, i * dims.vector);
   rows.logmel.set(r.logmel, i * dims.frames * dims.logmel);
   rows.mfccDelta.set(r.mfccDelta, i * dims.frames * dims.mfccDelta);
+  rows.prosody.set(r.prosody, i * dims.frames * dims.prosody);
   rows.validFrames[i] = r.validFrames;
 }
 
@@ -106,6 +114,7 @@ export function concatRows(parts: readonly FeatureRows[], dims: FeatureDims): Fe
     out.vectors.set(p.vectors, at * dims.vector);
     out.logmel.set(p.logmel, at * dims.frames * dims.logmel);
     out.mfccDelta.set(p.mfccDelta, at * dims.frames * dims.mfccDelta);
+    out.prosody.set(p.prosody, at * dims.frames * dims.prosody);
     out.validFrames.set(p.validFrames, at);
     at += p.count;
   }
@@ -119,12 +128,14 @@ export function selectRows(rows: FeatureRows, indices: ArrayLike<number>): Featu
   const v = dims.vector;
   const l = dims.frames * dims.logmel;
   const q = dims.frames * dims.mfccDelta;
+  const z = dims.frames * dims.prosody;
   for (let j = 0; j < indices.length; j++) {
     const i = indices[j];
     if (!(i >= 0 && i < rows.count)) throw new Error(`feature rows: no row ${i} of ${rows.count}`);
     out.vectors.set(rows.vectors.subarray(i * v, (i + 1) * v), j * v);
     out.logmel.set(rows.logmel.subarray(i * l, (i + 1) * l), j * l);
     out.mfccDelta.set(rows.mfccDelta.subarray(i * q, (i + 1) * q), j * q);
+    out.prosody.set(rows.prosody.subarray(i * z, (i + 1) * z), j * z);
     out.validFrames[j] = rows.validFrames[i];
   }
   return out;

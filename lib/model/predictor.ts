@@ -3,7 +3,7 @@
  * Pure (tfjs, no Deno APIs): `deno task predict` and a browser page share it.
  */
 import type * as tf from "@tensorflow/tfjs";
-import type { TemporalInput } from "../config/config.ts";
+import { inputParts, type TemporalInput } from "../config/config.ts";
 import { type ClipFeatures, concatFrames, selectChannels } from "../features/extract.ts";
 import { applyScaler, fitScaler, type Scaler } from "./scaler.ts";
 import { predictProbabilities } from "./train.ts";
@@ -28,11 +28,14 @@ export interface PredictorMember {
 
 /** The model input of one clip, before scaling. */
 export function inputOf(features: ClipFeatures, input: PredictorInput): Float32Array {
-  const { logmel, mfccDelta, nFrames } = features.sequence;
   if (input === "vector") return features.vector;
-  if (input === "logmel") return logmel;
-  if (input === "mfccDelta") return mfccDelta;
-  return concatFrames(logmel, logmel.length / nFrames, mfccDelta, mfccDelta.length / nFrames);
+  const seq = features.sequence;
+  const [first, ...rest] = inputParts(input);
+  let x = seq[first];
+  for (const p of rest) {
+    x = concatFrames(x, x.length / seq.nFrames, seq[p], seq[p].length / seq.nFrames);
+  }
+  return x;
 }
 
 /**

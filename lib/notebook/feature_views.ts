@@ -49,6 +49,12 @@ export function featureLayoutRows(
       "vector indices": "",
       meaning: "MFCC + delta + delta-delta frames",
     },
+    {
+      feature: "prosody sequence",
+      shape: `${dims.frames} x ${dims.prosody}`,
+      "vector indices": "",
+      meaning: "pitch (YIN), periodicity, voicing, HNR, loudness, ZCR, flux, tilt, deltas",
+    },
   );
   return rows;
 }

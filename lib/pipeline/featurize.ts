@@ -6,6 +6,7 @@
  * - `vectors.npy`        float32 [N, 162]   classic clip vectors (ZCR, chroma, MFCC, RMS, mel)
  * - `seq_logmel.npy`     float32 [N, T, sequenceMels]  log-mel frames
  * - `seq_mfcc_delta.npy` float32 [N, T, 3*nMfcc]       MFCC, delta, delta-delta frames
+ * - `seq_prosody.npy`    float32 [N, T, 12]            pitch, voicing, loudness, tilt (prosody.ts)
  * - `seq_valid.npy`      int32   [N]        frames holding audio (the rest is end padding)
  * - `emotion.npy`, `actor.npy` int32 [N]    labels (index in COMMON_EMOTIONS: RAVDESS's 8, boredom)
  * - `clips.json`, `meta.json`                clip records, config, manifest hash, shapes
@@ -20,6 +21,7 @@ import { canonicalJson } from "../config/config.ts";
 import type { ClipRecord } from "../corpus/ravdess.ts";
 import { COMMON_EMOTIONS } from "../corpus/corpora.ts";
 import type { CorpusIndex } from "../corpus/index_fs.ts";
+import { PROSODY_DIM } from "../features/prosody.ts";
 import { CLIP_VECTOR_LAYOUT, clipVectorLength, sequenceFrameCount } from "../features/extract.ts";
 import {
   allocateRows,
@@ -47,7 +49,7 @@ import { defaultWorkerCount, runPool } from "./pool.ts";
 import type { WorkerReply, WorkerRequest } from "./feature_worker.ts";
 
 /** Bump when feature code changes its numbers, so old caches are not reused. */
-export const FEATURE_CODE_VERSION = 2;
+export const FEATURE_CODE_VERSION = 3;
 
 export interface FeatureSet {
   dir: string;
@@ -189,6 +191,7 @@ export function featureDims(config: RunConfig): FeatureDims {
     frames: sequenceFrameCount(f, config.audio.sampleRateHz, config.audio.durationS),
     logmel: f.sequenceMels,
     mfccDelta: 3 * f.nMfcc,
+    prosody: PROSODY_DIM,
   };
 }
 
