@@ -5,7 +5,7 @@
 import { join } from "node:path";
 import { assert, assertAlmostEquals, assertEquals, assertRejects, assertThrows } from "./assert.ts";
 import { tone, writeSyntheticCorpus } from "./helpers.ts";
-import { parseArgs } from "../lib/config/config.ts";
+import { DEFAULT_CONFIG, parseArgs } from "../lib/config/config.ts";
 import { indexCorpus } from "../lib/corpus/index_fs.ts";
 import { featurizeCorpus } from "../lib/pipeline/featurize.ts";
 import { planExperiment, rowSourceOf, runExperiment } from "../lib/experiment/run.ts";
@@ -254,6 +254,28 @@ Deno.test({
     assert(online.summary.protocolText.includes("online per-speaker normalisation"));
     // Training actors are normalised with their full statistics, as in the per-speaker run.
     assert(maxAbsMean(online.runDir) < 1e-4, `online means ${maxAbsMean(online.runDir)}`);
+
+    // Per-clip normalisation (strict): each clip centred over its own frames, so the global
+    // scaler again meets zero means; predict applies the same to a new clip.
+    const perClip = await runExperiment(
+      parseArgs([...originalsOnly, "--speakerNorm=per-clip"]).config,
+      features,
+      corpus,
+      quiet,
+      join(tmp, "results"),
+    );
+    assert(perClip.summary.protocolText.includes("per-clip normalisation"));
+    assert(maxAbsMean(perClip.runDir) < 1e-4, `per-clip means ${maxAbsMean(perClip.runDir)}`);
+    const { predictor: clipPredictor } = await loadPredictor(perClip.runDir);
+    assert(clipPredictor.perClip);
+    const someClip = createClipFeaturizer(DEFAULT_CONFIG.audio, DEFAULT_CONFIG.features)
+      .featurize(encodeWav(tone(22050, 300, 22050), 22050), "tone.wav");
+    const louder = createClipFeaturizer(DEFAULT_CONFIG.audio, DEFAULT_CONFIG.features)
+      .featurize(encodeWav(tone(22050, 300, 22050, 0.9), 22050), "louder.wav");
+    const [p1, p2] = [someClip, louder].map((c) => Array.from(predictClip(clipPredictor, c)));
+    // Log-mel is loudness plus shape: removing each clip's own mean makes level not matter.
+    p1.forEach((p, i) => assert(Math.abs(p - p2[i]) < 0.02, `${p} vs ${p2[i]}`));
+    clipPredictor.members.forEach((m) => m.model.dispose());
 
     // Both frame sequences side by side: each frame holds its 40 log-mel bands, then its 60
     // MFCC + delta values; the scaler and the saved model see 100 values per frame.

@@ -4,7 +4,7 @@
  * featurized exactly as in training (decode, mono, crop, resample to the run's rate), so any
  * sample rate, channel count or length works.
  */
-import { DEFAULT_CONFIG, type FlagSpec, parseArgs } from "../config/config.ts";
+import { DEFAULT_CONFIG, type FlagSpec, isStrict, parseArgs } from "../config/config.ts";
 import { createClipFeaturizer, type FeaturizedClip } from "../features/clip.ts";
 import { chooseGemm } from "../model/blas_ffi.ts";
 import { useTrainingBackend } from "../model/backend.ts";
@@ -77,10 +77,13 @@ if (import.meta.main) {
     // A run trained with per-speaker normalisation needs the voice's own statistics: here those
     // of all the files given, taken as one speaker.
     let speaker: Scaler | undefined;
-    const setting = config.eval.speakerNorm === "none" ? "strict" : config.eval.speakerNorm;
+    const norm = config.eval.speakerNorm;
+    const setting = isStrict(norm) ? "strict" : norm;
     if (setting === "strict") {
       say(
-        "setting: strict (nothing of your voice is known beforehand), the run's strict figure",
+        `setting: strict (nothing of your voice is known beforehand${
+          norm === "per-clip" ? "; each clip normalised by itself" : ""
+        }), the run's strict figure`,
       );
     } else if (clips.length) {
       speaker = fitVoiceScaler(predictor, clips.map((c) => c.clip));

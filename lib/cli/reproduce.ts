@@ -10,6 +10,7 @@ import { cliContext, fromRoot, openCorpus, runCli } from "./common.ts";
 import { featurizeCorpus } from "../pipeline/featurize.ts";
 import { ensureRun, runExperiment } from "../experiment/run.ts";
 import { headline } from "../eval/summary.ts";
+import { isStrict } from "../config/config.ts";
 
 if (import.meta.main) {
   await runCli(async () => {
@@ -31,12 +32,12 @@ if (import.meta.main) {
     console.log(`\nrun folder: ${outcome.runDir} (report.html inside)`);
     const lines = [
       [
-        `${config.eval.speakerNorm === "none" ? "strict" : "default"}`,
+        `${isStrict(config.eval.speakerNorm) ? "strict" : "default"}`,
         outcome.summary,
         outcome.runDir,
       ] as const,
     ];
-    if (config.eval.speakerNorm !== "none" && config.eval.strictToo) {
+    if (!isStrict(config.eval.speakerNorm) && config.eval.strictToo) {
       sink.write(
         "\nstrict twin: the same experiment with --speakerNorm=none (no statistics of a test voice)\n",
       );
@@ -50,7 +51,11 @@ if (import.meta.main) {
     console.log("");
     for (const [name, summary, dir] of lines) {
       const how = name === "strict"
-        ? "no statistics of a test voice"
+        ? `no statistics of a test voice${
+          summary === outcome.summary && config.eval.speakerNorm === "per-clip"
+            ? " (each clip normalised by itself)"
+            : ""
+        }`
         : `${config.eval.speakerNorm} speaker normalisation`;
       console.log(`${name.padEnd(8)} ${headline(summary)}; ${how}; ${dir}`);
     }

@@ -428,6 +428,8 @@ export function validateConfig(c: RunConfig): void {
   }
   if (!SPEAKER_NORMS.includes(e.speakerNorm)) {
     problems.push(`eval.speakerNorm must be ${SPEAKER_NORMS.join(", ")} (got ${e.speakerNorm})`);
+  } else if (e.speakerNorm === "per-clip" && c.model === "seed") {
+    problems.push("eval.speakerNorm=per-clip needs frame inputs (--model=temporal)");
   }
   const l = c.live;
   if (!(l.windowS > 0 && l.hopS > 0 && l.timelineS > 0)) {

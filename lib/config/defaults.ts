@@ -329,8 +329,13 @@ export interface TrainConfig {
  */
 export type Protocol = "speaker" | "random" | "seed-leaky" | "cross-corpus";
 
-export type SpeakerNorm = "none" | "per-speaker" | "online";
-export const SPEAKER_NORMS: readonly SpeakerNorm[] = ["none", "per-speaker", "online"];
+export type SpeakerNorm = "none" | "per-speaker" | "online" | "per-clip";
+export const SPEAKER_NORMS: readonly SpeakerNorm[] = ["none", "per-speaker", "online", "per-clip"];
+
+/** Whether a run uses nothing of a test voice beyond the clip being classified. */
+export function isStrict(norm: SpeakerNorm): boolean {
+  return norm === "none" || norm === "per-clip";
+}
 
 export interface EvalConfig {
   protocol: Protocol;
@@ -345,6 +350,8 @@ export interface EvalConfig {
    * `online`: as per-speaker for training actors; each test actor's clips are met one by one in
    * a seeded random order and each is z-scored with running statistics of that actor's clips so
    * far, itself included: what a live page can do with a voice it has only just started hearing.
+   * `per-clip`: each clip's frame features z-scored over its own frames, in training and at
+   * test alike: strict (nothing of a voice beyond the clip itself), like `none`.
    * `none`: only the global scaler fitted on training rows.
    */
   speakerNorm: SpeakerNorm;

@@ -124,3 +124,22 @@ export class RunningStats {
     return { dim: this.dim, mean, scale, fittedOn: this.#n };
   }
 }
+
+/**
+ * Each row z-scored per column over its own frames (rows of `featureDim` columns per frame):
+ * what one clip says about itself, with nothing of any other recording of the voice.
+ */
+export function normalizeEachRow(
+  data: Float32Array,
+  rowCount: number,
+  featureDim: number,
+): Float32Array {
+  if (!rowCount) return new Float32Array(0);
+  const size = data.length / rowCount;
+  const out = new Float32Array(data.length);
+  for (let r = 0; r < rowCount; r++) {
+    const row = data.subarray(r * size, (r + 1) * size);
+    out.set(applyScaler(fitScaler(row, featureDim), row), r * size);
+  }
+  return out;
+}

@@ -7,6 +7,7 @@ import type * as tf from "@tensorflow/tfjs";
 import {
   inputContains,
   inputParts,
+  isStrict,
   type RunConfig,
   type SequencePart,
   type TemporalInput,
@@ -40,6 +41,7 @@ import {
   applyOnlineSpeakerNorm,
   applySpeakerScalers,
   fitSpeakerScalers,
+  normalizeEachRow,
 } from "../eval/speaker_norm.ts";
 import { createRng } from "../util/random.ts";
 
@@ -204,7 +206,7 @@ export function prepareFold(
     ...plan.val,
     ...plan.test,
   ];
-  const speakerScalers = norm === "none" ? null : fitSpeakerScalers(
+  const speakerScalers = isStrict(norm) ? null : fitSpeakerScalers(
     src.clips,
     statsRows.map((r) => src.clips[r.clip].actor),
     featureDim,
@@ -212,6 +214,7 @@ export function prepareFold(
   );
   const gather = (rows: readonly RowRef[], testRows = false) => {
     const raw = gatherRows(src, rows, kind, plan.augmented);
+    if (norm === "per-clip") return normalizeEachRow(raw, rows.length, featureDim);
     if (testRows && norm === "online") {
       return applyOnlineSpeakerNorm(src.clips, rows, raw, featureDim, createRng(seed + 7));
     }

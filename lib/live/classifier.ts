@@ -3,7 +3,7 @@
  * fed either a file's bytes or the newest seconds of a microphone at the device's own rate.
  * Pure (no Deno APIs, no DOM): it runs in the browser bundle and in Deno tests alike.
  */
-import type { LiveConfig, RunConfig } from "../config/config.ts";
+import { isStrict, type LiveConfig, type RunConfig } from "../config/config.ts";
 import { resample } from "../audio/resample.ts";
 import { createClipFeaturizer, type FeaturizedClip } from "../features/clip.ts";
 import {
@@ -47,7 +47,7 @@ export function createLiveClassifier(
   live: LiveConfig,
 ): LiveClassifier {
   const featurizer = createClipFeaturizer(run.audio, run.features);
-  const normalise = run.eval.speakerNorm !== "none";
+  const normalise = !isStrict(run.eval.speakerNorm);
   const dim = predictor.rowShape[predictor.rowShape.length - 1];
   let voice = new RunningStats(dim);
   // Frames a hop adds to the window: only these join the voice's running statistics, so each

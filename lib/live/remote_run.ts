@@ -54,6 +54,7 @@ export async function fetchRun(base: string): Promise<RemoteRun> {
       input: record.input.kind,
       rowShape: record.input.rowShape,
       members,
+      perClip: record.config.eval.speakerNorm === "per-clip",
     },
   };
 }

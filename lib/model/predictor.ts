@@ -7,6 +7,7 @@ import { inputParts, type TemporalInput } from "../config/config.ts";
 import { type ClipFeatures, concatFrames, selectChannels } from "../features/extract.ts";
 import { applyScaler, fitScaler, type Scaler } from "./scaler.ts";
 import { predictProbabilities } from "./train.ts";
+import { normalizeEachRow } from "../eval/speaker_norm.ts";
 
 export type PredictorInput = "vector" | TemporalInput;
 
@@ -15,6 +16,8 @@ export interface Predictor {
   input: PredictorInput;
   rowShape: number[];
   members: PredictorMember[];
+  /** Each clip's input z-scored over its own frames first (runs with `speakerNorm=per-clip`). */
+  perClip?: boolean;
 }
 
 export interface PredictorMember {
@@ -46,14 +49,18 @@ export function inputOf(features: ClipFeatures, input: PredictorInput): Float32A
  */
 export function predictClip(p: Predictor, features: ClipFeatures, speaker?: Scaler): Float32Array {
   const input = inputOf(features, p.input);
-  const raw = speaker ? applyScaler(speaker, input) : input;
+  const width = p.rowShape[p.rowShape.length - 1];
+  const raw = p.perClip
+    ? normalizeEachRow(input, 1, width)
+    : speaker
+    ? applyScaler(speaker, input)
+    : input;
   const size = p.rowShape.reduce((a, b) => a * b, 1);
   if (raw.length !== size) {
     throw new Error(
       `features have ${raw.length} values but the model wants ${p.rowShape.join("x")}`,
     );
   }
-  const width = p.rowShape[p.rowShape.length - 1];
   const sum = new Float32Array(p.labels.length);
   for (const m of p.members) {
     const channels = m.channels ?? [0, width];

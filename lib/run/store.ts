@@ -226,6 +226,7 @@ export async function loadPredictor(
       input: record.input.kind as PredictorInput,
       rowShape: record.input.rowShape,
       members,
+      perClip: record.config.eval.speakerNorm === "per-clip",
     },
   };
 }
