@@ -269,6 +269,45 @@ Deno.test("ReduceLROnPlateau: the learning rate drops by lrFactor after lrPatien
   }
 });
 
+Deno.test("cosine schedule and averaging the last epochs' weights (batch-norm statistics too)", async () => {
+  const backend = await useTrainingBackend(jsGemm);
+  try {
+    const data = toyData(128, 4, 9);
+    const temporal = { ...DEFAULT_CONFIG.temporal, filters: [8], denseUnits: 8, dropout: 0 };
+    const cfg = {
+      ...DEFAULT_CONFIG.train,
+      epochs: 5,
+      batchSize: 32,
+      learningRate: 0.01,
+      minLr: 0,
+      lrSchedule: "cosine" as const,
+    };
+    const model = buildTemporalModel(8, 4, 4, temporal, 3);
+    const snapshots: Float32Array[][] = [];
+    const history = await trainModel(model, data, { ...cfg, averageLast: 3 }, 11, {
+      onEpoch: () =>
+        void snapshots.push(model.getWeights().map((w) => w.dataSync().slice() as Float32Array)),
+    });
+    assertEquals(
+      history.map((h) => +h.learningRate.toFixed(6)),
+      [0.01, 0.009045, 0.006545, 0.003455, 0.000955],
+      "half a cosine from the rate down to minLr",
+    );
+    const final = model.getWeights().map((w) => w.dataSync());
+    final.forEach((w, i) => {
+      for (let j = 0; j < w.length; j++) {
+        const mean = (snapshots[2][i][j] + snapshots[3][i][j] + snapshots[4][i][j]) / 3;
+        assert(Math.abs(w[j] - mean) < 1e-5, `weight ${i}[${j}]: ${w[j]} vs mean ${mean}`);
+      }
+    });
+    const names = model.getWeights().map((_, i) => model.weights[i].originalName);
+    assert(names.some((n) => n.includes("moving_mean")), "batch-norm statistics are averaged too");
+    model.dispose();
+  } finally {
+    backend.restore();
+  }
+});
+
 Deno.test("a saved model loads back with identical predictions (file handler and file:// URLs)", async () => {
   const dir = await Deno.makeTempDir();
   const model = buildSeedModel(162, 8, 5);

@@ -383,6 +383,14 @@ export function validateConfig(c: RunConfig): void {
     if (!Number.isInteger(tr[k]) || tr[k] < 1) problems.push(`train.${k} must be an integer >= 1`);
   }
   if (!(tr.learningRate > 0)) problems.push("train.learningRate must be > 0");
+  if (tr.lrSchedule !== "plateau" && tr.lrSchedule !== "cosine") {
+    problems.push(`train.lrSchedule must be plateau or cosine (got ${tr.lrSchedule})`);
+  }
+  if (!Number.isInteger(tr.averageLast) || tr.averageLast < 0 || tr.averageLast > tr.epochs) {
+    problems.push(
+      `train.averageLast must be an integer from 0 to train.epochs (got ${tr.averageLast})`,
+    );
+  }
   if (!(tr.lrFactor > 0 && tr.lrFactor <= 1)) problems.push("train.lrFactor must be in (0, 1]");
   if (!Number.isInteger(tr.threads) || tr.threads < 0) {
     problems.push("train.threads must be an integer >= 0");

@@ -68,6 +68,8 @@ export const DEFAULT_CONFIG: RunConfig = {
     lrFactor: 0.4,
     lrPatience: 2,
     minLr: 1e-7,
+    lrSchedule: "plateau",
+    averageLast: 0,
     threads: 1,
     parallel: 0,
     gemm: "auto",
@@ -118,6 +120,8 @@ export const LEVERS_OFF = {
   "train.labelSmoothing": 0,
   "train.weightDecay": 0,
   "train.ensemble": 1,
+  "train.lrSchedule": "plateau",
+  "train.averageLast": 0,
 } as const;
 
 export interface DataConfig {
@@ -273,6 +277,17 @@ export interface TrainConfig {
   lrFactor: number;
   lrPatience: number;
   minLr: number;
+  /**
+   * `plateau`: ReduceLROnPlateau on the training loss (`lrFactor`, `lrPatience`), as the seed
+   * recipe; `cosine`: from `learningRate` down to `minLr` along half a cosine over the epochs.
+   */
+  lrSchedule: "plateau" | "cosine";
+  /**
+   * Keep the mean of the weights after each of the last this many epochs (batch-norm statistics
+   * included) instead of the last epoch's: a flatter point than any one epoch, chosen without
+   * looking at any held-out speaker. 0 keeps the last epoch.
+   */
+  averageLast: number;
   /**
    * BLAS threads per network; 0 means one per core. Native BLAS splits its sums differently
    * for different thread counts, so the last digits of a run depend on this setting: keep it 1

@@ -159,11 +159,16 @@ export async function trainModel(
   // Batch augmentation draws from its own stream, so turning it on leaves shuffling unchanged.
   const augmentRng = createRng(seed ^ 0x5eed);
   const kernels = cfg.weightDecay > 0 ? decayedKernels(model) : [];
+  const averaged = cfg.averageLast > 0 ? new WeightAverage(model) : null;
   // Whatever ends training (the last epoch, a diverging loss, a hook that throws), the model
   // gets its own layers and dropout back and the optimizer's state is freed.
   try {
     for (let epoch = 1; epoch <= cfg.epochs; epoch++) {
       const start = performance.now();
+      if (cfg.lrSchedule === "cosine") {
+        lr = cosineRate(cfg.learningRate, cfg.minLr, epoch, cfg.epochs);
+        setLearningRate(optimizer, lr);
+      }
       for (let i = 0; i < n; i++) order[i] = i;
       shuffleInPlace(rng, order);
       let lossSum = 0;
@@ -216,8 +221,10 @@ export async function trainModel(
       }
       history.push(record);
       await hooks.onEpoch?.(record);
+      if (averaged && epoch > cfg.epochs - cfg.averageLast) averaged.add();
       // ReduceLROnPlateau(monitor="loss", factor, patience, min_lr), Keras semantics:
       // an improvement must beat the best by min_delta 1e-4; cooldown 0.
+      if (cfg.lrSchedule === "cosine") continue;
       if (record.loss < best - 1e-4) {
         best = record.loss;
         wait = 0;
@@ -229,6 +236,7 @@ export async function trainModel(
         wait = 0;
       }
     }
+    averaged?.apply();
   } finally {
     if (!(optimizer instanceof FusedAdam)) optimizer.dispose();
     unfuse();
@@ -240,6 +248,37 @@ export async function trainModel(
     }
   }
   return history;
+}
+
+/** Epoch `epoch` of `epochs` (from 1): half a cosine from `lr0` down to `minLr`. */
+export function cosineRate(lr0: number, minLr: number, epoch: number, epochs: number): number {
+  return minLr + 0.5 * (lr0 - minLr) * (1 + Math.cos((Math.PI * (epoch - 1)) / epochs));
+}
+
+/** A running sum of a model's weights (all of them, batch-norm statistics too). */
+class WeightAverage {
+  #sums: Float64Array[] | null = null;
+  #count = 0;
+  constructor(private model: tf.LayersModel) {}
+  add(): void {
+    const values = this.model.getWeights().map((w) => w.dataSync());
+    this.#sums ??= values.map((v) => new Float64Array(v.length));
+    values.forEach((v, i) => {
+      const s = this.#sums![i];
+      for (let j = 0; j < v.length; j++) s[j] += v[j];
+    });
+    this.#count++;
+  }
+  /** Sets the model's weights to the mean of those added. */
+  apply(): void {
+    if (!this.#sums) return;
+    const shapes = this.model.getWeights().map((w) => w.shape);
+    const mean = this.#sums.map((s, i) =>
+      tf.tensor(Float32Array.from(s, (v) => v / this.#count), shapes[i])
+    );
+    this.model.setWeights(mean);
+    tf.dispose(mean);
+  }
 }
 
 /** Class probabilities, row-major [n, classes], computed in batches in inference mode. */
