@@ -27,6 +27,17 @@ const OFF: Record<string, string> = {
 };
 
 const SPEC = { "train.specTimeMasks": "2", "train.specFreqMasks": "2" };
+/** Three networks per fold on different features, no normalisation chosen yet. */
+const MIXED = {
+  ...OFF,
+  "temporal.input": "logmelMfccDelta",
+  "temporal.memberInputs": "[mfccDelta,logmel]",
+  "train.ensemble": "3",
+};
+const PROSODY = {
+  "temporal.input": "logmelMfccDeltaProsody",
+  "temporal.memberInputs": "[mfccDeltaProsody,logmel]",
+};
 
 export const ABLATION_VARIANTS: readonly AblationVariant[] = [
   {
@@ -104,6 +115,48 @@ export const ABLATION_VARIANTS: readonly AblationVariant[] = [
       "temporal.memberInputs": "[mfccDelta,logmel]",
       "eval.speakerNorm": "per-speaker",
       "train.ensemble": "3",
+    },
+  },
+  // Issue 20: prosody, strict settings, and model selection without test speakers.
+  {
+    name: "mixed+spk+ens3+prosody",
+    change:
+      "mixed+spk+ens3 with prosody frames (pitch, voicing, loudness, tilt) beside MFCC + deltas",
+    overrides: { ...MIXED, ...PROSODY, "eval.speakerNorm": "per-speaker" },
+  },
+  {
+    name: "mixed+ens3",
+    change: "mixed+spk+ens3 strict: no per-speaker normalisation",
+    overrides: { ...MIXED },
+  },
+  {
+    name: "mixed+ens3+prosody",
+    change: "mixed+ens3 (strict) with prosody frames beside MFCC + deltas",
+    overrides: { ...MIXED, ...PROSODY },
+  },
+  {
+    name: "mixed+clip+ens3",
+    change: "strict, each clip z-scored over its own frames (per-clip normalisation)",
+    overrides: { ...MIXED, "eval.speakerNorm": "per-clip" },
+  },
+  {
+    name: "mixed+clip+ens3+prosody",
+    change: "mixed+clip+ens3 with prosody frames beside MFCC + deltas",
+    overrides: { ...MIXED, ...PROSODY, "eval.speakerNorm": "per-clip" },
+  },
+  {
+    name: "mixed+spk+ens3+avg5",
+    change: "mixed+spk+ens3 keeping the mean weights of the last 5 epochs",
+    overrides: { ...MIXED, "eval.speakerNorm": "per-speaker", "train.averageLast": "5" },
+  },
+  {
+    name: "mixed+spk+ens3+cos+avg5",
+    change: "mixed+spk+ens3+avg5 with a cosine learning-rate schedule instead of the plateau rule",
+    overrides: {
+      ...MIXED,
+      "eval.speakerNorm": "per-speaker",
+      "train.averageLast": "5",
+      "train.lrSchedule": "cosine",
     },
   },
 ];
