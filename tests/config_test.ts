@@ -1,5 +1,11 @@
 import { assert, assertEquals, assertThrows } from "./assert.ts";
-import { canonicalJson, DEFAULT_CONFIG, type FlagSpec, parseArgs } from "../lib/config/config.ts";
+import {
+  canonicalJson,
+  DEFAULT_CONFIG,
+  type FlagSpec,
+  parseArgs,
+  strictTwin,
+} from "../lib/config/config.ts";
 
 Deno.test("config: --key=value overrides a leaf by dotted path or unique name, typed", () => {
   const { config, positional } = parseArgs([
@@ -128,4 +134,23 @@ Deno.test("config: one parser takes a command's own flags beside the settings", 
   assertThrows(() => parseArgs(["--run="], DEFAULT_CONFIG, flags), Error, "--run: needs a value");
   // Without the command's flags, the same word is an unknown setting.
   assertThrows(() => parseArgs(["--port=8080"]), Error, "unknown setting --port");
+});
+
+Deno.test("config: the strict twin knows nothing of a test voice and reads the spectral inputs only", () => {
+  const { config } = parseArgs([
+    "--input=logmelMfccDeltaProsody",
+    "--memberInputs=[mfccDeltaProsody,logmel]",
+  ]);
+  const twin = strictTwin(config);
+  assertEquals(twin.eval.speakerNorm, "none");
+  assertEquals(twin.temporal.input, "logmelMfccDelta");
+  assertEquals(twin.temporal.memberInputs, ["mfccDelta", "logmel"]);
+  assertEquals(twin.train, config.train, "everything else as the run it twins");
+  assertEquals(
+    config.temporal.input,
+    "logmelMfccDeltaProsody",
+    "the run's own config is untouched",
+  );
+  const plain = parseArgs(["--input=logmel", "--memberInputs=[]"]).config;
+  assertEquals(strictTwin(plain).temporal, plain.temporal);
 });

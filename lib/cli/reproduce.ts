@@ -3,14 +3,14 @@
  * index) -> featurize -> augment -> standardise + train + evaluate per fold -> run folder.
  * Any setting can be changed with `--key=value` (e.g. `--model=seed`, `--protocol=random`,
  * `--epochs=5`). A run that normalises per speaker is followed by its strict twin
- * (`--speakerNorm=none`, found again if it exists; `--eval.strictToo=false` skips it), and both
- * numbers are printed together.
+ * (`strictTwin`: `--speakerNorm=none` on the spectral inputs; found again if it exists;
+ * `--eval.strictToo=false` skips it), and both numbers are printed together.
  */
 import { cliContext, fromRoot, openCorpus, runCli } from "./common.ts";
 import { featurizeCorpus } from "../pipeline/featurize.ts";
 import { ensureRun, runExperiment } from "../experiment/run.ts";
 import { headline } from "../eval/summary.ts";
-import { isStrict } from "../config/config.ts";
+import { isStrict, strictTwin } from "../config/config.ts";
 
 if (import.meta.main) {
   await runCli(async () => {
@@ -38,10 +38,13 @@ if (import.meta.main) {
       ] as const,
     ];
     if (!isStrict(config.eval.speakerNorm) && config.eval.strictToo) {
+      const strictConfig = strictTwin(config);
+      const inputs = strictConfig.temporal.input === config.temporal.input
+        ? ""
+        : ` and --temporal.input=${strictConfig.temporal.input} (no prosody)`;
       sink.write(
-        "\nstrict twin: the same experiment with --speakerNorm=none (no statistics of a test voice)\n",
+        `\nstrict twin: --speakerNorm=none${inputs}, no statistics of a test voice\n`,
       );
-      const strictConfig = { ...config, eval: { ...config.eval, speakerNorm: "none" as const } };
       const dirs = { cacheDir: fromRoot(config.cacheDir), resultsDir: fromRoot(config.resultsDir) };
       const strict = await ensureRun(strictConfig, corpus, dirs, sink);
       if (strict.reused) sink.write(`strict twin: found ${strict.dir}\n`);
