@@ -154,3 +154,16 @@ Deno.test("config: the strict twin knows nothing of a test voice and reads the s
   const plain = parseArgs(["--input=logmel", "--memberInputs=[]"]).config;
   assertEquals(strictTwin(plain).temporal, plain.temporal);
 });
+
+Deno.test("config: a new input without new members keeps the members the input still holds", () => {
+  const d = parseArgs([]).config.temporal;
+  assertEquals([d.input, d.memberInputs], ["logmelMfccDeltaProsody", [
+    "mfccDeltaProsody",
+    "logmel",
+  ]]);
+  const spectral = parseArgs(["--input=logmelMfccDelta"]).config.temporal;
+  assertEquals(spectral.memberInputs, ["mfccDelta", "logmel"], "prosody dropped with the input");
+  assertEquals(parseArgs(["--input=logmel"]).config.temporal.memberInputs, [], "all see log-mel");
+  const mine = parseArgs(["--input=logmelMfccDelta", "--memberInputs=[logmel]"]).config.temporal;
+  assertEquals(mine.memberInputs, ["logmel"], "members given are kept as given");
+});

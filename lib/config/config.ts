@@ -123,6 +123,11 @@ export function withOverrides(base: RunConfig, overrides: Record<string, string>
     setAt(config as unknown as Record<string, unknown>, path, coerce(path, raw, cur));
     given.add(path);
   }
+  // Members see parts of the input: a new input without new members keeps the default members
+  // where the input still holds them (without prosody if need be), else every member sees it all.
+  if (given.has("temporal.input") && !given.has("temporal.memberInputs")) {
+    config.temporal.memberInputs = membersFor(config.temporal.input, config.temporal.memberInputs);
+  }
   // A new corpus brings its own windows, except where the command line names them too.
   if (config.data.corpus !== base.data.corpus && CORPUS_NAMES.includes(config.data.corpus)) {
     const spec = CORPORA[config.data.corpus];
@@ -137,6 +142,16 @@ export function withOverrides(base: RunConfig, overrides: Record<string, string>
   return config;
 }
 
+const spectralPart = (i: TemporalInput): TemporalInput =>
+  i === "logmelMfccDeltaProsody" ? "logmelMfccDelta" : i === "mfccDeltaProsody" ? "mfccDelta" : i;
+
+/** `members` fitted to `input`: each as is, or without prosody, if `input` holds it; else none. */
+function membersFor(input: TemporalInput, members: readonly TemporalInput[]): TemporalInput[] {
+  if (!TEMPORAL_INPUTS.includes(input)) return [...members];
+  const fitted = members.map((m) => inputContains(input, m) ? m : spectralPart(m));
+  return fitted.every((m) => inputContains(input, m)) ? fitted : [];
+}
+
 /**
  * The strict twin `reproduce` trains beside a per-speaker run: nothing of a test voice known
  * (`speakerNorm=none`), and the spectral inputs only. Prosody's absolute pitch and loudness say
@@ -145,8 +160,7 @@ export function withOverrides(base: RunConfig, overrides: Record<string, string>
  * drops them. Per-clip normalisation measured worse than none (54.2 % against 59.2 %).
  */
 export function strictTwin(config: RunConfig): RunConfig {
-  const spectral = (i: TemporalInput): TemporalInput =>
-    i === "logmelMfccDeltaProsody" ? "logmelMfccDelta" : i === "mfccDeltaProsody" ? "mfccDelta" : i;
+  const spectral = spectralPart;
   return {
     ...config,
     eval: { ...config.eval, speakerNorm: "none" },

@@ -54,8 +54,8 @@ export const DEFAULT_CONFIG: RunConfig = {
   },
   model: "temporal",
   temporal: {
-    input: "logmelMfccDelta",
-    memberInputs: ["mfccDelta", "logmel"],
+    input: "logmelMfccDeltaProsody",
+    memberInputs: ["mfccDeltaProsody", "logmel"],
     filters: [64, 128, 128],
     kernelSize: 5,
     dropout: 0.3,
