@@ -145,19 +145,30 @@ export const ABLATION_VARIANTS: readonly AblationVariant[] = [
     overrides: { ...MIXED, ...PROSODY, "eval.speakerNorm": "per-clip" },
   },
   {
-    name: "mixed+spk+ens3+avg5",
-    change: "mixed+spk+ens3 keeping the mean weights of the last 5 epochs",
-    overrides: { ...MIXED, "eval.speakerNorm": "per-speaker", "train.averageLast": "5" },
-  },
-  {
-    name: "mixed+spk+ens3+cos+avg5",
-    change: "mixed+spk+ens3+avg5 with a cosine learning-rate schedule instead of the plateau rule",
+    name: "mixed+spk+ens3+prosody+avg5",
+    change: "the prosody default keeping the mean weights of the last 5 epochs",
     overrides: {
       ...MIXED,
+      ...PROSODY,
+      "eval.speakerNorm": "per-speaker",
+      "train.averageLast": "5",
+    },
+  },
+  {
+    name: "mixed+spk+ens3+prosody+cos+avg5",
+    change: "mixed+spk+ens3+prosody+avg5 with a cosine learning-rate schedule",
+    overrides: {
+      ...MIXED,
+      ...PROSODY,
       "eval.speakerNorm": "per-speaker",
       "train.averageLast": "5",
       "train.lrSchedule": "cosine",
     },
+  },
+  {
+    name: "mixed+spk+ens3+win0.5",
+    change: "mixed+spk+ens3 scoring each clip over 2.5 s windows every 0.5 s, averaged",
+    overrides: { ...MIXED, "eval.speakerNorm": "per-speaker", "audio.windowHopS": "0.5" },
   },
 ];
 
