@@ -188,7 +188,7 @@ export function corporaText(config: RunConfig, others: readonly OtherCorpus[]): 
   } else if (also.length) {
     text += `; every fold also trains on all of ${
       also.join(" + ")
-    } (its clips of ${set.length} classes' emotions; its speakers never test)`;
+    } (its clips of the run's ${set.length} emotions; its speakers never test)`;
   }
   return text;
 }

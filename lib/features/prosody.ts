@@ -166,7 +166,9 @@ export function prosodyFrames(
   for (let k = 0; k <= b5k; k++) sxx += ((k * hzPerBin) / 1000 - meanKhz) ** 2;
   const f0 = new Float64Array(nFrames);
   const loud = new Float64Array(nFrames);
-  let prevNorm: Float64Array | null = null;
+  // This frame's unit-norm magnitudes and the last frame's, swapped each frame.
+  let unit = new Float64Array(nBins);
+  let prev = new Float64Array(nBins);
   const mag = new Float64Array(nBins);
   for (let t = 0; t < nFrames; t++) {
     const o = t * PROSODY_DIM;
@@ -182,13 +184,12 @@ export function prosodyFrames(
       norm2 += power[t * nBins + k];
     }
     const norm = Math.sqrt(norm2) + 1e-12;
-    const unit = new Float64Array(nBins);
     for (let k = 0; k < nBins; k++) unit[k] = mag[k] / norm;
     let flux = 0;
-    if (prevNorm) {
-      for (let k = 0; k < nBins; k++) flux += (unit[k] - prevNorm[k]) ** 2;
+    if (t > 0) {
+      for (let k = 0; k < nBins; k++) flux += (unit[k] - prev[k]) ** 2;
     }
-    prevNorm = unit;
+    [prev, unit] = [unit, prev];
     const db = (p: number) => 10 * Math.log10(p + 1e-10);
     let sxy = 0, meanDb = 0;
     for (let k = 0; k <= b5k; k++) meanDb += db(power[t * nBins + k]);
