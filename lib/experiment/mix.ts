@@ -26,8 +26,6 @@ export interface MixedSource {
   windows?: ClipWindows;
   /** Set i: every part's derived rows for split i (a part with one set gives it to every split). */
   augmented: { rows: AugmentedRow[]; features: FeatureRows }[];
-  /** The first clip index of each part. */
-  starts: number[];
 }
 
 /**
@@ -73,7 +71,7 @@ export function mixCorpora(parts: readonly CorpusPart[], splits: number): MixedS
       features: concatRows(sets.map((s) => s.features), dims),
     };
   });
-  return { clips, rows, windows, augmented, starts };
+  return { clips, rows, windows, augmented };
 }
 
 /**

@@ -169,7 +169,7 @@ export function prosodyFrames(
   // This frame's unit-norm magnitudes and the last frame's, swapped each frame.
   let unit = new Float64Array(nBins);
   let prev = new Float64Array(nBins);
-  const mag = new Float64Array(nBins);
+  const db = (p: number) => 10 * Math.log10(p + 1e-10);
   for (let t = 0; t < nFrames; t++) {
     const o = t * PROSODY_DIM;
     const hz = yin.f0Hz[t];
@@ -179,18 +179,14 @@ export function prosodyFrames(
     loud[t] = 20 * Math.log10(rms[t] + 1e-5);
     // Spectral tilt and flux from the frame's spectrum.
     let norm2 = 0;
-    for (let k = 0; k < nBins; k++) {
-      mag[k] = Math.sqrt(power[t * nBins + k]);
-      norm2 += power[t * nBins + k];
-    }
+    for (let k = 0; k < nBins; k++) norm2 += power[t * nBins + k];
     const norm = Math.sqrt(norm2) + 1e-12;
-    for (let k = 0; k < nBins; k++) unit[k] = mag[k] / norm;
+    for (let k = 0; k < nBins; k++) unit[k] = Math.sqrt(power[t * nBins + k]) / norm;
     let flux = 0;
     if (t > 0) {
       for (let k = 0; k < nBins; k++) flux += (unit[k] - prev[k]) ** 2;
     }
     [prev, unit] = [unit, prev];
-    const db = (p: number) => 10 * Math.log10(p + 1e-10);
     let sxy = 0, meanDb = 0;
     for (let k = 0; k <= b5k; k++) meanDb += db(power[t * nBins + k]);
     meanDb /= b5k + 1;
