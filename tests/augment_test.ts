@@ -115,6 +115,25 @@ Deno.test("augment: roll wraps like np.roll, the silence shift does not wrap", (
   for (let i = 0; i < 100; i++) assert(Math.abs(drawShift(rng)) <= 5000);
 });
 
+Deno.test("augment: a recipe can shift pitch by several sizes (pitch@-2, pitch@3) in one run", () => {
+  const y = tone(SR, 220, SR);
+  const cfg = { ...DEFAULT_CONFIG.augment };
+  const rows = parseRecipe(["pitch", "pitch@-2", "pitch@3", "stretch@1.25"]);
+  assertEquals(rows.map((r) => r.steps[0].value), [undefined, -2, 3, 1.25]);
+  // Upward zero crossings per second of the middle half: the tone's frequency.
+  const hz = (x: Float32Array) => {
+    let n = 0;
+    for (let i = x.length >> 2; i < (3 * x.length) >> 2; i++) if (x[i - 1] < 0 && x[i] >= 0) n++;
+    return n / ((x.length >> 1) / SR);
+  };
+  const shifted = rows.map((r) => applyRow(y, r, SR, cfg, rowRng(42, "clip", r.name)));
+  assertAlmostEquals(hz(shifted[0]), 220 * 2 ** (0.7 / 12), 4); // the config's 0.7 semitones
+  assertAlmostEquals(hz(shifted[1]), 220 * 2 ** (-2 / 12), 4);
+  assertAlmostEquals(hz(shifted[2]), 220 * 2 ** (3 / 12), 4);
+  assertAlmostEquals(hz(shifted[3]), 220, 4); // a stretch keeps the pitch
+  assertAlmostEquals(shifted[3].length, y.length / 1.25, 2); // and shortens the clip
+});
+
 Deno.test("augment: every row is reproducible from (seed, clip, row); other clips draw differently", () => {
   const y = tone(SR, 220, SR);
   const [noise] = parseRecipe(["noise+shift"]);

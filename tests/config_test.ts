@@ -88,9 +88,12 @@ Deno.test("config: canonical JSON sorts keys, so equal configs hash equally", ()
 
 Deno.test("config: every section is checked when parsed, before any work, with the setting's name", () => {
   const cases: [string[], string][] = [
-    [["--augment.recipe=[noize]"], "augment.recipe: 'noize' has unknown step noize"],
-    [["--augment.recipe=[bogus]"], "augment.recipe: 'bogus' has unknown step bogus"],
-    [['--recipe=["original","stretch+pich"]'], "'stretch+pich' has unknown step pich"],
+    [["--augment.recipe=[noize]"], "augment.recipe: row 'noize': unknown step 'noize'"],
+    [["--augment.recipe=[bogus]"], "augment.recipe: row 'bogus': unknown step 'bogus'"],
+    [['--recipe=["original","stretch+pich"]'], "row 'stretch+pich': unknown step 'pich'"],
+    [["--recipe=[original,pitch@]"], "'pitch@': the size after @ must be one number"],
+    [["--recipe=[original,noise@3]"], "'noise@3': only pitch and stretch take a size"],
+    [["--recipe=[original,stretch@-1]"], "'stretch@-1': a stretch rate must be > 0"],
     [["--recipe=[]"], "augment.recipe must be a non-empty list"],
     [["--augment.noise=gauss"], "augment.noise must be classic or snr (got gauss)"],
     [["--split.folds=1"], "split.folds must be an integer >= 2 (got 1"],

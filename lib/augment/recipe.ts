@@ -2,25 +2,34 @@
  * Augmentation recipes: which rows a training clip yields, each a chain of steps applied to the
  * loaded clip, every random draw from a generator seeded by (seed, clip, row). Pure.
  */
-import type { AugmentConfig, AugmentStep } from "../config/config.ts";
+import { type AugmentConfig, parseStep, type RecipeStep } from "../config/config.ts";
 import { createRng, type Rng } from "../util/random.ts";
 import { addNoiseAtSnr, addWhiteNoiseClassic } from "./noise.ts";
 import { drawShift, roll, shiftWithSilence } from "./shift.ts";
 import { LIBROSA_STFT, pitchShift, timeStretch } from "./stretch.ts";
 
 export interface RecipeRow {
-  /** The row's name as written in the recipe, e.g. `stretch+pitch`. */
+  /** The row's name as written in the recipe, e.g. `stretch+pitch` or `pitch@-2`. */
   name: string;
-  steps: AugmentStep[];
+  steps: RecipeStep[];
 }
 
 export function parseRecipe(recipe: readonly string[]): RecipeRow[] {
-  return recipe.map((name) => ({ name, steps: name.split("+") as AugmentStep[] }));
+  return recipe.map((name) => ({
+    name,
+    steps: name.split("+").map((text) => {
+      const step = parseStep(text);
+      if (typeof step === "string") throw new Error(`augment.recipe: ${step}`);
+      return step;
+    }),
+  }));
 }
 
 /** Recipe rows that change the audio (everything but the plain original). */
 export function derivedRows(recipe: readonly string[]): RecipeRow[] {
-  return parseRecipe(recipe).filter((r) => !(r.steps.length === 1 && r.steps[0] === "original"));
+  return parseRecipe(recipe).filter((r) =>
+    !(r.steps.length === 1 && r.steps[0].kind === "original")
+  );
 }
 
 /** The generator for one row of one clip: reruns give identical draws. */
@@ -31,13 +40,13 @@ export function rowRng(seed: number, clipId: string, rowName: string): Rng {
 /** Applies one step. */
 export function applyStep(
   y: Float32Array,
-  step: AugmentStep,
+  step: RecipeStep,
   sampleRateHz: number,
   cfg: AugmentConfig,
   rng: Rng,
 ): Float32Array {
   const stft = { ...LIBROSA_STFT, vocoder: cfg.vocoder };
-  switch (step) {
+  switch (step.kind) {
     case "original":
       return y;
     case "noise":
@@ -45,9 +54,9 @@ export function applyStep(
         ? addWhiteNoiseClassic(y, rng, cfg.noiseFactor)
         : addNoiseAtSnr(y, cfg.noiseSnrDb, rng);
     case "stretch":
-      return timeStretch(y, cfg.stretchRate, stft);
+      return timeStretch(y, step.value ?? cfg.stretchRate, stft);
     case "pitch":
-      return pitchShift(y, sampleRateHz, cfg.pitchSemitones, stft);
+      return pitchShift(y, sampleRateHz, step.value ?? cfg.pitchSemitones, stft);
     case "shift": {
       const n = drawShift(rng, cfg.shiftMaxSamples);
       return cfg.shiftMode === "roll" ? roll(y, n) : shiftWithSilence(y, n);

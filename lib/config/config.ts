@@ -20,6 +20,40 @@ import {
 
 export * from "./defaults.ts";
 
+export interface RecipeStep {
+  kind: AugmentStep;
+  /**
+   * The step's own size where the recipe gives one (`pitch@-2`: semitones, `stretch@1.1`: rate),
+   * so one recipe can hold shifts of several sizes; otherwise the config's value applies.
+   */
+  value?: number;
+}
+
+/** Steps that take a size after `@`. */
+export const SIZED_STEPS: readonly AugmentStep[] = ["pitch", "stretch"];
+
+/**
+ * Reads one step like `pitch` or `pitch@-2.5`; a string saying what is wrong with it otherwise
+ * (config validation reports it).
+ */
+export function parseStep(text: string): RecipeStep | string {
+  const [kind, size, ...rest] = text.split("@");
+  if (!(AUGMENT_STEPS as readonly string[]).includes(kind)) {
+    return `unknown step '${kind}' (steps: ${AUGMENT_STEPS.join(", ")})`;
+  }
+  if (size === undefined) return { kind: kind as AugmentStep };
+  const value = Number(size);
+  if (rest.length || size.trim() === "" || !Number.isFinite(value)) {
+    return `'${text}': the size after @ must be one number`;
+  }
+  if (!SIZED_STEPS.includes(kind as AugmentStep)) {
+    return `'${text}': only ${SIZED_STEPS.join(" and ")} take a size after @`;
+  }
+  if (kind === "stretch" && !(value > 0)) return `'${text}': a stretch rate must be > 0`;
+  if (kind === "pitch" && value === 0) return `'${text}': a pitch shift of 0 changes nothing`;
+  return { kind: kind as AugmentStep, value };
+}
+
 type Json = string | number | boolean | null | Json[] | { [k: string]: Json };
 
 function leafPaths(obj: Record<string, unknown>, prefix = ""): string[] {
@@ -60,7 +94,7 @@ function coerce(path: string, raw: string, current: unknown): unknown {
       if (Array.isArray(v)) return v;
     } catch { /* bare words, below */ }
     // Shells eat the quotes of ["logmel","mfccDelta"]: take [logmel,mfccDelta] as words too.
-    const bare = /^\[([\w.+-]+(,[\w.+-]+)*)?\]$/.exec(raw.replace(/\s+/g, ""));
+    const bare = /^\[([\w.+@-]+(,[\w.+@-]+)*)?\]$/.exec(raw.replace(/\s+/g, ""));
     if (bare) {
       return (bare[1] ?? "").split(",").filter(Boolean).map((w) =>
         Number.isFinite(Number(w)) ? Number(w) : w
@@ -341,14 +375,17 @@ export function validateConfig(c: RunConfig): void {
     problems.push(`augment.recipe must be a non-empty list of rows like ["original","noise"]`);
   } else {
     for (const row of au.recipe) {
-      const steps = String(row).split("+");
-      const bad = steps.filter((st) => !AUGMENT_STEPS.includes(st as AugmentStep));
-      if (bad.length || typeof row !== "string") {
-        problems.push(
-          `augment.recipe: '${row}' has unknown step${bad.length > 1 ? "s" : ""} ${
-            bad.join(", ")
-          } (steps: ${AUGMENT_STEPS.join(", ")}, joined with + as in stretch+pitch)`,
-        );
+      if (typeof row !== "string") {
+        problems.push(`augment.recipe: ${JSON.stringify(row)} is not a row like "stretch+pitch"`);
+        continue;
+      }
+      for (const text of row.split("+")) {
+        const step = parseStep(text);
+        if (typeof step === "string") {
+          problems.push(
+            `augment.recipe: row '${row}': ${step} (join steps with + as in stretch+pitch; sizes as in pitch@-2)`,
+          );
+        }
       }
     }
     if (new Set(au.recipe).size !== au.recipe.length) {

@@ -39,6 +39,9 @@ const PROSODY = {
   "temporal.memberInputs": "[mfccDeltaProsody,logmel]",
 };
 
+/** Two more rows per clip: the voice 3 semitones lower and higher, formants moving with it. */
+const PITCH3 = { "augment.recipe": "[original,noise,stretch+pitch,pitch@-3,pitch@3]" };
+
 export const ABLATION_VARIANTS: readonly AblationVariant[] = [
   {
     name: "seed",
@@ -169,6 +172,16 @@ export const ABLATION_VARIANTS: readonly AblationVariant[] = [
     name: "mixed+spk+ens3+win0.5",
     change: "mixed+spk+ens3 scoring each clip over 2.5 s windows every 0.5 s, averaged",
     overrides: { ...MIXED, "eval.speakerNorm": "per-speaker", "audio.windowHopS": "0.5" },
+  },
+  {
+    name: "mixed+ens3+pitch3",
+    change: "mixed+ens3 (strict) with two more rows per clip, shifted 3 semitones down and up",
+    overrides: { ...MIXED, ...PITCH3 },
+  },
+  {
+    name: "mixed+spk+ens3+prosody+pitch3",
+    change: "the prosody default with two more rows per clip, shifted 3 semitones down and up",
+    overrides: { ...MIXED, ...PROSODY, ...PITCH3, "eval.speakerNorm": "per-speaker" },
   },
 ];
 
