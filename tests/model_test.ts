@@ -10,6 +10,7 @@ import { jsGemm } from "../lib/model/gemm.ts";
 import { registerFastCpuKernels } from "../lib/model/cpu_kernels.ts";
 import { useTrainingBackend } from "../lib/model/backend.ts";
 import { buildSeedModel, buildTemporalModel } from "../lib/model/networks.ts";
+import { AttentionPooling1D } from "../lib/model/attention_pool.ts";
 import { predictProbabilities, trainModel } from "../lib/model/train.ts";
 import { loadModel, registerFileRouters, saveModel } from "../lib/model/io_fs.ts";
 import { DEFAULT_CONFIG } from "../lib/config/config.ts";
@@ -326,6 +327,44 @@ Deno.test("a saved model loads back with identical predictions (file handler and
   await Deno.mkdir(join(dir, "bad"));
   await Deno.writeTextFile(join(dir, "bad", "model.json"), "{not json");
   await assertRejects(() => loadModel(join(dir, "bad")), Error, "cannot read a tfjs model");
+});
+
+Deno.test("attention pooling: starts as mean pooling, learns frame scores, saves and loads", async () => {
+  const backend = await useTrainingBackend(jsGemm);
+  try {
+    // The separable toy problem above; what matters is that the scores move and survive saving.
+    const data = toyData(256, 4, 9);
+    const cfg = { ...DEFAULT_CONFIG.train, epochs: 8, batchSize: 32, learningRate: 0.01 };
+    const temporal = {
+      ...DEFAULT_CONFIG.temporal,
+      filters: [8, 8],
+      denseUnits: 8,
+      pooling: "meanMaxAttention" as const,
+    };
+    const model = buildTemporalModel(8, 4, 4, temporal, 3);
+    const attention = model.getLayer("time_attention");
+    assertEquals(attention.getClassName(), "AttentionPooling1D");
+    // Zero scores weigh every frame alike: the layer's output is the frames' mean.
+    const h = randomTensor([2, 5, 3], 4);
+    const fresh = new AttentionPooling1D({});
+    assert(maxAbsDiff(fresh.apply(h) as tf.Tensor, tf.mean(h, 1)) < 1e-6);
+    const history = await trainModel(model, data, cfg, 11);
+    assert(history[history.length - 1].accuracy > 0.6, "it learns the toy problem");
+    const scores = attention.getWeights()[0].dataSync();
+    assert(scores.some((v) => v !== 0), "training moved the frame scores");
+    const dir = await Deno.makeTempDir();
+    const before = predictProbabilities(model, data.x, data.rowShape);
+    await saveModel(model, join(dir, "m"));
+    const loaded = await loadModel(join(dir, "m"));
+    assertEquals(
+      Array.from(predictProbabilities(loaded, data.x, data.rowShape)),
+      Array.from(before),
+    );
+    model.dispose();
+    loaded.dispose();
+  } finally {
+    backend.restore();
+  }
 });
 
 Deno.test("the seed network is the classic recipe's, layer for layer", () => {

@@ -451,6 +451,9 @@ export function validateConfig(c: RunConfig): void {
     problems.push("temporal.filters must be a non-empty list of positive integers");
   }
   if (!(t.dropout >= 0 && t.dropout < 1)) problems.push("temporal.dropout must be in [0, 1)");
+  if (t.pooling !== "meanMax" && t.pooling !== "meanMaxAttention") {
+    problems.push(`temporal.pooling must be meanMax or meanMaxAttention (got ${t.pooling})`);
+  }
   const tr = c.train;
   for (const k of ["epochs", "batchSize", "lrPatience"] as const) {
     if (!Number.isInteger(tr[k]) || tr[k] < 1) problems.push(`train.${k} must be an integer >= 1`);

@@ -5,6 +5,7 @@
  * validates and hashes). Pure: no Deno APIs.
  */
 import type { GemmMode } from "../model/gemm.ts";
+import type { TemporalPooling } from "../model/networks.ts";
 import { type CorpusName, ZENODO_RAVDESS_MD5, ZENODO_RAVDESS_URL } from "../corpus/corpora.ts";
 
 export { ZENODO_RAVDESS_MD5, ZENODO_RAVDESS_URL };
@@ -60,6 +61,7 @@ export const DEFAULT_CONFIG: RunConfig = {
     kernelSize: 5,
     dropout: 0.3,
     denseUnits: 64,
+    pooling: "meanMax",
   },
   train: {
     epochs: 50,
@@ -122,6 +124,7 @@ export const LEVERS_OFF = {
   "train.ensemble": 1,
   "train.lrSchedule": "plateau",
   "train.averageLast": 0,
+  "temporal.pooling": "meanMax",
 } as const;
 
 export interface DataConfig {
@@ -267,6 +270,11 @@ export interface TemporalConfig {
   kernelSize: number;
   dropout: number;
   denseUnits: number;
+  /**
+   * How frames become one vector: `meanMax` (mean and max over time, side by side) or
+   * `meanMaxAttention` (and an attention-weighted mean: a learned score per frame, softmaxed).
+   */
+  pooling: TemporalPooling;
 }
 
 export interface TrainConfig {

@@ -183,6 +183,17 @@ export const ABLATION_VARIANTS: readonly AblationVariant[] = [
     change: "the prosody default with two more rows per clip, shifted 3 semitones down and up",
     overrides: { ...MIXED, ...PROSODY, ...PITCH3, "eval.speakerNorm": "per-speaker" },
   },
+  {
+    name: "mixed+spk+ens3+prosody+attn",
+    change:
+      "the prosody default pooling frames by attention too (`--temporal.pooling=meanMaxAttention`)",
+    overrides: {
+      ...MIXED,
+      ...PROSODY,
+      "eval.speakerNorm": "per-speaker",
+      "temporal.pooling": "meanMaxAttention",
+    },
+  },
 ];
 
 export function variantByName(name: string): AblationVariant {

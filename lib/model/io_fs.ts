@@ -4,6 +4,8 @@
  * `tf.loadLayersModel` reads over HTTP too, so a browser page can load a run folder as is.
  */
 import * as tf from "@tensorflow/tfjs";
+// Saved networks may hold attention pooling: its class must be registered before loading.
+import "./attention_pool.ts";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { writeFileAtomic } from "../cache/files.ts";

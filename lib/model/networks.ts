@@ -3,6 +3,7 @@
  * layers format (`model.json` + weights) and run in a browser unchanged.
  */
 import * as tf from "@tensorflow/tfjs";
+import { AttentionPooling1D } from "./attention_pool.ts";
 
 export type ModelKind = "seed" | "temporal";
 
@@ -12,7 +13,11 @@ export interface TemporalModelConfig {
   kernelSize: number;
   dropout: number;
   denseUnits: number;
+  /** `meanMaxAttention` adds an attention-weighted mean (`AttentionPooling1D`) to mean and max. */
+  pooling: TemporalPooling;
 }
+
+export type TemporalPooling = "meanMax" | "meanMaxAttention";
 
 function glorot(seed: number) {
   return tf.initializers.glorotUniform({ seed });
@@ -88,7 +93,11 @@ export function buildTemporalModel(
     h,
   ) as tf.SymbolicTensor;
   const max = tf.layers.globalMaxPooling1d({ name: "time_max" }).apply(h) as tf.SymbolicTensor;
-  h = tf.layers.concatenate({ name: "pooled" }).apply([mean, max]) as tf.SymbolicTensor;
+  const pooled = [mean, max];
+  if (cfg.pooling === "meanMaxAttention") {
+    pooled.push(new AttentionPooling1D({ name: "time_attention" }).apply(h) as tf.SymbolicTensor);
+  }
+  h = tf.layers.concatenate({ name: "pooled" }).apply(pooled) as tf.SymbolicTensor;
   h = tf.layers.dropout({ rate: cfg.dropout, name: "drop1" }).apply(h) as tf.SymbolicTensor;
   h = tf.layers.dense({
     units: cfg.denseUnits,
