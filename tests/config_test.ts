@@ -92,6 +92,11 @@ Deno.test("config: every section is checked when parsed, before any work, with t
     [["--augment.recipe=[bogus]"], "augment.recipe: row 'bogus': unknown step 'bogus'"],
     [['--recipe=["original","stretch+pich"]'], "row 'stretch+pich': unknown step 'pich'"],
     [["--recipe=[original,pitch@]"], "'pitch@': the size after @ must be one number"],
+    [
+      ["--speakerNorm=per-clip-prosody", "--temporal.input=logmelMfccDelta"],
+      "per-clip-prosody needs prosody in temporal.input",
+    ],
+    [["--model=seed", "--speakerNorm=per-clip"], "per-clip needs frame inputs"],
     [["--recipe=[original,noise@3]"], "'noise@3': only pitch and stretch take a size"],
     [["--recipe=[original,stretch@-1]"], "'stretch@-1': a stretch rate must be > 0"],
     [["--recipe=[]"], "augment.recipe must be a non-empty list"],

@@ -5,6 +5,7 @@
 import { join } from "node:path";
 import { assert, assertAlmostEquals, assertEquals, assertRejects, assertThrows } from "./assert.ts";
 import { tone, writeSyntheticCorpus } from "./helpers.ts";
+import { PROSODY_DIM } from "../lib/features/prosody.ts";
 import { DEFAULT_CONFIG, parseArgs } from "../lib/config/config.ts";
 import { indexCorpus } from "../lib/corpus/index_fs.ts";
 import { featurizeCorpus } from "../lib/pipeline/featurize.ts";
@@ -276,6 +277,28 @@ Deno.test({
     // Log-mel is loudness plus shape: removing each clip's own mean makes level not matter.
     p1.forEach((p, i) => assert(Math.abs(p - p2[i]) < 0.02, `${p} vs ${p2[i]}`));
     clipPredictor.members.forEach((m) => m.model.dispose());
+
+    // Per-clip prosody (strict): only the prosody block, last in each frame, is centred per
+    // clip; MFCC keeps its levels (c0 is far from zero), and predict knows which columns.
+    const prosodyRun = await runExperiment(
+      parseArgs([
+        ...originalsOnly,
+        "--temporal.input=mfccDeltaProsody",
+        "--speakerNorm=per-clip-prosody",
+      ]).config,
+      features,
+      corpus,
+      quiet,
+      join(tmp, "results"),
+    );
+    assert(prosodyRun.summary.protocolText.includes("per-clip prosody normalisation"));
+    const means: number[] = scalerOf(prosodyRun.runDir).mean;
+    const prosodyFrom = means.length - PROSODY_DIM;
+    assert(Math.max(...means.slice(prosodyFrom).map(Math.abs)) < 1e-4, "prosody centred per clip");
+    assert(Math.abs(means[0]) > 1, `MFCC c0 keeps its level (${means[0]})`);
+    const { predictor: prosodyPredictor } = await loadPredictor(prosodyRun.runDir);
+    assertEquals(prosodyPredictor.perClip, [prosodyFrom, means.length]);
+    prosodyPredictor.members.forEach((m) => m.model.dispose());
 
     // Both frame sequences side by side: each frame holds its 40 log-mel bands, then its 60
     // MFCC + delta values; the scaler and the saved model see 100 values per frame.

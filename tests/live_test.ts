@@ -126,6 +126,7 @@ async function writeSyntheticRun(resultsDir: string, config: RunConfig): Promise
       kernelSize: 3,
       dropout: 0,
       denseUnits: 8,
+      pooling: "meanMax",
     }, 100 + i);
     const modelDir = join(dir, "models", name);
     await saveModel(model, modelDir);

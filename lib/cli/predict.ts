@@ -82,7 +82,11 @@ if (import.meta.main) {
     if (setting === "strict") {
       say(
         `setting: strict (nothing of your voice is known beforehand${
-          norm === "per-clip" ? "; each clip normalised by itself" : ""
+          norm === "per-clip"
+            ? "; each clip normalised by itself"
+            : norm === "per-clip-prosody"
+            ? "; each clip's prosody relative to itself"
+            : ""
         }), the run's strict figure`,
       );
     } else if (clips.length) {

@@ -57,6 +57,8 @@ if (import.meta.main) {
         ? `no statistics of a test voice${
           summary === outcome.summary && config.eval.speakerNorm === "per-clip"
             ? " (each clip normalised by itself)"
+            : summary === outcome.summary && config.eval.speakerNorm === "per-clip-prosody"
+            ? " (each clip's prosody relative to itself)"
             : ""
         }`
         : `${config.eval.speakerNorm} speaker normalisation`;

@@ -11,6 +11,7 @@ import {
   type AugmentStep,
   DEFAULT_CONFIG,
   inputContains,
+  inputParts,
   LEVERS_OFF,
   type RunConfig,
   SPEAKER_NORMS,
@@ -512,8 +513,14 @@ export function validateConfig(c: RunConfig): void {
   }
   if (!SPEAKER_NORMS.includes(e.speakerNorm)) {
     problems.push(`eval.speakerNorm must be ${SPEAKER_NORMS.join(", ")} (got ${e.speakerNorm})`);
-  } else if (e.speakerNorm === "per-clip" && c.model === "seed") {
-    problems.push("eval.speakerNorm=per-clip needs frame inputs (--model=temporal)");
+  } else if (e.speakerNorm.startsWith("per-clip") && c.model === "seed") {
+    problems.push(`eval.speakerNorm=${e.speakerNorm} needs frame inputs (--model=temporal)`);
+  } else if (
+    e.speakerNorm === "per-clip-prosody" && !inputParts(c.temporal.input).includes("prosody")
+  ) {
+    problems.push(
+      `eval.speakerNorm=per-clip-prosody needs prosody in temporal.input (got ${c.temporal.input})`,
+    );
   }
   const l = c.live;
   if (!(l.windowS > 0 && l.hopS > 0 && l.timelineS > 0)) {

@@ -352,12 +352,18 @@ export interface TrainConfig {
  */
 export type Protocol = "speaker" | "random" | "seed-leaky" | "cross-corpus";
 
-export type SpeakerNorm = "none" | "per-speaker" | "online" | "per-clip";
-export const SPEAKER_NORMS: readonly SpeakerNorm[] = ["none", "per-speaker", "online", "per-clip"];
+export type SpeakerNorm = "none" | "per-speaker" | "online" | "per-clip" | "per-clip-prosody";
+export const SPEAKER_NORMS: readonly SpeakerNorm[] = [
+  "none",
+  "per-speaker",
+  "online",
+  "per-clip",
+  "per-clip-prosody",
+];
 
 /** Whether a run uses nothing of a test voice beyond the clip being classified. */
 export function isStrict(norm: SpeakerNorm): boolean {
-  return norm === "none" || norm === "per-clip";
+  return norm === "none" || norm === "per-clip" || norm === "per-clip-prosody";
 }
 
 export interface EvalConfig {
@@ -375,6 +381,8 @@ export interface EvalConfig {
    * far, itself included: what a live page can do with a voice it has only just started hearing.
    * `per-clip`: each clip's frame features z-scored over its own frames, in training and at
    * test alike: strict (nothing of a voice beyond the clip itself), like `none`.
+   * `per-clip-prosody`: only the prosody columns z-scored per clip (pitch and loudness relative to
+   * the clip's own, which says less about who speaks), the spectral ones as `none`: strict.
    * `none`: only the global scaler fitted on training rows.
    */
   speakerNorm: SpeakerNorm;

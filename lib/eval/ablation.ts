@@ -194,6 +194,12 @@ export const ABLATION_VARIANTS: readonly AblationVariant[] = [
       "temporal.pooling": "meanMaxAttention",
     },
   },
+  {
+    name: "mixed+ens3+prosody-clip",
+    change:
+      "strict with prosody frames, only they z-scored per clip (`--speakerNorm=per-clip-prosody`)",
+    overrides: { ...MIXED, ...PROSODY, "eval.speakerNorm": "per-clip-prosody" },
+  },
 ];
 
 export function variantByName(name: string): AblationVariant {

@@ -6,6 +6,8 @@
  * declared in the run's protocol. Pure.
  */
 import type { ClipRecord } from "../corpus/ravdess.ts";
+import type { SpeakerNorm } from "../config/defaults.ts";
+import { PROSODY_DIM } from "../features/prosody.ts";
 import { applyScaler, fitScaler, type Scaler } from "../model/scaler.ts";
 import { type Rng, shuffleInPlace } from "../util/random.ts";
 
@@ -127,19 +129,48 @@ export class RunningStats {
 
 /**
  * Each row z-scored per column over its own frames (rows of `featureDim` columns per frame):
- * what one clip says about itself, with nothing of any other recording of the voice.
+ * what one clip says about itself, with nothing of any other recording of the voice. Only the
+ * columns `[from, to)` when given; the others pass through.
  */
 export function normalizeEachRow(
   data: Float32Array,
   rowCount: number,
   featureDim: number,
+  columns: readonly [number, number] = [0, featureDim],
 ): Float32Array {
   if (!rowCount) return new Float32Array(0);
   const size = data.length / rowCount;
   const out = new Float32Array(data.length);
   for (let r = 0; r < rowCount; r++) {
     const row = data.subarray(r * size, (r + 1) * size);
-    out.set(applyScaler(fitScaler(row, featureDim), row), r * size);
+    const s = fitScaler(row, featureDim);
+    for (let d = 0; d < featureDim; d++) {
+      if (d < columns[0] || d >= columns[1]) {
+        s.mean[d] = 0;
+        s.scale[d] = 1;
+      }
+    }
+    out.set(applyScaler(s, row), r * size);
   }
   return out;
+}
+
+/**
+ * The frame columns a strict per-clip setting z-scores for an input `width` columns wide:
+ * all of them (`per-clip`), the prosody block, always last in a frame (`per-clip-prosody`), or
+ * none (undefined) for every other setting.
+ */
+export function perClipColumns(
+  norm: SpeakerNorm,
+  input: string,
+  width: number,
+): [number, number] | undefined {
+  if (norm === "per-clip") return [0, width];
+  if (norm === "per-clip-prosody") {
+    if (!/(prosody|Prosody)$/.test(input)) {
+      throw new Error(`speakerNorm=per-clip-prosody needs an input with prosody (got ${input})`);
+    }
+    return [width - PROSODY_DIM, width];
+  }
+  return undefined;
 }

@@ -42,6 +42,7 @@ import {
   applySpeakerScalers,
   fitSpeakerScalers,
   normalizeEachRow,
+  perClipColumns,
 } from "../eval/speaker_norm.ts";
 import { createRng } from "../util/random.ts";
 
@@ -212,9 +213,10 @@ export function prepareFold(
     featureDim,
     (clips) => gatherRows(src, clips.map((clip) => ({ clip, derived: -1 })), kind, 0),
   );
+  const ownColumns = kind === "vector" ? undefined : perClipColumns(norm, kind, featureDim);
   const gather = (rows: readonly RowRef[], testRows = false) => {
     const raw = gatherRows(src, rows, kind, plan.augmented);
-    if (norm === "per-clip") return normalizeEachRow(raw, rows.length, featureDim);
+    if (ownColumns) return normalizeEachRow(raw, rows.length, featureDim, ownColumns);
     if (testRows && norm === "online") {
       return applyOnlineSpeakerNorm(src.clips, rows, raw, featureDim, createRng(seed + 7));
     }

@@ -170,6 +170,8 @@ export const SPEAKER_NORM_TEXT = {
     "; per-speaker normalisation: each actor's features z-scored with statistics of that actor's own recordings (test actors' audio included, never their labels)",
   "per-clip":
     "; per-clip normalisation: each clip's frame features z-scored over its own frames (strict: nothing of a voice beyond the clip itself)",
+  "per-clip-prosody":
+    "; per-clip prosody normalisation: each clip's prosody frames (pitch, loudness, ...) z-scored over its own frames (strict: nothing of a voice beyond the clip itself)",
   "online":
     "; online per-speaker normalisation: training actors z-scored with their own statistics; each test clip with running statistics of its actor's clips met so far (in a seeded random order, itself included, never labels)",
 } as const;

@@ -9,6 +9,7 @@ import "../model/attention_pool.ts";
 import type { RunConfig } from "../config/config.ts";
 import type { Predictor } from "../model/predictor.ts";
 import { parseScaler } from "../model/scaler.ts";
+import { perClipColumns } from "../eval/speaker_norm.ts";
 import type { RunSummary } from "../eval/summary.ts";
 import { completeRunRecord, RUN_FILES, runModels } from "../run/record.ts";
 
@@ -56,7 +57,11 @@ export async function fetchRun(base: string): Promise<RemoteRun> {
       input: record.input.kind,
       rowShape: record.input.rowShape,
       members,
-      perClip: record.config.eval.speakerNorm === "per-clip",
+      perClip: perClipColumns(
+        record.config.eval.speakerNorm,
+        record.input.kind,
+        record.input.rowShape.at(-1)!,
+      ),
     },
   };
 }

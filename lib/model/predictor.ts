@@ -16,8 +16,11 @@ export interface Predictor {
   input: PredictorInput;
   rowShape: number[];
   members: PredictorMember[];
-  /** Each clip's input z-scored over its own frames first (runs with `speakerNorm=per-clip`). */
-  perClip?: boolean;
+  /**
+   * The frame columns `[from, to)` each clip has z-scored over its own frames first (runs with
+   * `speakerNorm=per-clip` or `per-clip-prosody`: `perClipColumns`).
+   */
+  perClip?: [number, number];
 }
 
 export interface PredictorMember {
@@ -51,7 +54,7 @@ export function predictClip(p: Predictor, features: ClipFeatures, speaker?: Scal
   const input = inputOf(features, p.input);
   const width = p.rowShape[p.rowShape.length - 1];
   const raw = p.perClip
-    ? normalizeEachRow(input, 1, width)
+    ? normalizeEachRow(input, 1, width, p.perClip)
     : speaker
     ? applyScaler(speaker, input)
     : input;

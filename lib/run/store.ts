@@ -17,6 +17,7 @@ import type { RunHistory, RunSummary } from "../eval/summary.ts";
 import { loadModel } from "../model/io_fs.ts";
 import type { Predictor, PredictorInput } from "../model/predictor.ts";
 import { parseScaler } from "../model/scaler.ts";
+import { perClipColumns } from "../eval/speaker_norm.ts";
 import {
   completeRunRecord,
   RUN_FILES,
@@ -226,7 +227,11 @@ export async function loadPredictor(
       input: record.input.kind as PredictorInput,
       rowShape: record.input.rowShape,
       members,
-      perClip: record.config.eval.speakerNorm === "per-clip",
+      perClip: perClipColumns(
+        record.config.eval.speakerNorm,
+        record.input.kind,
+        record.input.rowShape.at(-1)!,
+      ),
     },
   };
 }

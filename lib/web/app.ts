@@ -153,7 +153,7 @@ function describeRun(r: RemoteRun): string {
     ? " WARNING: this run used the leaky protocol, so its accuracy is inflated."
     : "";
   const norm = r.config.eval.speakerNorm;
-  const normText = norm === "none" || norm === "per-clip"
+  const normText = norm === "none" || norm.startsWith("per-clip")
     ? " Setting: strict. Nothing of your voice is known beforehand, as in the run's strict figure."
     : ` Setting: ${norm} speaker normalisation, as in the run's default figure: the page learns your voice's statistics as you speak (and from each file on its own), so its first seconds are less sure.`;
   return `Run ${r.runId}: ${r.config.model} model trained on ${
