@@ -80,7 +80,16 @@ Deno.test("an ablation row pools folds over seeds and says how the seeds spread"
   assert(ablationDisplayRows(null)[0].ablation.includes("deno task ablation"));
   // Every variant states the settings it varies in full, so moving a default moves no row.
   for (const v of ABLATION_VARIANTS) {
-    for (const key of ["model", "eval.speakerNorm", "train.classBalance", "train.mixupAlpha"]) {
+    for (
+      const key of [
+        "model",
+        "eval.speakerNorm",
+        "train.classBalance",
+        "train.mixupAlpha",
+        "augment.recipe",
+        "temporal.pooling",
+      ]
+    ) {
       assert(key in v.overrides, `${v.name} leaves ${key} to the defaults`);
     }
   }

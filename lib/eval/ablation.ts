@@ -21,6 +21,7 @@ const OFF: Record<string, string> = {
   ...Object.fromEntries(
     Object.entries(LEVERS_OFF).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]),
   ),
+  "augment.recipe": "[original,noise,stretch+pitch]",
   "model": "temporal",
   "temporal.input": "logmel",
   "eval.protocol": "speaker",
@@ -199,6 +200,11 @@ export const ABLATION_VARIANTS: readonly AblationVariant[] = [
     change:
       "strict with prosody frames, only they z-scored per clip (`--speakerNorm=per-clip-prosody`)",
     overrides: { ...MIXED, ...PROSODY, "eval.speakerNorm": "per-clip-prosody" },
+  },
+  {
+    name: "mixed+ens3+prosody-clip+pitch3",
+    change: "mixed+ens3+prosody-clip with two more rows per clip, shifted 3 semitones down and up",
+    overrides: { ...MIXED, ...PROSODY, ...PITCH3, "eval.speakerNorm": "per-clip-prosody" },
   },
 ];
 
