@@ -189,10 +189,13 @@ function membersFor(input: TemporalInput, members: readonly TemporalInput[]): Te
 
 /**
  * The strict twin `reproduce` trains beside a per-speaker run: nothing of a test voice known
- * (`speakerNorm=none`), and the spectral inputs only. Prosody's absolute pitch and loudness say
- * who speaks as much as how: measured on the development protocol (seed 42) they add 2.5 points
- * with per-speaker normalisation and cost 3.6 points without it (docs/results.md), so the twin
- * drops them. Per-clip normalisation measured worse than none (54.2 % against 59.2 %).
+ * (`speakerNorm=none`), and the spectral inputs only; everything else (the pitch-shifted rows
+ * too) as the run. Prosody's absolute pitch and loudness say who speaks as much as how: measured
+ * on the development protocol (seed 42) they add 2.5 points with per-speaker normalisation and
+ * cost 3.6 points without it (docs/results.md), so the twin drops them. Per-clip normalisation
+ * measured worse than none (54.2 % against 59.2 %). Prosody z-scored per clip beside the
+ * spectral inputs (`per-clip-prosody`) scored 62.7 % against this twin's 60.8 % on seed 42: under
+ * one seed's noise so far, so the twin stays as it is until more seeds say otherwise.
  */
 export function strictTwin(config: RunConfig): RunConfig {
   const spectral = spectralPart;
