@@ -194,8 +194,8 @@ function membersFor(input: TemporalInput, members: readonly TemporalInput[]): Te
  * on the development protocol (seed 42) they add 2.5 points with per-speaker normalisation and
  * cost 3.6 points without it (docs/results.md), so the twin drops them. Per-clip normalisation
  * measured worse than none (54.2 % against 59.2 %). Prosody z-scored per clip beside the
- * spectral inputs (`per-clip-prosody`) scored 62.7 % against this twin's 60.8 % on seed 42: under
- * one seed's noise so far, so the twin stays as it is until more seeds say otherwise.
+ * spectral inputs (`per-clip-prosody`) scored 63.6 % against this twin's 61.5 % over seeds 42-44
+ * (docs/results.md), measured as this session ended: the twin's next form.
  */
 export function strictTwin(config: RunConfig): RunConfig {
   const spectral = spectralPart;
