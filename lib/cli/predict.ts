@@ -4,7 +4,13 @@
  * featurized exactly as in training (decode, mono, crop, resample to the run's rate), so any
  * sample rate, channel count or length works.
  */
-import { DEFAULT_CONFIG, type FlagSpec, isStrict, parseArgs } from "../config/config.ts";
+import {
+  DEFAULT_CONFIG,
+  type FlagSpec,
+  isStrict,
+  ownClipText,
+  parseArgs,
+} from "../config/config.ts";
 import { createClipFeaturizer, type FeaturizedClip } from "../features/clip.ts";
 import { chooseGemm } from "../model/blas_ffi.ts";
 import { useTrainingBackend } from "../model/backend.ts";
@@ -82,11 +88,7 @@ if (import.meta.main) {
     if (setting === "strict") {
       say(
         `setting: strict (nothing of your voice is known beforehand${
-          norm === "per-clip"
-            ? "; each clip normalised by itself"
-            : norm === "per-clip-prosody"
-            ? "; each clip's prosody relative to itself"
-            : ""
+          ownClipText(norm) ? `; ${ownClipText(norm)}` : ""
         }), the run's strict figure`,
       );
     } else if (clips.length) {

@@ -10,7 +10,7 @@ import { cliContext, fromRoot, openCorpus, runCli } from "./common.ts";
 import { featurizeCorpus } from "../pipeline/featurize.ts";
 import { ensureRun, runExperiment } from "../experiment/run.ts";
 import { headline } from "../eval/summary.ts";
-import { isStrict, strictTwin } from "../config/config.ts";
+import { isStrict, ownClipText, strictTwin } from "../config/config.ts";
 
 if (import.meta.main) {
   await runCli(async () => {
@@ -55,10 +55,8 @@ if (import.meta.main) {
     for (const [name, summary, dir] of lines) {
       const how = name === "strict"
         ? `no statistics of a test voice${
-          summary === outcome.summary && config.eval.speakerNorm === "per-clip"
-            ? " (each clip normalised by itself)"
-            : summary === outcome.summary && config.eval.speakerNorm === "per-clip-prosody"
-            ? " (each clip's prosody relative to itself)"
+          summary === outcome.summary && ownClipText(config.eval.speakerNorm)
+            ? ` (${ownClipText(config.eval.speakerNorm)})`
             : ""
         }`
         : `${config.eval.speakerNorm} speaker normalisation`;

@@ -370,6 +370,15 @@ export function isStrict(norm: SpeakerNorm): boolean {
   return norm === "none" || norm === "per-clip" || norm === "per-clip-prosody";
 }
 
+/** What a strict setting takes from the clip itself, in words ("" when nothing). */
+export function ownClipText(norm: SpeakerNorm): string {
+  return norm === "per-clip"
+    ? "each clip normalised by itself"
+    : norm === "per-clip-prosody"
+    ? "each clip's prosody relative to itself"
+    : "";
+}
+
 export interface EvalConfig {
   protocol: Protocol;
   /** Label set the model trains on; 8-class runs also report 7 classes (calm merged). */
