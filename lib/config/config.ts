@@ -17,6 +17,7 @@ import {
   SPEAKER_NORMS,
   TEMPORAL_INPUTS,
   type TemporalInput,
+  TRAIN_ENGINES,
 } from "./defaults.ts";
 
 export * from "./defaults.ts";
@@ -483,6 +484,9 @@ export function validateConfig(c: RunConfig): void {
       `train.threads=${tr.threads} needs train.parallel=1 (networks training side by side use one BLAS thread each)`,
     );
   }
+  if (!TRAIN_ENGINES.includes(tr.engine)) {
+    problems.push(`train.engine must be one of ${TRAIN_ENGINES.join(", ")} (got ${tr.engine})`);
+  }
   if (tr.kernels !== "fused" && tr.kernels !== "stock") {
     problems.push(`train.kernels must be fused or stock (got ${tr.kernels})`);
   }
@@ -572,11 +576,13 @@ export const EXECUTION_KEYS = [
 
 /**
  * What a run recorded before a setting existed meant: the lever's "off" value (not today's
- * default, which may have moved since); runs before `train.kernels` trained on tfjs's own.
+ * default, which may have moved since); runs before `train.kernels` trained on tfjs's own
+ * kernels, and runs before `train.engine` on tfjs's per-op machinery.
  */
 const SETTINGS_BEFORE_THEY_EXISTED: Record<string, unknown> = {
   ...LEVERS_OFF,
   "train.kernels": "stock",
+  "train.engine": "tfjs",
   "data.corpus": "ravdess",
   "audio.trimDb": 0,
   "audio.windowHopS": 0,

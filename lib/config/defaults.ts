@@ -75,6 +75,7 @@ export const DEFAULT_CONFIG: RunConfig = {
     threads: 1,
     parallel: 0,
     gemm: "auto",
+    engine: "static",
     kernels: "fused",
     classBalance: false,
     specTimeMasks: 0,
@@ -281,6 +282,9 @@ export interface TemporalConfig {
   pooling: TemporalPooling;
 }
 
+export const TRAIN_ENGINES = ["static", "tfjs"] as const;
+export type TrainEngine = (typeof TRAIN_ENGINES)[number];
+
 export interface TrainConfig {
   epochs: number;
   batchSize: number;
@@ -316,6 +320,12 @@ export interface TrainConfig {
    * WebAssembly SIMD kernel; `blas`, `wasm` and `js` (the slow reference) insist on one.
    */
   gemm: GemmMode;
+  /**
+   * What runs a training step: `static`, the project's own trainer for its network family (fixed
+   * kernels over buffers allocated once, `model/static/`); `tfjs`, tfjs's per-op machinery with
+   * the replacement kernels of `kernels` (the reference, and the path older runs trained on).
+   */
+  engine: TrainEngine;
   /**
    * `fused`: batch norm, ReLU and Adam as one pass each with hand-written gradients
    * (`model/fused.ts`); `stock`: tfjs's own kernel chains. Equal up to float rounding.

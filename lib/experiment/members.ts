@@ -6,6 +6,7 @@
 import type * as tf from "@tensorflow/tfjs";
 import type { RunConfig } from "../config/config.ts";
 import { selectChannels } from "../features/extract.ts";
+import type { Gemm } from "../model/gemm.ts";
 import { buildSeedModel, buildTemporalModel } from "../model/networks.ts";
 import {
   type EpochRecord,
@@ -95,9 +96,13 @@ export function memberJob(
   };
 }
 
-/** Builds, trains and applies one network, in whichever thread calls it. */
+/**
+ * Builds, trains and applies one network, in whichever thread calls it; the static engine's
+ * products go through `gemm` (the tfjs engine's through the backend's kernels).
+ */
 export async function trainMember(
   job: MemberJob,
+  gemm: Gemm,
   onEpoch?: (record: EpochRecord) => void | Promise<void>,
 ): Promise<TrainedMember> {
   const start = performance.now();
@@ -105,6 +110,7 @@ export async function trainMember(
   const history = await trainModel(model, job.train, job.config.train, job.seed, {
     onEpoch,
     val: job.val,
+    gemm,
   });
   const trainSeconds = (performance.now() - start) / 1000;
   const probabilities = predictProbabilities(model, job.testX, job.rowShape);

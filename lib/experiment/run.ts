@@ -283,7 +283,7 @@ export async function runExperiment(
   const results: FoldResult[] = [];
   try {
     const folds = plans.map((plan, i) => prepareFold(config, src, plan, foldSeed(config.seed, i)));
-    await trainFolds(config, src, folds, sink, hooks.onEpoch, async (result) => {
+    await trainFolds(config, backend.product, src, folds, sink, hooks.onEpoch, async (result) => {
       const last = result.history[result.history.length - 1];
       sink.write(
         `${result.name}: loss ${last.loss.toFixed(3)}, train acc ${

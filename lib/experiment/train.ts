@@ -13,6 +13,7 @@ import type { RunConfig } from "../config/config.ts";
 import { finishFold, type FoldResult, type PreparedFold, type RowSource } from "./fold.ts";
 import { memberJob, type TrainedMember, trainMember } from "./members.ts";
 import type { EpochRecord } from "../model/train.ts";
+import type { Gemm } from "../model/gemm.ts";
 import { createHelperLink, releaseHelper } from "../model/split_gemm.ts";
 import { ProgressBar, type ProgressSink } from "../util/progress.ts";
 import { defaultWorkerCount, runPool } from "../pipeline/pool.ts";
@@ -30,10 +31,12 @@ export function parallelNetworks(config: RunConfig, networks: number): number {
 
 /**
  * Trains the members of every fold and scores each fold, in fold order. `onFold` runs as each
- * fold is scored (in order), e.g. to save its models and print its line.
+ * fold is scored (in order), e.g. to save its models and print its line. `gemm` trains the
+ * networks this thread trains itself (one at a time); workers choose their own.
  */
 export async function trainFolds(
   config: RunConfig,
+  gemm: Gemm,
   src: RowSource,
   folds: readonly PreparedFold[],
   sink: ProgressSink,
@@ -69,7 +72,7 @@ export async function trainFolds(
   if (parallel === 1) {
     for (const j of jobs) {
       const { fold, member } = j;
-      trained[fold][member] = await trainMember(jobOf(j), async (record) => {
+      trained[fold][member] = await trainMember(jobOf(j), gemm, async (record) => {
         epochDone(fold, member, record);
         await hookChain;
       });
@@ -90,8 +93,8 @@ export async function trainFolds(
         }) as TrainRequest,
       // The last networks borrow the cores that have nothing left to train (half of each large
       // product; their numbers do not change).
-      // (Only the fused kernels split products; `stock` trains as before, unhelped.)
-      lend: config.train.kernels === "fused"
+      // (tfjs's stock kernels keep products whole, as runs before the split did: unhelped.)
+      lend: config.train.engine === "static" || config.train.kernels === "fused"
         ? {
           message: (_free, busy) => ({ kind: "help", link: links[busy] }) as TrainRequest,
           release: (busy) => releaseHelper(links[busy]),

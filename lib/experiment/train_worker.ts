@@ -6,7 +6,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { chooseGemm } from "../model/blas_ffi.ts";
-import { useTrainingBackend } from "../model/backend.ts";
+import { type TrainingBackend, useTrainingBackend } from "../model/backend.ts";
 import { type MemberJob, trainMember } from "./members.ts";
 import type { EpochRecord } from "../model/train.ts";
 import type { Gemm, GemmMode } from "../model/gemm.ts";
@@ -37,7 +37,7 @@ export type TrainReply =
   }
   | { kind: "error"; index: number; message: string };
 
-let ready: Promise<unknown> | null = null;
+let ready: Promise<TrainingBackend> | null = null;
 let gemm: Gemm | null = null;
 
 self.onmessage = async (ev: MessageEvent<TrainRequest>) => {
@@ -53,8 +53,8 @@ self.onmessage = async (ev: MessageEvent<TrainRequest>) => {
     return;
   }
   try {
-    await ready;
-    const trained = await trainMember(msg.job, (record) => {
+    const backend = await ready!;
+    const trained = await trainMember(msg.job, backend.product, (record) => {
       self.postMessage({ kind: "epoch", index: msg.index, record } as TrainReply);
     });
     let model: ModelArtifactsMessage | null = null;

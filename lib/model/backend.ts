@@ -10,6 +10,11 @@ import { createSplitGemm, type HelperLink } from "./split_gemm.ts";
 
 export interface TrainingBackend {
   gemm: Gemm;
+  /**
+   * `gemm` computing large products as two fixed halves (the second on the helper thread of
+   * `link` when one is attached): what both engines train with.
+   */
+  product: Gemm;
   /** Puts tfjs's stock cpu kernels back. */
   restore: () => void;
 }
@@ -30,7 +35,7 @@ export async function useTrainingBackend(
   // so a helper thread (`link`) changes only the time they take, never their bits; `stock` keeps
   // every product whole, as runs before the fused kernels computed them.
   const fused = (opts.kernels ?? "fused") === "fused";
-  const product = fused ? createSplitGemm(gemm, opts.link) : gemm;
-  const restore = registerFastCpuKernels(product, "cpu", { rank2MatMul: fused });
-  return { gemm, restore };
+  const product = createSplitGemm(gemm, opts.link);
+  const restore = registerFastCpuKernels(fused ? product : gemm, "cpu", { rank2MatMul: fused });
+  return { gemm, product, restore };
 }

@@ -1,8 +1,10 @@
 /**
  * The training loop: seeded shuffling and dropout, Adam, categorical cross-entropy, and Keras's
- * ReduceLROnPlateau. Pure tfjs (no Deno APIs), so it runs in a browser page too.
+ * ReduceLROnPlateau. No Deno APIs, so it runs in a browser page too.
  *
- * A hand-written loop rather than `model.fit`: fit shuffles with Math.random and gives dropout
+ * Two engines run the step (`train.engine`): the static trainer (`static/`: fixed kernels over
+ * flat buffers, the default) and tfjs's own per-op machinery (the reference). A hand-written loop
+ * rather than `model.fit`: fit shuffles with Math.random and gives dropout
  * one fixed seed (the same mask every batch), so neither would make runs reproducible.
  */
 import * as tf from "@tensorflow/tfjs";
@@ -10,6 +12,9 @@ import type { TrainConfig } from "../config/config.ts";
 import { createRng, type Rng, shuffleInPlace } from "../util/random.ts";
 import { classWeights, mixupRows, smoothLabels, specAugmentRows } from "./batch_augment.ts";
 import { FusedAdam, fuseTrainingLayers } from "./fused.ts";
+import type { Gemm } from "./gemm.ts";
+import { compilePlan, readWeights, writeWeights } from "./static/plan.ts";
+import { StaticNetwork } from "./static/network.ts";
 
 /** Row-major samples: `x` holds n rows of `rowShape`, `labels` the class index per row. */
 export interface Samples {
@@ -34,6 +39,8 @@ export interface TrainHooks {
   /** Awaited, so a notebook can redraw a chart before the next epoch starts. */
   onEpoch?: (record: EpochRecord) => void | Promise<void>;
   onBatch?: (batch: number, batches: number) => void;
+  /** The matrix multiply the static engine computes its products with. */
+  gemm?: Gemm;
 }
 
 export function rowSize(rowShape: readonly number[]): number {
@@ -41,7 +48,7 @@ export function rowSize(rowShape: readonly number[]): number {
 }
 
 /** A training batch, augmented as the config asks (masks on frame inputs, then mixup). */
-function batchTensors(
+function batchArrays(
   samples: Samples,
   order: ArrayLike<number>,
   from: number,
@@ -72,10 +79,7 @@ function batchTensors(
     if (cfg.mixupAlpha > 0) mixupRows(x, y, n, samples.classes, cfg.mixupAlpha, rng);
     if (cfg.labelSmoothing > 0) smoothLabels(y, samples.classes, cfg.labelSmoothing);
   }
-  return {
-    x: tf.tensor(x, [n, ...samples.rowShape]),
-    y: tf.tensor2d(y, [n, samples.classes]),
-  };
+  return { x, y };
 }
 
 /**
@@ -102,16 +106,6 @@ function setLearningRate(optimizer: tf.Optimizer | FusedAdam, lr: number): void 
   (optimizer as unknown as { learningRate: number }).learningRate = lr;
 }
 
-/**
- * Give each Dropout layer a fresh seed per batch, drawn from the run's generator: masks differ
- * from batch to batch and repeat from run to run.
- */
-function reseedDropout(model: tf.LayersModel, next: () => number): void {
-  for (const layer of model.layers) {
-    if (layer.getClassName() === "Dropout") (layer as unknown as { seed?: number }).seed = next();
-  }
-}
-
 /** Mean loss and accuracy of `model` on `samples` (inference mode). */
 export function evaluateLoss(
   model: tf.LayersModel,
@@ -119,21 +113,117 @@ export function evaluateLoss(
   batchSize = 256,
 ): { loss: number; accuracy: number } {
   const probs = predictProbabilities(model, samples.x, samples.rowShape, batchSize);
-  const k = samples.classes;
-  let loss = 0;
-  let correct = 0;
-  const n = samples.labels.length;
-  for (let i = 0; i < n; i++) {
-    const t = samples.labels[i];
-    const p = Math.min(Math.max(probs[i * k + t], 1e-7), 1 - 1e-7);
-    loss -= Math.log(p);
-    let best = 0;
-    for (let c = 1; c < k; c++) if (probs[i * k + c] > probs[i * k + best]) best = c;
-    if (best === t) correct++;
-  }
-  return { loss: loss / n, accuracy: correct / n };
+  return lossAndAccuracy(probs, samples.labels, samples.classes);
 }
 
+/**
+ * One engine's training step: what the loop below needs from tfjs's per-op machinery or from the
+ * static trainer. `step` trains on the batch it is given and returns its mean loss and hits.
+ */
+interface Stepper {
+  step(
+    x: Float32Array,
+    y: Float32Array,
+    n: number,
+    dropoutSeeds: number[],
+    lr: number,
+  ): Promise<{ loss: number; hits: number }>;
+  evaluate(samples: Samples): { loss: number; accuracy: number };
+  getWeights(): Float32Array[];
+  setWeights(values: Float32Array[]): void;
+  /** Leaves the trained weights in the tfjs model and frees what the engine holds. */
+  finish(): void;
+}
+
+/** Dropout layers of `model`, in order: one seed each per batch. */
+function dropoutCount(model: tf.LayersModel): number {
+  return model.layers.filter((l) => l.getClassName() === "Dropout").length;
+}
+
+function tfjsStepper(model: tf.LayersModel, cfg: TrainConfig, classWeights: Float32Array | null) {
+  const fused = cfg.kernels === "fused";
+  const optimizer = fused ? new FusedAdam(cfg.learningRate) : tf.train.adam(cfg.learningRate);
+  const unfuse = fused ? fuseTrainingLayers(model) : () => {};
+  const weights = classWeights ? tf.tensor1d(classWeights) : undefined;
+  const kernels = cfg.weightDecay > 0 ? decayedKernels(model) : [];
+  const dropouts = model.layers.filter((l) => l.getClassName() === "Dropout");
+  const stepper: Stepper = {
+    async step(xv, yv, n, seeds, lr) {
+      setLearningRate(optimizer, lr);
+      dropouts.forEach((layer, i) => (layer as unknown as { seed?: number }).seed = seeds[i]);
+      const classes = yv.length / n;
+      const x = tf.tensor(xv, [n, ...(model.inputs[0].shape.slice(1) as number[])]);
+      const y = tf.tensor2d(yv, [n, classes]);
+      let hits: tf.Tensor | null = null;
+      const lossOf = () => {
+        const p = model.apply(x, { training: true }) as tf.Tensor;
+        hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(p, -1), tf.argMax(y, -1)), "float32")));
+        return crossEntropy(y, p, weights);
+      };
+      const loss = optimizer instanceof FusedAdam
+        ? optimizer.minimize(lossOf)
+        : optimizer.minimize(lossOf, true) as tf.Scalar;
+      // Decoupled from the gradient (AdamW): Adam's per-weight scaling would otherwise shrink
+      // rarely-updated weights more than often-updated ones.
+      if (kernels.length) {
+        const keep = 1 - lr * cfg.weightDecay;
+        tf.tidy(() => kernels.forEach((w) => w.write(tf.mul(w.read(), keep))));
+      }
+      const out = { loss: (await loss.data())[0], hits: (await hits!.data())[0] };
+      tf.dispose([x, y, loss, hits!]);
+      return out;
+    },
+    evaluate: (samples) => evaluateLoss(model, samples),
+    getWeights: () => model.getWeights().map((w) => Float32Array.from(w.dataSync())),
+    setWeights(values) {
+      const shapes = model.getWeights().map((w) => w.shape);
+      const tensors = values.map((v, i) => tf.tensor(v, shapes[i]));
+      model.setWeights(tensors);
+      tf.dispose(tensors);
+    },
+    finish() {
+      if (!(optimizer instanceof FusedAdam)) optimizer.dispose();
+      unfuse();
+      weights?.dispose();
+      for (const layer of dropouts) (layer as unknown as { seed?: number }).seed = undefined;
+    },
+  };
+  return stepper;
+}
+
+function staticStepper(
+  model: tf.LayersModel,
+  cfg: TrainConfig,
+  classWeights: Float32Array | null,
+  gemm: Gemm,
+): Stepper {
+  const plan = compilePlan(model);
+  const net = new StaticNetwork(plan, cfg.batchSize, gemm, readWeights(model, plan));
+  return {
+    step(x, y, n, seeds, lr) {
+      net.input.set(x);
+      net.target.set(y);
+      net.forward(n, true, seeds);
+      const out = net.lossBackward(classWeights);
+      net.backward();
+      net.adam(lr, cfg.weightDecay);
+      return Promise.resolve(out);
+    },
+    evaluate(samples) {
+      return lossAndAccuracy(net.predict(samples.x), samples.labels, samples.classes);
+    },
+    getWeights: () => [Float32Array.from(net.weights)],
+    setWeights: (values) => net.weights.set(values[0]),
+    finish: () => writeWeights(model, plan, net.weights, (v, shape) => tf.tensor(v, shape)),
+  };
+}
+
+/**
+ * Trains `model` in place on `train`: `cfg.epochs` epochs of seeded shuffling, batch
+ * augmentation, dropout and Adam, with the configured learning-rate schedule. The engine
+ * (`cfg.engine`) is the static trainer (`static/`, its products on `hooks.gemm`) or tfjs's
+ * own machinery; either way the trained weights end up in `model`.
+ */
 export async function trainModel(
   model: tf.LayersModel,
   train: Samples,
@@ -143,31 +233,30 @@ export async function trainModel(
 ): Promise<EpochRecord[]> {
   const n = train.labels.length;
   if (n === 0) throw new Error("training: no training rows");
-  const fused = cfg.kernels === "fused";
-  const optimizer = fused ? new FusedAdam(cfg.learningRate) : tf.train.adam(cfg.learningRate);
-  const unfuse = fused ? fuseTrainingLayers(model) : () => {};
+  const classWeights = cfg.classBalance ? classWeights_(train) : null;
+  let engine: Stepper;
+  if (cfg.engine === "static") {
+    if (!hooks.gemm) throw new Error("train.engine=static needs a matrix multiply (hooks.gemm)");
+    engine = staticStepper(model, cfg, classWeights, hooks.gemm);
+  } else engine = tfjsStepper(model, cfg, classWeights);
   const rng = createRng(seed);
   const history: EpochRecord[] = [];
   const batches = Math.ceil(n / cfg.batchSize);
+  const dropouts = dropoutCount(model);
   let lr = cfg.learningRate;
   let best = Infinity;
   let wait = 0;
   const order = new Int32Array(n);
-  const weights = cfg.classBalance
-    ? tf.tensor1d(classWeights(train.labels, train.classes))
-    : undefined;
   // Batch augmentation draws from its own stream, so turning it on leaves shuffling unchanged.
   const augmentRng = createRng(seed ^ 0x5eed);
-  const kernels = cfg.weightDecay > 0 ? decayedKernels(model) : [];
-  const averaged = cfg.averageLast > 0 ? new WeightAverage(model) : null;
+  const averaged = cfg.averageLast > 0 ? new WeightAverage(engine) : null;
   // Whatever ends training (the last epoch, a diverging loss, a hook that throws), the model
-  // gets its own layers and dropout back and the optimizer's state is freed.
+  // gets its weights, layers and dropout back and the engine's state is freed.
   try {
     for (let epoch = 1; epoch <= cfg.epochs; epoch++) {
       const start = performance.now();
       if (cfg.lrSchedule === "cosine") {
         lr = cosineRate(cfg.learningRate, cfg.minLr, epoch, cfg.epochs);
-        setLearningRate(optimizer, lr);
       }
       for (let i = 0; i < n; i++) order[i] = i;
       shuffleInPlace(rng, order);
@@ -176,26 +265,10 @@ export async function trainModel(
       for (let b = 0; b < batches; b++) {
         const from = b * cfg.batchSize;
         const to = Math.min(n, from + cfg.batchSize);
-        reseedDropout(model, () => rng.int(0, 2 ** 31));
-        const { x, y } = batchTensors(train, order, from, to, cfg, augmentRng);
-        let hits: tf.Tensor | null = null;
-        const lossOf = () => {
-          const p = model.apply(x, { training: true }) as tf.Tensor;
-          hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(p, -1), tf.argMax(y, -1)), "float32")));
-          return crossEntropy(y, p, weights);
-        };
-        const loss = optimizer instanceof FusedAdam
-          ? optimizer.minimize(lossOf)
-          : optimizer.minimize(lossOf, true) as tf.Scalar;
-        // Decoupled from the gradient (AdamW): Adam's per-weight scaling would otherwise shrink
-        // rarely-updated weights more than often-updated ones.
-        if (kernels.length) {
-          const keep = 1 - lr * cfg.weightDecay;
-          tf.tidy(() => kernels.forEach((w) => w.write(tf.mul(w.read(), keep))));
-        }
-        const batchLoss = (await loss.data())[0];
+        const seeds = Array.from({ length: dropouts }, () => rng.int(0, 2 ** 31));
+        const { x, y } = batchArrays(train, order, from, to, cfg, augmentRng);
+        const { loss: batchLoss, hits } = await engine.step(x, y, to - from, seeds, lr);
         if (!Number.isFinite(batchLoss)) {
-          tf.dispose([x, y, loss, hits!]);
           throw new Error(
             `training diverged: the loss is ${batchLoss} at epoch ${epoch}, batch ${b + 1} of ` +
               `${batches} (learning rate ${lr}); nothing from this network is kept. Lower ` +
@@ -203,8 +276,7 @@ export async function trainModel(
           );
         }
         lossSum += batchLoss * (to - from);
-        correct += (await hits!.data())[0];
-        tf.dispose([x, y, loss, hits!]);
+        correct += hits;
         hooks.onBatch?.(b + 1, batches);
       }
       const record: EpochRecord = {
@@ -215,7 +287,7 @@ export async function trainModel(
         seconds: (performance.now() - start) / 1000,
       };
       if (hooks.val && hooks.val.labels.length) {
-        const v = evaluateLoss(model, hooks.val);
+        const v = engine.evaluate(hooks.val);
         record.valLoss = v.loss;
         record.valAccuracy = v.accuracy;
       }
@@ -229,25 +301,39 @@ export async function trainModel(
         best = record.loss;
         wait = 0;
       } else if (++wait >= cfg.lrPatience) {
-        if (lr > cfg.minLr) {
-          lr = Math.max(lr * cfg.lrFactor, cfg.minLr);
-          setLearningRate(optimizer, lr);
-        }
+        if (lr > cfg.minLr) lr = Math.max(lr * cfg.lrFactor, cfg.minLr);
         wait = 0;
       }
     }
     averaged?.apply();
   } finally {
-    if (!(optimizer instanceof FusedAdam)) optimizer.dispose();
-    unfuse();
-    weights?.dispose();
-    for (const layer of model.layers) {
-      if (layer.getClassName() === "Dropout") {
-        (layer as unknown as { seed?: number }).seed = undefined;
-      }
-    }
+    engine.finish();
   }
   return history;
+}
+
+function classWeights_(train: Samples): Float32Array {
+  return Float32Array.from(classWeights(train.labels, train.classes));
+}
+
+/** Mean clipped cross-entropy and accuracy of probabilities `probs` ([n, classes]). */
+function lossAndAccuracy(
+  probs: Float32Array,
+  labels: Int32Array,
+  k: number,
+): { loss: number; accuracy: number } {
+  let loss = 0;
+  let correct = 0;
+  const n = labels.length;
+  for (let i = 0; i < n; i++) {
+    const t = labels[i];
+    const p = Math.min(Math.max(probs[i * k + t], 1e-7), 1 - 1e-7);
+    loss -= Math.log(p);
+    let best = 0;
+    for (let c = 1; c < k; c++) if (probs[i * k + c] > probs[i * k + best]) best = c;
+    if (best === t) correct++;
+  }
+  return { loss: loss / n, accuracy: correct / n };
 }
 
 /** Epoch `epoch` of `epochs` (from 1): half a cosine from `lr0` down to `minLr`. */
@@ -255,13 +341,13 @@ export function cosineRate(lr0: number, minLr: number, epoch: number, epochs: nu
   return minLr + 0.5 * (lr0 - minLr) * (1 + Math.cos((Math.PI * (epoch - 1)) / epochs));
 }
 
-/** A running sum of a model's weights (all of them, batch-norm statistics too). */
+/** A running sum of a network's weights (all of them, batch-norm statistics too). */
 class WeightAverage {
   #sums: Float64Array[] | null = null;
   #count = 0;
-  constructor(private model: tf.LayersModel) {}
+  constructor(private engine: Stepper) {}
   add(): void {
-    const values = this.model.getWeights().map((w) => w.dataSync());
+    const values = this.engine.getWeights();
     this.#sums ??= values.map((v) => new Float64Array(v.length));
     values.forEach((v, i) => {
       const s = this.#sums![i];
@@ -269,15 +355,10 @@ class WeightAverage {
     });
     this.#count++;
   }
-  /** Sets the model's weights to the mean of those added. */
+  /** Sets the network's weights to the mean of those added. */
   apply(): void {
     if (!this.#sums) return;
-    const shapes = this.model.getWeights().map((w) => w.shape);
-    const mean = this.#sums.map((s, i) =>
-      tf.tensor(Float32Array.from(s, (v) => v / this.#count), shapes[i])
-    );
-    this.model.setWeights(mean);
-    tf.dispose(mean);
+    this.engine.setWeights(this.#sums.map((s) => Float32Array.from(s, (v) => v / this.#count)));
   }
 }
 

@@ -1,0 +1,559 @@
+/**
+ * The static trainer's kernels: forward and backward passes of each op over flat channels-last
+ * Float32Arrays ([rows, frames, channels], row-major), writing into buffers the caller owns.
+ * Pure: no tfjs, no Deno APIs; the matrix products go through the `Gemm` the caller passes.
+ *
+ * The arithmetic follows what tfjs computes for the same layer (the reference the tests hold
+ * these to): batch statistics summed in double precision as `fused.ts` does, ties in max pooling
+ * resolved to the first frame, Adam with tfjs's float32 bias corrections.
+ */
+
+/**
+ * cols[(b L + t), j C + c] = x[b, t + j - padLeft, c], 0 outside the clip: a same-padded
+ * convolution's windows, one row per output frame, so the convolution is one product.
+ * Channels-last makes each window one contiguous run of the input.
+ */
+export function im2col(
+  x: Float32Array,
+  rows: number,
+  length: number,
+  channels: number,
+  width: number,
+  padLeft: number,
+  cols: Float32Array,
+): void {
+  const k = width * channels;
+  const clip = length * channels;
+  for (let b = 0; b < rows; b++) {
+    const xb = b * clip;
+    for (let t = 0; t < length; t++) {
+      const row = (b * length + t) * k;
+      const s0 = t - padLeft;
+      const lo = s0 < 0 ? -s0 : 0;
+      const hi = s0 + width > length ? length - s0 : width;
+      if (lo > 0) cols.fill(0, row, row + lo * channels);
+      const from = xb + (s0 + lo) * channels;
+      const n = (hi - lo) * channels;
+      if (n < 32) {
+        const at = row + lo * channels;
+        for (let i = 0; i < n; i++) cols[at + i] = x[from + i];
+      } else cols.set(x.subarray(from, from + n), row + lo * channels);
+      if (hi < width) cols.fill(0, row + hi * channels, row + k);
+    }
+  }
+}
+
+/**
+ * The kernel a convolution's input gradient is a convolution with: taps reversed and the two
+ * channel axes swapped, so dx = im2col(dy, padded on the other side) x flipped.
+ * kernel: [width, cin, cout] -> flipped: [width, cout, cin].
+ */
+export function flipKernel(
+  kernel: Float32Array,
+  width: number,
+  cin: number,
+  cout: number,
+  flipped: Float32Array,
+): void {
+  for (let j = 0; j < width; j++) {
+    const src = j * cin * cout;
+    const dst = (width - 1 - j) * cout * cin;
+    for (let c = 0; c < cin; c++) {
+      const s = src + c * cout;
+      for (let o = 0; o < cout; o++) flipped[dst + o * cin + c] = kernel[s + o];
+    }
+  }
+}
+
+/** y[r, c] += bias[c], then ReLU when asked, over `count` rows of `channels`. */
+export function addBiasRelu(
+  y: Float32Array,
+  count: number,
+  channels: number,
+  bias: Float32Array | null,
+  biasAt: number,
+  relu: boolean,
+): void {
+  const n = count * channels;
+  if (bias) {
+    for (let i = 0; i < n; i += channels) {
+      for (let c = 0; c < channels; c++) y[i + c] += bias[biasAt + c];
+    }
+  }
+  if (relu) { for (let i = 0; i < n; i++) if (!(y[i] > 0)) y[i] = 0; }
+}
+
+/** dy zeroed where the ReLU output y was not positive (in place). */
+export function reluBackward(y: Float32Array, dy: Float32Array, n: number): void {
+  const yb = new Int32Array(y.buffer, y.byteOffset, n);
+  const db = new Int32Array(dy.buffer, dy.byteOffset, n);
+  // Branch-free on the bits: y >= 0 after a ReLU, and y > 0 exactly when its bits are a
+  // positive int (-0's are negative).
+  for (let i = 0; i < n; i++) {
+    const b = yb[i];
+    db[i] = db[i] & (-b >> 31) & ~(b >> 31);
+  }
+}
+
+/** Column sums of dy ([count, channels]) added into out[at..]. */
+export function addColumnSums(
+  dy: Float32Array,
+  count: number,
+  channels: number,
+  out: Float32Array,
+  at: number,
+  scratch: Float64Array,
+): void {
+  scratch.fill(0, 0, channels);
+  const n = count * channels;
+  for (let i = 0; i < n; i += channels) {
+    for (let c = 0; c < channels; c++) scratch[c] += dy[i + c];
+  }
+  for (let c = 0; c < channels; c++) out[at + c] += scratch[c];
+}
+
+/**
+ * Batch normalisation in training mode over `count` positions of `channels`: batch mean and
+ * biased variance, y = gamma xhat + beta, ReLU when asked. Two passes: sums and sums of squares
+ * (in double precision, four positions at a time), then the normalisation. Writes mean, variance
+ * and 1/sqrt(var + eps) for the backward pass and the moving averages.
+ */
+export function batchNormForward(
+  x: Float32Array,
+  count: number,
+  channels: number,
+  gamma: Float32Array,
+  gammaAt: number,
+  beta: Float32Array,
+  betaAt: number,
+  epsilon: number,
+  relu: boolean,
+  y: Float32Array,
+  mean: Float32Array,
+  variance: Float32Array,
+  rstd: Float32Array,
+  sum: Float64Array,
+  sumSq: Float64Array,
+  scale: Float32Array,
+  shift: Float32Array,
+): void {
+  const n = count * channels;
+  const c4 = 4 * channels;
+  sum.fill(0, 0, channels);
+  sumSq.fill(0, 0, channels);
+  let i = 0;
+  for (; i + c4 <= n; i += c4) {
+    for (let c = 0; c < channels; c++) {
+      const a = x[i + c];
+      const b = x[i + channels + c];
+      const d = x[i + 2 * channels + c];
+      const e = x[i + 3 * channels + c];
+      sum[c] += (a + b) + (d + e);
+      sumSq[c] += (a * a + b * b) + (d * d + e * e);
+    }
+  }
+  for (; i < n; i += channels) {
+    for (let c = 0; c < channels; c++) {
+      const a = x[i + c];
+      sum[c] += a;
+      sumSq[c] += a * a;
+    }
+  }
+  for (let c = 0; c < channels; c++) {
+    const m = sum[c] / count;
+    mean[c] = m;
+    variance[c] = Math.max(0, sumSq[c] / count - m * m);
+    rstd[c] = 1 / Math.sqrt(variance[c] + epsilon);
+    scale[c] = gamma[gammaAt + c] * rstd[c];
+    shift[c] = beta[betaAt + c] - mean[c] * scale[c];
+  }
+  if (relu) {
+    for (let i = 0; i < n; i += channels) {
+      for (let c = 0; c < channels; c++) {
+        const v = x[i + c] * scale[c] + shift[c];
+        y[i + c] = v > 0 ? v : 0;
+      }
+    }
+  } else {
+    for (let i = 0; i < n; i += channels) {
+      for (let c = 0; c < channels; c++) y[i + c] = x[i + c] * scale[c] + shift[c];
+    }
+  }
+}
+
+/**
+ * Batch norm's gradients from dy, through the ReLU first when `y` (the ReLU's output) is
+ * given: dgamma and dbeta added into `grads`, and dx = gamma rstd (dy - mean(dy) - xhat
+ * mean(dy xhat)) written to dx, as a per-channel a dy + b x + e. Two passes: sums (dy masked in
+ * place), then dx.
+ */
+export function batchNormBackward(
+  x: Float32Array,
+  y: Float32Array | null,
+  dy: Float32Array,
+  count: number,
+  channels: number,
+  gamma: Float32Array,
+  gammaAt: number,
+  mean: Float32Array,
+  rstd: Float32Array,
+  grads: Float32Array,
+  dGammaAt: number,
+  dBetaAt: number,
+  dx: Float32Array,
+  sumDy: Float64Array,
+  sumDyX: Float64Array,
+  a: Float32Array,
+  b: Float32Array,
+  e: Float32Array,
+): void {
+  const n = count * channels;
+  sumDy.fill(0, 0, channels);
+  sumDyX.fill(0, 0, channels);
+  if (y) {
+    for (let i = 0; i < n; i += channels) {
+      for (let c = 0; c < channels; c++) {
+        const d = y[i + c] > 0 ? dy[i + c] : 0;
+        dy[i + c] = d;
+        sumDy[c] += d;
+        sumDyX[c] += d * x[i + c];
+      }
+    }
+  } else {
+    for (let i = 0; i < n; i += channels) {
+      for (let c = 0; c < channels; c++) {
+        const d = dy[i + c];
+        sumDy[c] += d;
+        sumDyX[c] += d * x[i + c];
+      }
+    }
+  }
+  for (let c = 0; c < channels; c++) {
+    // sum dy xhat = rstd (sum dy x - mean sum dy)
+    const dyXhat = rstd[c] * (sumDyX[c] - mean[c] * sumDy[c]);
+    grads[dGammaAt + c] += dyXhat;
+    grads[dBetaAt + c] += sumDy[c];
+    const k = gamma[gammaAt + c] * rstd[c];
+    const mDy = sumDy[c] / count;
+    const mDyX = dyXhat / count;
+    a[c] = k;
+    b[c] = -k * rstd[c] * mDyX;
+    e[c] = -k * mDy + k * rstd[c] * mDyX * mean[c];
+  }
+  for (let i = 0; i < n; i += channels) {
+    for (let c = 0; c < channels; c++) dx[i + c] = a[c] * dy[i + c] + b[c] * x[i + c] + e[c];
+  }
+}
+
+/** Inference-mode batch norm from the moving statistics (as tfjs's batchNorm computes it). */
+export function batchNormInference(
+  x: Float32Array,
+  count: number,
+  channels: number,
+  w: Float32Array,
+  gammaAt: number,
+  betaAt: number,
+  meanAt: number,
+  varAt: number,
+  epsilon: number,
+  relu: boolean,
+  y: Float32Array,
+): void {
+  const n = count * channels;
+  for (let i = 0; i < n; i += channels) {
+    for (let c = 0; c < channels; c++) {
+      const v = (x[i + c] - w[meanAt + c]) * (1 / Math.sqrt(w[varAt + c] + epsilon)) *
+          w[gammaAt + c] + w[betaAt + c];
+      y[i + c] = relu && !(v > 0) ? 0 : v;
+    }
+  }
+}
+
+/**
+ * Max pooling over time with "same" or "valid" windows: y and, per output value, the input
+ * index it came from (the first of equal values, as tfjs picks).
+ */
+export function maxPoolForward(
+  x: Float32Array,
+  rows: number,
+  length: number,
+  channels: number,
+  pool: number,
+  stride: number,
+  padLeft: number,
+  outLength: number,
+  y: Float32Array,
+  arg: Int32Array,
+): void {
+  for (let b = 0; b < rows; b++) {
+    const xb = b * length * channels;
+    for (let t = 0; t < outLength; t++) {
+      const s0 = Math.max(0, t * stride - padLeft);
+      const s1 = Math.min(length, t * stride - padLeft + pool);
+      const out = (b * outLength + t) * channels;
+      const first = xb + s0 * channels;
+      for (let c = 0; c < channels; c++) {
+        y[out + c] = x[first + c];
+        arg[out + c] = first + c;
+      }
+      for (let s = s0 + 1; s < s1; s++) {
+        const at = xb + s * channels;
+        for (let c = 0; c < channels; c++) {
+          const v = x[at + c];
+          if (v > y[out + c]) {
+            y[out + c] = v;
+            arg[out + c] = at + c;
+          }
+        }
+      }
+    }
+  }
+}
+
+/** dx = 0, then each output's gradient added at the index it came from. */
+export function maxPoolBackward(
+  dy: Float32Array,
+  arg: Int32Array,
+  outCount: number,
+  dx: Float32Array,
+  inCount: number,
+): void {
+  dx.fill(0, 0, inCount);
+  for (let i = 0; i < outCount; i++) dx[arg[i]] += dy[i];
+}
+
+/**
+ * Mean, max and attention pooling over frames, side by side in `modes` order: out row b holds
+ * [mean c..., max c..., attention c...]. Attention: score_t = h_t . w, a = softmax over t,
+ * sum_t a_t h_t. Writes argmax indices and attention weights for the backward pass.
+ */
+export function timePoolForward(
+  h: Float32Array,
+  rows: number,
+  length: number,
+  channels: number,
+  modes: readonly string[],
+  w: Float32Array,
+  attentionAt: number,
+  y: Float32Array,
+  arg: Int32Array,
+  weights: Float32Array,
+): void {
+  const width = modes.length * channels;
+  for (let b = 0; b < rows; b++) {
+    const hb = b * length * channels;
+    for (let mi = 0; mi < modes.length; mi++) {
+      const out = b * width + mi * channels;
+      const mode = modes[mi];
+      if (mode === "mean") {
+        for (let c = 0; c < channels; c++) y[out + c] = 0;
+        for (let t = 0; t < length; t++) {
+          const at = hb + t * channels;
+          for (let c = 0; c < channels; c++) y[out + c] += h[at + c];
+        }
+        for (let c = 0; c < channels; c++) y[out + c] /= length;
+      } else if (mode === "max") {
+        const ab = b * channels;
+        for (let c = 0; c < channels; c++) {
+          y[out + c] = h[hb + c];
+          arg[ab + c] = hb + c;
+        }
+        for (let t = 1; t < length; t++) {
+          const at = hb + t * channels;
+          for (let c = 0; c < channels; c++) {
+            if (h[at + c] > y[out + c]) {
+              y[out + c] = h[at + c];
+              arg[ab + c] = at + c;
+            }
+          }
+        }
+      } else {
+        const wb = b * length;
+        let top = -Infinity;
+        for (let t = 0; t < length; t++) {
+          const at = hb + t * channels;
+          let s = 0;
+          for (let c = 0; c < channels; c++) s += h[at + c] * w[attentionAt + c];
+          weights[wb + t] = s;
+          if (s > top) top = s;
+        }
+        let total = 0;
+        for (let t = 0; t < length; t++) {
+          const e = Math.exp(weights[wb + t] - top);
+          weights[wb + t] = e;
+          total += e;
+        }
+        for (let t = 0; t < length; t++) weights[wb + t] /= total;
+        for (let c = 0; c < channels; c++) y[out + c] = 0;
+        for (let t = 0; t < length; t++) {
+          const at = hb + t * channels;
+          const a = weights[wb + t];
+          for (let c = 0; c < channels; c++) y[out + c] += a * h[at + c];
+        }
+      }
+    }
+  }
+}
+
+/** dh from the pooled gradient dy; the attention vector's gradient added into `grads`. */
+export function timePoolBackward(
+  h: Float32Array,
+  dy: Float32Array,
+  rows: number,
+  length: number,
+  channels: number,
+  modes: readonly string[],
+  w: Float32Array,
+  attentionAt: number,
+  arg: Int32Array,
+  weights: Float32Array,
+  grads: Float32Array,
+  dh: Float32Array,
+  scratch: Float32Array,
+): void {
+  const width = modes.length * channels;
+  dh.fill(0, 0, rows * length * channels);
+  for (let b = 0; b < rows; b++) {
+    const hb = b * length * channels;
+    for (let mi = 0; mi < modes.length; mi++) {
+      const g = b * width + mi * channels;
+      const mode = modes[mi];
+      if (mode === "mean") {
+        for (let t = 0; t < length; t++) {
+          const at = hb + t * channels;
+          for (let c = 0; c < channels; c++) dh[at + c] += dy[g + c] / length;
+        }
+      } else if (mode === "max") {
+        const ab = b * channels;
+        for (let c = 0; c < channels; c++) dh[arg[ab + c]] += dy[g + c];
+      } else {
+        // da_t = g . h_t; de_t = a_t (da_t - sum a da); dh_t += a_t g + de_t w; dw += de_t h_t.
+        const wb = b * length;
+        let mean = 0;
+        for (let t = 0; t < length; t++) {
+          const at = hb + t * channels;
+          let s = 0;
+          for (let c = 0; c < channels; c++) s += dy[g + c] * h[at + c];
+          scratch[t] = s;
+          mean += weights[wb + t] * s;
+        }
+        for (let t = 0; t < length; t++) {
+          const at = hb + t * channels;
+          const a = weights[wb + t];
+          const de = a * (scratch[t] - mean);
+          for (let c = 0; c < channels; c++) {
+            dh[at + c] += a * dy[g + c] + de * w[attentionAt + c];
+            grads[attentionAt + c] += de * h[at + c];
+          }
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Dropout's mask for `n` values: 1/(1 - rate) kept, 0 dropped, drawn from `uniform`; y = x mask.
+ */
+export function dropoutForward(
+  x: Float32Array,
+  n: number,
+  rate: number,
+  uniform: () => number,
+  mask: Float32Array,
+  y: Float32Array,
+): void {
+  const keep = Math.fround(1 / (1 - rate));
+  for (let i = 0; i < n; i++) {
+    const m = uniform() < rate ? 0 : keep;
+    mask[i] = m;
+    y[i] = x[i] * m;
+  }
+}
+
+/** Row-wise softmax of `count` rows of `classes` logits, in place. */
+export function softmaxRows(z: Float32Array, count: number, classes: number): void {
+  for (let r = 0; r < count; r++) {
+    const at = r * classes;
+    let top = -Infinity;
+    for (let c = 0; c < classes; c++) if (z[at + c] > top) top = z[at + c];
+    let total = 0;
+    for (let c = 0; c < classes; c++) {
+      const e = Math.exp(z[at + c] - top);
+      z[at + c] = e;
+      total += e;
+    }
+    for (let c = 0; c < classes; c++) z[at + c] /= total;
+  }
+}
+
+/**
+ * Keras's categorical cross-entropy on probabilities clipped to [1e-7, 1 - 1e-7], mean over the
+ * rows, targets weighted by their class's weight when `classWeights` is given; its gradient with
+ * respect to the logits before the softmax goes to dz. Returns the loss and the rows whose most
+ * probable class is the target's (first of equals, as argMax).
+ */
+export function crossEntropyBackward(
+  p: Float32Array,
+  target: Float32Array,
+  count: number,
+  classes: number,
+  classWeights: Float32Array | null,
+  dz: Float32Array,
+): { loss: number; hits: number } {
+  const lo = Math.fround(1e-7);
+  const hi = Math.fround(1 - 1e-7);
+  let loss = 0;
+  let hits = 0;
+  for (let r = 0; r < count; r++) {
+    const at = r * classes;
+    let rowLoss = 0;
+    let dot = 0;
+    let bestP = 0;
+    let bestT = 0;
+    for (let c = 0; c < classes; c++) {
+      const pc = p[at + c];
+      const t = classWeights ? target[at + c] * classWeights[c] : target[at + c];
+      const clipped = pc < lo ? lo : pc > hi ? hi : pc;
+      rowLoss -= t * Math.log(clipped);
+      // d loss / d p: -t / p / count inside the clip range, 0 where the clip held it.
+      const dp = pc >= lo && pc <= hi ? -t / clipped / count : 0;
+      dz[at + c] = dp;
+      dot += dp * pc;
+      if (pc > p[at + bestP]) bestP = c;
+      if (target[at + c] > target[at + bestT]) bestT = c;
+    }
+    for (let c = 0; c < classes; c++) dz[at + c] = p[at + c] * (dz[at + c] - dot);
+    loss += rowLoss;
+    if (bestP === bestT) hits++;
+  }
+  return { loss: loss / count, hits };
+}
+
+/**
+ * Adam over w[0, n) in one pass, as tfjs's AdamOptimizer computes it: m and v updated, the step
+ * lr (m / c1) / (sqrt(v / c2) + eps) with c1 = 1 - beta1^t and c2 = 1 - beta2^t kept in float32.
+ */
+export function adamStep(
+  w: Float32Array,
+  g: Float32Array,
+  m: Float32Array,
+  v: Float32Array,
+  n: number,
+  lr: number,
+  beta1: number,
+  beta2: number,
+  c1: number,
+  c2: number,
+  epsilon: number,
+): void {
+  const a1 = 1 - beta1;
+  const a2 = 1 - beta2;
+  for (let i = 0; i < n; i++) {
+    const gi = g[i];
+    const mi = Math.fround(m[i] * beta1 + gi * a1);
+    const vi = Math.fround(v[i] * beta2 + gi * gi * a2);
+    m[i] = mi;
+    v[i] = vi;
+    w[i] = w[i] - (lr * (mi / c1)) / (Math.sqrt(vi / c2) + epsilon);
+  }
+}

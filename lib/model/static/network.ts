@@ -1,0 +1,512 @@
+/**
+ * A network of the static trainer: a compiled plan (`plan.ts`) with every activation, gradient,
+ * scratch and optimizer buffer allocated once for the largest batch, and a training step that is
+ * a fixed sequence of kernels (`kernels.ts`) and matrix products. Pure: no tfjs, no Deno APIs;
+ * the products go through the injected `Gemm` (OpenBLAS, the WebAssembly kernel, or either split
+ * across two threads by `split_gemm.ts`, which changes only the time).
+ */
+import type { Gemm } from "../gemm.ts";
+import { createRng } from "../../util/random.ts";
+import {
+  adamStep,
+  addBiasRelu,
+  addColumnSums,
+  batchNormBackward,
+  batchNormForward,
+  batchNormInference,
+  crossEntropyBackward,
+  dropoutForward,
+  flipKernel,
+  im2col,
+  maxPoolBackward,
+  maxPoolForward,
+  reluBackward,
+  softmaxRows,
+  timePoolBackward,
+  timePoolForward,
+} from "./kernels.ts";
+import type { StaticOp, StaticPlan, WeightSlot } from "./plan.ts";
+
+/** Per-op buffers beyond its output and output gradient. */
+interface OpState {
+  cols?: Float32Array;
+  flipped?: Float32Array;
+  mean?: Float32Array;
+  variance?: Float32Array;
+  rstd?: Float32Array;
+  scale?: Float32Array;
+  shift?: Float32Array;
+  k?: Float32Array;
+  arg?: Int32Array;
+  weights?: Float32Array;
+  scratch?: Float32Array;
+  mask?: Float32Array;
+}
+
+/** Adam's constants as tfjs's defaults have them (epsilon: the float32 backend's 1e-7). */
+export const ADAM = { beta1: 0.9, beta2: 0.999, epsilon: 1e-7 } as const;
+
+export class StaticNetwork {
+  /** All weights, laid out as `plan.slots` (trainable first, then moving statistics). */
+  readonly weights: Float32Array;
+  /** Gradients of the trainable weights, from the last `backward`. */
+  readonly grads: Float32Array;
+  /** The input batch: the caller fills rows [0, batch) before `forward`. */
+  readonly input: Float32Array;
+  /** The target batch (probabilities per class) for `lossBackward`. */
+  readonly target: Float32Array;
+  readonly #acts: Float32Array[];
+  readonly #dActs: Float32Array[];
+  readonly #state: OpState[];
+  readonly #m: Float32Array;
+  readonly #v: Float32Array;
+  readonly #sumA: Float64Array;
+  readonly #sumB: Float64Array;
+  readonly #dyCols: Float32Array;
+  readonly #views = new Map<WeightSlot, { w: Float32Array; g: Float32Array }>();
+  #accBeta1 = Math.fround(ADAM.beta1);
+  #accBeta2 = Math.fround(ADAM.beta2);
+  #batch = 0;
+
+  constructor(
+    readonly plan: StaticPlan,
+    readonly maxBatch: number,
+    readonly gemm: Gemm,
+    initial: Float32Array,
+  ) {
+    if (initial.length !== plan.totalSize) {
+      throw new Error(
+        `static network: ${initial.length} initial weights, ${plan.totalSize} wanted`,
+      );
+    }
+    this.weights = Float32Array.from(initial);
+    this.grads = new Float32Array(plan.trainableSize);
+    this.#m = new Float32Array(plan.trainableSize);
+    this.#v = new Float32Array(plan.trainableSize);
+    this.input = new Float32Array(maxBatch * plan.inputSize);
+    this.target = new Float32Array(maxBatch * plan.classes);
+    this.#acts = plan.outSizes.map((s) => new Float32Array(maxBatch * s));
+    this.#dActs = plan.outSizes.map((s) => new Float32Array(maxBatch * s));
+    let widest = 1;
+    let dyCols = 0;
+    this.#state = plan.ops.map((op, i): OpState => {
+      switch (op.kind) {
+        case "conv":
+          widest = Math.max(widest, op.cout);
+          if (i > 0) dyCols = Math.max(dyCols, maxBatch * op.length * op.width * op.cout);
+          return {
+            cols: new Float32Array(maxBatch * op.length * op.width * op.cin),
+            flipped: new Float32Array(op.width * op.cin * op.cout),
+          };
+        case "batchNorm": {
+          widest = Math.max(widest, op.channels);
+          const c = () => new Float32Array(op.channels);
+          return {
+            mean: c(),
+            variance: c(),
+            rstd: c(),
+            scale: c(),
+            shift: c(),
+            k: c(),
+            // mean(dy) and mean(dy xhat) in the backward pass
+            scratch: new Float32Array(2 * op.channels),
+          };
+        }
+        case "maxPool":
+          return { arg: new Int32Array(maxBatch * op.outLength * op.channels) };
+        case "timePool":
+          return {
+            arg: new Int32Array(maxBatch * op.channels),
+            weights: new Float32Array(maxBatch * op.length),
+            scratch: new Float32Array(op.length),
+          };
+        case "dropout":
+          return { mask: new Float32Array(maxBatch * op.size) };
+        case "dense":
+          widest = Math.max(widest, op.units);
+          return {};
+        default:
+          return {};
+      }
+    });
+    this.#sumA = new Float64Array(widest);
+    this.#sumB = new Float64Array(widest);
+    this.#dyCols = new Float32Array(dyCols);
+    for (const slot of plan.slots) {
+      this.#views.set(slot, {
+        w: this.weights.subarray(slot.offset, slot.offset + slot.size),
+        g: slot.trainable
+          ? this.grads.subarray(slot.offset, slot.offset + slot.size)
+          : new Float32Array(0),
+      });
+    }
+  }
+
+  #w(slot: WeightSlot): Float32Array {
+    return this.#views.get(slot)!.w;
+  }
+
+  #g(slot: WeightSlot): Float32Array {
+    return this.#views.get(slot)!.g;
+  }
+
+  /** Class probabilities of the last forward pass, rows [0, batch). */
+  get probabilities(): Float32Array {
+    return this.#acts[this.#acts.length - 1].subarray(0, this.#batch * this.plan.classes);
+  }
+
+  /**
+   * The forward pass over input rows [0, batch). Training: batch statistics (and the moving
+   * averages updated), dropout masks drawn from `dropoutSeeds` (one per dropout op, in order).
+   */
+  forward(batch: number, training: boolean, dropoutSeeds: readonly number[] = []): Float32Array {
+    if (batch > this.maxBatch || batch < 1) {
+      throw new Error(`static network: batch of ${batch} (at most ${this.maxBatch})`);
+    }
+    this.#batch = batch;
+    const { ops } = this.plan;
+    let inp = this.input;
+    let dropout = 0;
+    for (let i = 0; i < ops.length; i++) {
+      const op = ops[i];
+      const out = this.#acts[i];
+      const st = this.#state[i];
+      switch (op.kind) {
+        case "conv": {
+          const rows = batch * op.length;
+          im2col(inp, batch, op.length, op.cin, op.width, op.padLeft, st.cols!);
+          this.gemm.sgemm(
+            false,
+            false,
+            rows,
+            op.cout,
+            op.width * op.cin,
+            st.cols!,
+            this.#w(op.kernel),
+            out,
+          );
+          addBiasRelu(out, rows, op.cout, op.bias && this.weights, op.bias?.offset ?? 0, op.relu);
+          break;
+        }
+        case "batchNorm":
+          this.#batchNorm(op, st, inp, out, batch, training);
+          break;
+        case "relu": {
+          const n = batch * op.size;
+          for (let j = 0; j < n; j++) out[j] = inp[j] > 0 ? inp[j] : 0;
+          break;
+        }
+        case "maxPool":
+          maxPoolForward(
+            inp,
+            batch,
+            op.length,
+            op.channels,
+            op.pool,
+            op.stride,
+            op.padLeft,
+            op.outLength,
+            out,
+            st.arg!,
+          );
+          break;
+        case "timePool":
+          timePoolForward(
+            inp,
+            batch,
+            op.length,
+            op.channels,
+            op.modes,
+            this.weights,
+            op.attention?.offset ?? 0,
+            out,
+            st.arg!,
+            st.weights!,
+          );
+          break;
+        case "dropout": {
+          const n = batch * op.size;
+          if (training && op.rate > 0) {
+            const seed = dropoutSeeds[dropout++];
+            if (seed === undefined) throw new Error("static network: a dropout seed is missing");
+            const rng = createRng(seed);
+            dropoutForward(inp, n, op.rate, () => rng.uniform(), st.mask!, out);
+          } else out.set(inp.subarray(0, n));
+          break;
+        }
+        case "dense": {
+          this.gemm.sgemm(false, false, batch, op.units, op.inputs, inp, this.#w(op.kernel), out);
+          addBiasRelu(
+            out,
+            batch,
+            op.units,
+            op.bias && this.weights,
+            op.bias?.offset ?? 0,
+            op.activation === "relu",
+          );
+          if (op.activation === "softmax") softmaxRows(out, batch, op.units);
+          break;
+        }
+      }
+      inp = out;
+    }
+    return this.probabilities;
+  }
+
+  #batchNorm(
+    op: Extract<StaticOp, { kind: "batchNorm" }>,
+    st: OpState,
+    x: Float32Array,
+    y: Float32Array,
+    batch: number,
+    training: boolean,
+  ): void {
+    const count = batch * op.rows;
+    const w = this.weights;
+    if (!training) {
+      batchNormInference(
+        x,
+        count,
+        op.channels,
+        w,
+        op.gamma.offset,
+        op.beta.offset,
+        op.movingMean.offset,
+        op.movingVariance.offset,
+        op.epsilon,
+        op.relu,
+        y,
+      );
+      return;
+    }
+    batchNormForward(
+      x,
+      count,
+      op.channels,
+      w,
+      op.gamma.offset,
+      w,
+      op.beta.offset,
+      op.epsilon,
+      op.relu,
+      y,
+      st.mean!,
+      st.variance!,
+      st.rstd!,
+      this.#sumA,
+      this.#sumB,
+      st.scale!,
+      st.shift!,
+    );
+    // Keras's moving averages, in float32 steps as tfjs's ops take them:
+    // m <- m - (m - batch) * (1 - momentum).
+    const decay = Math.fround(1 - op.momentum);
+    for (
+      const [at, batchStat] of [[op.movingMean.offset, st.mean!], [
+        op.movingVariance.offset,
+        st.variance!,
+      ]] as const
+    ) {
+      for (let c = 0; c < op.channels; c++) {
+        const old = w[at + c];
+        w[at + c] = old - Math.fround(Math.fround(old - batchStat[c]) * decay);
+      }
+    }
+  }
+
+  /**
+   * Cross-entropy of the last forward pass against `target` rows [0, batch) (weighted by class
+   * when `classWeights` is given); leaves the gradient for `backward`. Returns the mean loss and
+   * the rows predicted right.
+   */
+  lossBackward(classWeights: Float32Array | null = null): { loss: number; hits: number } {
+    const last = this.plan.ops.length - 1;
+    return crossEntropyBackward(
+      this.#acts[last],
+      this.target,
+      this.#batch,
+      this.plan.classes,
+      classWeights,
+      this.#dActs[last],
+    );
+  }
+
+  /** Gradients of every trainable weight for the last forward pass and `lossBackward`. */
+  backward(): void {
+    const { ops } = this.plan;
+    const batch = this.#batch;
+    const g = this.grads;
+    for (let i = ops.length - 1; i >= 0; i--) {
+      const op = ops[i];
+      const st = this.#state[i];
+      const inp = i > 0 ? this.#acts[i - 1] : this.input;
+      const out = this.#acts[i];
+      const dout = this.#dActs[i];
+      const din = i > 0 ? this.#dActs[i - 1] : null;
+      switch (op.kind) {
+        case "conv": {
+          const rows = batch * op.length;
+          if (op.relu) reluBackward(out, dout, rows * op.cout);
+          const kw = op.width * op.cin;
+          this.gemm.sgemm(true, false, kw, op.cout, rows, st.cols!, dout, this.#g(op.kernel));
+          if (op.bias) {
+            g.fill(0, op.bias.offset, op.bias.offset + op.bias.size);
+            addColumnSums(dout, rows, op.cout, g, op.bias.offset, this.#sumA);
+          }
+          if (din) {
+            // dx is the convolution of dy (padded on the other side) with the flipped kernel.
+            flipKernel(this.#w(op.kernel), op.width, op.cin, op.cout, st.flipped!);
+            im2col(
+              dout,
+              batch,
+              op.length,
+              op.cout,
+              op.width,
+              op.width - 1 - op.padLeft,
+              this.#dyCols,
+            );
+            this.gemm.sgemm(
+              false,
+              false,
+              rows,
+              op.cin,
+              op.width * op.cout,
+              this.#dyCols,
+              st.flipped!,
+              din,
+            );
+          }
+          break;
+        }
+        case "batchNorm": {
+          const count = batch * op.rows;
+          g.fill(0, op.gamma.offset, op.gamma.offset + op.channels);
+          g.fill(0, op.beta.offset, op.beta.offset + op.channels);
+          batchNormBackward(
+            inp,
+            op.relu ? out : null,
+            dout,
+            count,
+            op.channels,
+            this.weights,
+            op.gamma.offset,
+            st.mean!,
+            st.rstd!,
+            g,
+            op.gamma.offset,
+            op.beta.offset,
+            din ?? this.#dyCols,
+            this.#sumA,
+            this.#sumB,
+            st.k!,
+            st.scale!,
+            st.shift!,
+          );
+          break;
+        }
+        case "relu":
+          if (din) {
+            const n = batch * op.size;
+            din.set(dout.subarray(0, n));
+            reluBackward(out, din, n);
+          }
+          break;
+        case "maxPool":
+          if (din) {
+            maxPoolBackward(
+              dout,
+              st.arg!,
+              batch * op.outLength * op.channels,
+              din,
+              batch * op.length * op.channels,
+            );
+          }
+          break;
+        case "timePool":
+          if (op.attention) g.fill(0, op.attention.offset, op.attention.offset + op.channels);
+          timePoolBackward(
+            inp,
+            dout,
+            batch,
+            op.length,
+            op.channels,
+            op.modes,
+            this.weights,
+            op.attention?.offset ?? 0,
+            st.arg!,
+            st.weights!,
+            g,
+            din ?? new Float32Array(batch * op.length * op.channels),
+            st.scratch!,
+          );
+          break;
+        case "dropout":
+          if (din) {
+            const n = batch * op.size;
+            const mask = st.mask!;
+            if (op.rate > 0) { for (let j = 0; j < n; j++) din[j] = dout[j] * mask[j]; }
+            else din.set(dout.subarray(0, n));
+          }
+          break;
+        case "dense": {
+          if (op.activation === "relu") reluBackward(out, dout, batch * op.units);
+          this.gemm.sgemm(true, false, op.inputs, op.units, batch, inp, dout, this.#g(op.kernel));
+          if (op.bias) {
+            g.fill(0, op.bias.offset, op.bias.offset + op.bias.size);
+            addColumnSums(dout, batch, op.units, g, op.bias.offset, this.#sumA);
+          }
+          if (din) {
+            this.gemm.sgemm(false, true, batch, op.inputs, op.units, dout, this.#w(op.kernel), din);
+          }
+          break;
+        }
+      }
+    }
+  }
+
+  /**
+   * One Adam step over every trainable weight at learning rate `lr`; then, with `decay` > 0,
+   * the conv and dense kernels shrink by lr x decay (decoupled weight decay).
+   */
+  adam(lr: number, decay = 0): void {
+    const c1 = Math.fround(1 - this.#accBeta1);
+    const c2 = Math.fround(1 - this.#accBeta2);
+    adamStep(
+      this.weights,
+      this.grads,
+      this.#m,
+      this.#v,
+      this.plan.trainableSize,
+      lr,
+      ADAM.beta1,
+      ADAM.beta2,
+      c1,
+      c2,
+      ADAM.epsilon,
+    );
+    this.#accBeta1 = Math.fround(this.#accBeta1 * ADAM.beta1);
+    this.#accBeta2 = Math.fround(this.#accBeta2 * ADAM.beta2);
+    if (decay > 0) {
+      const keep = Math.fround(1 - lr * decay);
+      for (const slot of this.plan.slots) {
+        if (!slot.kernel) continue;
+        const w = this.#w(slot);
+        for (let j = 0; j < w.length; j++) w[j] *= keep;
+      }
+    }
+  }
+
+  /** Probabilities for any number of rows (inference mode), `maxBatch` at a time. */
+  predict(x: Float32Array): Float32Array {
+    const size = this.plan.inputSize;
+    const n = x.length / size;
+    const k = this.plan.classes;
+    const out = new Float32Array(n * k);
+    for (let from = 0; from < n; from += this.maxBatch) {
+      const to = Math.min(n, from + this.maxBatch);
+      this.input.set(x.subarray(from * size, to * size));
+      out.set(this.forward(to - from, false), from * k);
+    }
+    return out;
+  }
+}
