@@ -25,6 +25,17 @@ export interface Gemm {
     c: Float32Array,
     accumulate?: boolean,
   ): void;
+  /**
+   * A GEMM of the same kind (the same bits) with an arena of `floats` values it reads and writes
+   * in place: operands that are views of the arena cost no copies. `stagingFloats` sizes the
+   * room for operands that are not, `widest` is the most columns of any product. Absent where
+   * copies cost nothing (native BLAS reads JavaScript memory directly).
+   */
+  withArena?(
+    floats: number,
+    stagingFloats: number,
+    widest: number,
+  ): { gemm: Gemm; arena: Float32Array } | null;
 }
 
 function transposed(src: Float32Array, rows: number, cols: number): Float32Array {

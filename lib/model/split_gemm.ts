@@ -129,6 +129,10 @@ export function createSplitGemm(base: Gemm, link?: HelperLink): Gemm {
   let scratch = new Float32Array(0);
   return {
     name: base.name,
+    withArena: base.withArena && ((floats, staging, widest) => {
+      const inner = base.withArena!(floats, staging, widest);
+      return inner && { gemm: createSplitGemm(inner.gemm, link), arena: inner.arena };
+    }),
     sgemm(ta, tb, m, n, k, a, b, c, accumulate = false) {
       const helper = link && helperAttached(link) ? link : null;
       if (m * n * k < MIN_SPLIT_WORK || accumulate) {

@@ -67,11 +67,13 @@ export class StaticNetwork {
   #accBeta1 = Math.fround(ADAM.beta1);
   #accBeta2 = Math.fround(ADAM.beta2);
   #batch = 0;
+  /** The products' GEMM: the one given, or its twin working in place on this network's arena. */
+  readonly gemm: Gemm;
 
   constructor(
     readonly plan: StaticPlan,
     readonly maxBatch: number,
-    readonly gemm: Gemm,
+    gemm: Gemm,
     initial: Float32Array,
   ) {
     if (initial.length !== plan.totalSize) {
@@ -79,27 +81,71 @@ export class StaticNetwork {
         `static network: ${initial.length} initial weights, ${plan.totalSize} wanted`,
       );
     }
-    this.weights = Float32Array.from(initial);
-    this.grads = new Float32Array(plan.trainableSize);
+    // Every operand of a product lives in one arena: with the WebAssembly GEMM that is the
+    // kernel's own memory, so no product copies its operands in or out.
+    const convs = plan.ops.flatMap((op, i) => (op.kind === "conv" ? [{ op, i }] : []));
+    const denses = plan.ops.flatMap((op) => (op.kind === "dense" ? [op] : []));
+    const dyColsSize = Math.max(
+      0,
+      ...convs.filter((c) => c.i > 0).map((c) => maxBatch * c.op.length * c.op.width * c.op.cout),
+    );
+    const sizes = [
+      plan.totalSize,
+      plan.trainableSize,
+      maxBatch * plan.inputSize,
+      ...plan.outSizes.map((s) => maxBatch * s),
+      ...plan.outSizes.map((s) => maxBatch * s),
+      ...convs.flatMap((
+        { op },
+      ) => [maxBatch * op.length * op.width * op.cin, op.width * op.cin * op.cout]),
+      dyColsSize,
+    ];
+    const total = sizes.reduce((a, b) => a + b + 16, 0);
+    // Room for the split GEMM's second partial product (the weight gradients), and every
+    // product's column count.
+    const staging = Math.max(
+      1,
+      ...convs.map(({ op }) => op.width * op.cin * op.cout),
+      ...denses.map((op) => op.inputs * op.units),
+    );
+    const widest = Math.max(
+      ...convs.flatMap(({ op }) => [op.cin, op.cout]),
+      ...denses.flatMap((op) => [op.inputs, op.units]),
+    );
+    const resident = gemm.withArena?.(total, staging, widest) ?? null;
+    this.gemm = resident?.gemm ?? gemm;
+    const arena = resident?.arena ?? new Float32Array(total);
+    let at = 0;
+    // 64-byte aligned views, in the order of `sizes`.
+    const take = (n: number) => {
+      const view = arena.subarray(at, at + n);
+      at += Math.ceil((n + 16) / 16) * 16;
+      return view;
+    };
+    this.weights = take(plan.totalSize);
+    this.weights.set(initial);
+    this.grads = take(plan.trainableSize);
+    this.input = take(maxBatch * plan.inputSize);
+    this.#acts = plan.outSizes.map((s) => take(maxBatch * s));
+    this.#dActs = plan.outSizes.map((s) => take(maxBatch * s));
+    const convBuffers = new Map(
+      convs.map(({ op, i }) => [i, {
+        cols: take(maxBatch * op.length * op.width * op.cin),
+        flipped: take(op.width * op.cin * op.cout),
+      }]),
+    );
+    this.#dyCols = take(dyColsSize);
     this.#m = new Float32Array(plan.trainableSize);
     this.#v = new Float32Array(plan.trainableSize);
-    this.input = new Float32Array(maxBatch * plan.inputSize);
     this.target = new Float32Array(maxBatch * plan.classes);
-    this.#acts = plan.outSizes.map((s) => new Float32Array(maxBatch * s));
-    this.#dActs = plan.outSizes.map((s) => new Float32Array(maxBatch * s));
-    let widest = 1;
-    let dyCols = 0;
+    let channels = 1;
     this.#state = plan.ops.map((op, i): OpState => {
       switch (op.kind) {
         case "conv":
-          widest = Math.max(widest, op.cout);
-          if (i > 0) dyCols = Math.max(dyCols, maxBatch * op.length * op.width * op.cout);
-          return {
-            cols: new Float32Array(maxBatch * op.length * op.width * op.cin),
-            flipped: new Float32Array(op.width * op.cin * op.cout),
-          };
+          channels = Math.max(channels, op.cout);
+          return convBuffers.get(i)!;
         case "batchNorm": {
-          widest = Math.max(widest, op.channels);
+          channels = Math.max(channels, op.channels);
           const c = () => new Float32Array(op.channels);
           return {
             mean: c(),
@@ -123,15 +169,14 @@ export class StaticNetwork {
         case "dropout":
           return { mask: new Float32Array(maxBatch * op.size) };
         case "dense":
-          widest = Math.max(widest, op.units);
+          channels = Math.max(channels, op.units);
           return {};
         default:
           return {};
       }
     });
-    this.#sumA = new Float64Array(widest);
-    this.#sumB = new Float64Array(widest);
-    this.#dyCols = new Float32Array(dyCols);
+    this.#sumA = new Float64Array(channels);
+    this.#sumB = new Float64Array(channels);
     for (const slot of plan.slots) {
       this.#views.set(slot, {
         w: this.weights.subarray(slot.offset, slot.offset + slot.size),
