@@ -167,16 +167,18 @@ export function batchNormForward(
     scale[c] = gamma[gammaAt + c] * rstd[c];
     shift[c] = beta[betaAt + c] - mean[c] * scale[c];
   }
+  // float32 steps (a product, then a sum), as a float32x4 kernel computes them
+  const fr = Math.fround;
   if (relu) {
     for (let i = 0; i < n; i += channels) {
       for (let c = 0; c < channels; c++) {
-        const v = x[i + c] * scale[c] + shift[c];
+        const v = fr(x[i + c] * scale[c]) + shift[c];
         y[i + c] = v > 0 ? v : 0;
       }
     }
   } else {
     for (let i = 0; i < n; i += channels) {
-      for (let c = 0; c < channels; c++) y[i + c] = x[i + c] * scale[c] + shift[c];
+      for (let c = 0; c < channels; c++) y[i + c] = fr(x[i + c] * scale[c]) + shift[c];
     }
   }
 }
@@ -240,8 +242,11 @@ export function batchNormBackward(
     b[c] = -k * rstd[c] * mDyX;
     e[c] = -k * mDy + k * rstd[c] * mDyX * mean[c];
   }
+  const fr = Math.fround;
   for (let i = 0; i < n; i += channels) {
-    for (let c = 0; c < channels; c++) dx[i + c] = a[c] * dy[i + c] + b[c] * x[i + c] + e[c];
+    for (let c = 0; c < channels; c++) {
+      dx[i + c] = fr(fr(a[c] * dy[i + c]) + fr(b[c] * x[i + c])) + e[c];
+    }
   }
 }
 
