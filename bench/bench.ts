@@ -7,7 +7,13 @@
  */
 import { join } from "node:path";
 import os from "node:os";
-import { DEFAULT_CONFIG, parseArgs } from "../lib/config/config.ts";
+import {
+  DEFAULT_CONFIG,
+  parseArgs,
+  type RunConfig,
+  TRAIN_ENGINES,
+  type TrainEngine,
+} from "../lib/config/config.ts";
 import { ensureCorpus } from "../lib/corpus/locate.ts";
 import { projectPath } from "../lib/util/project.ts";
 import { indexCorpus } from "../lib/corpus/index_fs.ts";
@@ -21,11 +27,19 @@ import { writeJsonAtomic } from "../lib/cache/files.ts";
 import { stderrSink } from "../lib/util/terminal.ts";
 import * as tf from "@tensorflow/tfjs";
 import { chooseGemm } from "../lib/model/blas_ffi.ts";
-import type { Gemm } from "../lib/model/gemm.ts";
+import type { Gemm, GemmMode } from "../lib/model/gemm.ts";
 import { createWasmGemm } from "../lib/wasm/gemm.ts";
 import { useTrainingBackend } from "../lib/model/backend.ts";
 import { buildSeedModel, buildTemporalModel } from "../lib/model/networks.ts";
 import { trainModel } from "../lib/model/train.ts";
+import { compilePlan, stepFlops } from "../lib/model/static/plan.ts";
+import {
+  createHelperLink,
+  createSplitGemm,
+  helperAttached,
+  releaseHelper,
+} from "../lib/model/split_gemm.ts";
+import { PROSODY_DIM } from "../lib/features/prosody.ts";
 import { createRng } from "../lib/util/random.ts";
 
 // PyTorch 1.13 CPU, one thread, batch 64, training step, from issue 16 (a 2-core AMD EPYC of
@@ -239,21 +253,57 @@ function cpuModel(): string {
 interface NetTiming {
   name: string;
   input: string;
+  engine: TrainEngine;
+  gemm: string;
   sPerBatch: number;
   sPerEpoch3600: number;
+  gflopPerStep: number;
+  gflops: number;
+}
+
+interface NetShape {
+  name: string;
+  rowShape: number[];
+  build: () => tf.LayersModel;
+}
+
+/** The default ensemble's member shapes (as `memberInputs` gives them) and the seed network. */
+function benchShapes(cfg: RunConfig): NetShape[] {
+  const frames = 108;
+  const dims: Record<string, number> = {
+    logmel: cfg.features.sequenceMels,
+    mfccDelta: 3 * cfg.features.nMfcc,
+    mfccDeltaProsody: 3 * cfg.features.nMfcc + PROSODY_DIM,
+  };
+  const temporal = (name: string, d: number): NetShape => ({
+    name,
+    rowShape: [frames, d],
+    build: () => buildTemporalModel(frames, d, 8, cfg.temporal, 1),
+  });
+  return [
+    temporal("temporal", dims.logmel),
+    temporal("temporalMfccDelta", dims.mfccDelta),
+    temporal("temporalMfccDeltaProsody", dims.mfccDeltaProsody),
+    { name: "seed", rowShape: [162, 1], build: () => buildSeedModel(162, 8, 1) },
+  ];
 }
 
 /**
  * Seconds per batch of 64 through the real training loop (shuffling, dropout, Adam) on random
- * inputs of the real shapes, for one GEMM: best of epochs 2-6 of 12 batches (the first warms the
- * JIT). One network on one thread, as the default trains (one network per core).
+ * inputs of the real shapes, for one engine and GEMM: best of epochs 2-6 of 12 batches (the
+ * first warms the JIT). One network on one thread, as the default trains (one network per core).
  */
-async function timeNetworks(gemm: Gemm): Promise<NetTiming[]> {
+async function timeNetworks(
+  engine: TrainEngine,
+  gemm: Gemm,
+  shapes: NetShape[],
+): Promise<NetTiming[]> {
   const cfg = DEFAULT_CONFIG;
   const backend = await useTrainingBackend(gemm);
   const rng = createRng(1);
   const rows = 64 * 12;
-  const measure = async (name: string, model: tf.LayersModel, rowShape: number[]) => {
+  const measure = async (shape: NetShape) => {
+    const { rowShape } = shape;
     const size = rowShape[0] * rowShape[1];
     const data = {
       x: Float32Array.from({ length: rows * size }, () => rng.normal()),
@@ -261,39 +311,93 @@ async function timeNetworks(gemm: Gemm): Promise<NetTiming[]> {
       labels: Int32Array.from({ length: rows }, () => rng.int(0, 8)),
       classes: 8,
     };
-    const history = await trainModel(model, data, { ...cfg.train, epochs: 6 }, 1);
+    const model = shape.build();
+    const flops = stepFlops(compilePlan(model), 64);
+    const history = await trainModel(model, data, { ...cfg.train, engine, epochs: 6 }, 1, {
+      gemm: backend.product,
+    });
     const sPerBatch = Math.min(...history.slice(1).map((h) => h.seconds)) / (rows / 64);
     model.dispose();
     return {
-      name,
+      name: shape.name,
       input: rowShape.join(" x "),
+      engine,
+      gemm: gemm.name,
       sPerBatch,
       sPerEpoch3600: (sPerBatch * 3600) / 64,
+      gflopPerStep: flops / 1e9,
+      gflops: flops / 1e9 / sPerBatch,
     };
   };
-  const temporal = (dims: number) => buildTemporalModel(108, dims, 8, cfg.temporal, 1);
-  const mels = cfg.features.sequenceMels;
-  const mfccDelta = 3 * cfg.features.nMfcc;
   try {
     // A throwaway first network: V8 compiles the kernels' loops over a process's first epochs,
     // which would otherwise count against whichever network is measured first.
-    await measure("warm-up", temporal(mels), [108, mels]);
-    return [
-      await measure("temporal", temporal(mels), [108, mels]),
-      await measure("temporalMfccDelta", temporal(mfccDelta), [108, mfccDelta]),
-      await measure("seed", buildSeedModel(162, 8, 1), [162, 1]),
-    ];
+    await measure(shapes[0]);
+    const out: NetTiming[] = [];
+    for (const shape of shapes) out.push(await measure(shape));
+    return out;
   } finally {
     backend.restore();
   }
 }
 
+/**
+ * One network trained alone with the idle core lending a hand (`split_gemm.ts`: the second half
+ * of each large product on a helper thread), against the same network on one thread, in
+ * seconds per batch of the static engine.
+ */
+async function timeTwoThreads(gemm: Gemm, mode: GemmMode, shape: NetShape) {
+  const link = createHelperLink();
+  const worker = new Worker(new URL("./helper_worker.ts", import.meta.url), { type: "module" });
+  const released = new Promise((resolve) => (worker.onmessage = resolve));
+  worker.postMessage({ link, gemm: mode });
+  const helped = createSplitGemm(gemm, link);
+  const rng = createRng(2);
+  const rows = 64 * 12;
+  const size = shape.rowShape[0] * shape.rowShape[1];
+  const data = {
+    x: Float32Array.from({ length: rows * size }, () => rng.normal()),
+    rowShape: shape.rowShape,
+    labels: Int32Array.from({ length: rows }, () => rng.int(0, 8)),
+    classes: 8,
+  };
+  const time = async (g: Gemm) => {
+    const model = shape.build();
+    const history = await trainModel(
+      model,
+      data,
+      {
+        ...DEFAULT_CONFIG.train,
+        engine: "static",
+        epochs: 6,
+      },
+      1,
+      { gemm: g },
+    );
+    model.dispose();
+    return Math.min(...history.slice(1).map((h) => h.seconds)) / (rows / 64);
+  };
+  try {
+    while (!helperAttached(link)) await new Promise((r) => setTimeout(r, 10));
+    const alone = await time(createSplitGemm(gemm));
+    const withHelper = await time(helped);
+    return { network: shape.name, oneThread: alone, twoThreads: withHelper };
+  } finally {
+    releaseHelper(link);
+    await released;
+    worker.terminate();
+  }
+}
+
 /** Runs bench/pytorch_reference.py with Debian's Python when it has torch; null otherwise. */
-async function pytorchReference(): Promise<Record<string, number> | null> {
+async function pytorchReference(shapes: NetShape[]): Promise<Record<string, number> | null> {
   const script = projectPath("bench", "pytorch_reference.py");
+  const args = shapes.map((
+    s,
+  ) => (s.name === "seed" ? "seed" : `${s.name}=${s.rowShape.join("x")}`));
   try {
     const out = await new Deno.Command("/usr/bin/python3", {
-      args: [script],
+      args: [script, ...args],
       stdout: "piped",
       stderr: "piped",
     }).output();
@@ -313,24 +417,30 @@ async function pytorchReference(): Promise<Record<string, number> | null> {
 }
 
 /**
- * Training speed of each default member's shape and the seed network, one thread per network,
- * for the GEMM the config chooses and for the portable WebAssembly one; PyTorch 1-thread figures
- * on the same machine in the same run when Debian's python3-torch is installed, and the issue's
- * figures otherwise.
+ * Training speed of each default member's shape and the seed network, one thread per network:
+ * both engines (static, tfjs) with the GEMM the config chooses and with the portable
+ * WebAssembly one; PyTorch 1-thread figures on the same machine in the same run when Debian's
+ * python3-torch is installed (the issue's figures otherwise); GFLOP per step and the GFLOP/s
+ * achieved; and one network on two threads against one.
  */
 async function benchTrain(cfgArgs: string[]): Promise<Record<string, unknown>> {
   const cfg = parseArgs(cfgArgs, DEFAULT_CONFIG).config;
   const cpu = cpuModel();
   const chosen = chooseGemm(cfg.train.gemm, 1);
+  const shapes = benchShapes(cfg);
   console.log(`\ntrain benchmark on ${cpu}; batch 64, one thread per network`);
   console.log(`  ${chosen.note}`);
   // This machine's neighbours come and go: PyTorch is timed before and after ours, and each side
   // keeps its least disturbed figure.
-  const torchBefore = await pytorchReference();
-  const inUse = await timeNetworks(chosen.gemm);
+  const torchBefore = await pytorchReference(shapes);
   const wasmGemm = chosen.gemm.name.startsWith("wasm") ? null : createWasmGemm();
-  const wasm = wasmGemm ? await timeNetworks(wasmGemm) : inUse;
-  const torchAfter = torchBefore && await pytorchReference();
+  const gemms: [Gemm, GemmMode][] = [[chosen.gemm, cfg.train.gemm]];
+  if (wasmGemm) gemms.push([wasmGemm, "wasm"]);
+  const timings: NetTiming[] = [];
+  for (const [gemm] of gemms) {
+    for (const engine of TRAIN_ENGINES) timings.push(...await timeNetworks(engine, gemm, shapes));
+  }
+  const torchAfter = torchBefore && await pytorchReference(shapes);
   const torch = torchBefore && torchAfter
     ? Object.fromEntries(
       Object.entries(torchBefore).map((
@@ -342,33 +452,49 @@ async function benchTrain(cfgArgs: string[]): Promise<Record<string, unknown>> {
   const refLabel = torch
     ? `PyTorch ${torch.version ?? ""} 1 thread, this run`
     : "PyTorch 1.13 1 thread (issue 16, same CPU kind)";
-  const row = (label: string, t: NetTiming[]) =>
-    t.forEach((r) => {
-      const ref = reference[r.name];
-      console.log(
-        `  ${label.padEnd(26)} ${r.name.padEnd(18)} ${r.input.padEnd(9)} ${
-          r.sPerBatch.toFixed(3)
-        } s/batch` +
-          (ref ? `  ${(r.sPerBatch / ref).toFixed(2)}x ${refLabel} (${ref.toFixed(3)} s)` : ""),
-      );
-    });
-  row(chosen.gemm.name, inUse);
-  if (wasmGemm) {
-    row(wasmGemm.name, wasm);
-    inUse.forEach((r, i) =>
-      console.log(
-        `  wasm / ${chosen.gemm.name}, ${r.name}: ${(wasm[i].sPerBatch / r.sPerBatch).toFixed(2)}x`,
-      )
+  console.log(
+    `  ${"network".padEnd(25)} ${"input".padEnd(9)} ${"engine".padEnd(6)} ${"gemm".padEnd(24)} ` +
+      `s/batch  GFLOP  GFLOP/s  PyTorch s  speed vs PyTorch`,
+  );
+  for (const r of timings) {
+    const ref = reference[r.name];
+    console.log(
+      `  ${r.name.padEnd(25)} ${r.input.padEnd(9)} ${r.engine.padEnd(6)} ${r.gemm.padEnd(24)} ` +
+        `${r.sPerBatch.toFixed(3).padStart(7)} ${r.gflopPerStep.toFixed(2).padStart(6)} ` +
+        `${r.gflops.toFixed(1).padStart(8)}  ` +
+        (ref ? `${ref.toFixed(3).padStart(9)}  ${(ref / r.sPerBatch).toFixed(2)}x` : ""),
     );
   }
-  const byName = (t: NetTiming[]) => Object.fromEntries(t.map((r) => [r.name, r]));
+  console.log(`  (speed vs PyTorch: ${refLabel} seconds / ours; above 1 is faster)`);
+  const lone = await timeTwoThreads(chosen.gemm, cfg.train.gemm, shapes[2]);
+  console.log(
+    `  one ${lone.network} network, static engine: ${lone.oneThread.toFixed(3)} s/batch on one ` +
+      `thread, ${lone.twoThreads.toFixed(3)} with the idle core's help ` +
+      `(${(lone.oneThread / lone.twoThreads).toFixed(2)}x)`,
+  );
+  const pick = (engine: TrainEngine, gemm: string) =>
+    Object.fromEntries(
+      timings.filter((t) => t.engine === engine && t.gemm === gemm).map((t) => [t.name, t]),
+    );
+  const engines = Object.fromEntries(
+    TRAIN_ENGINES.map((
+      e,
+    ) => [e, Object.fromEntries(gemms.map(([g]) => [g.name, pick(e, g.name)]))]),
+  );
   return {
     cpu,
     gemm: chosen.gemm.name,
+    engine: "static",
     threadsPerNetwork: 1,
     batch: 64,
-    ...byName(inUse),
-    wasm: { gemm: (wasmGemm ?? chosen.gemm).name, ...byName(wasm) },
+    // The default engine with the GEMM in use, at the top level, as earlier files had it.
+    ...pick("static", chosen.gemm.name),
+    wasm: {
+      gemm: (wasmGemm ?? chosen.gemm).name,
+      ...pick("static", (wasmGemm ?? chosen.gemm).name),
+    },
+    engines,
+    twoThreads: lone,
     pytorch1Thread: { source: refLabel, sPerBatch: reference },
   };
 }

@@ -1,7 +1,9 @@
 """PyTorch side of `deno task bench train`: the same networks, one training step (forward,
-backward, Adam) on a batch of 64, one thread. Prints JSON seconds per batch. Run with Debian's
+backward, Adam) on a batch of 64, one thread, for the shapes given as arguments
+(name=FRAMESxDIMS, or seed). Prints JSON seconds per batch. Run with Debian's
 python3 and python3-torch; the bench skips it when torch is missing."""
 import json
+import sys
 import time
 
 import torch
@@ -71,9 +73,15 @@ def seconds_per_batch(model, shape, blocks=5, steps=12):
     return best
 
 
-print(json.dumps({
-    "version": torch.__version__,
-    "temporal": seconds_per_batch(Temporal(40), (108, 40)),
-    "temporalMfccDelta": seconds_per_batch(Temporal(60), (108, 60)),
-    "seed": seconds_per_batch(Seed(), (162, 1)),
-}))
+# Shapes to time: name=frames x dims for a temporal network, or "seed"; the bench passes the
+# default members' shapes (the three below when run by hand).
+shapes = sys.argv[1:] or ["temporal=108x40", "temporalMfccDelta=108x60", "seed"]
+out = {"version": torch.__version__}
+for spec in shapes:
+    name, _, shape = spec.partition("=")
+    if name == "seed":
+        out[name] = seconds_per_batch(Seed(), (162, 1))
+    else:
+        frames, dims = (int(v) for v in shape.split("x"))
+        out[name] = seconds_per_batch(Temporal(dims), (frames, dims))
+print(json.dumps(out))

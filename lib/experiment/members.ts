@@ -104,11 +104,13 @@ export async function trainMember(
   job: MemberJob,
   gemm: Gemm,
   onEpoch?: (record: EpochRecord) => void | Promise<void>,
+  onBatch?: (batch: number, batches: number) => void,
 ): Promise<TrainedMember> {
   const start = performance.now();
   const model = buildModel(job.config, job.rowShape, job.classes, job.seed);
   const history = await trainModel(model, job.train, job.config.train, job.seed, {
     onEpoch,
+    onBatch,
     val: job.val,
     gemm,
   });

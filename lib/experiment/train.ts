@@ -56,13 +56,23 @@ export async function trainFolds(
       k === 1 ? "" : "s"
     } (${parallel} at a time)`,
     jobs.length * config.train.epochs,
-    { sink, unit: "epochs" },
+    { sink, unit: "epochs", perMinute: true },
   );
   let epochs = 0;
+  // The running epoch's part done, per job: the bar moves (and a log gets its line a minute)
+  // within long epochs too.
+  const partial = new Float64Array(jobs.length);
+  let partialSum = 0;
+  const setPartial = (job: number, fraction: number) => {
+    partialSum += fraction - partial[job];
+    partial[job] = fraction;
+    bar.update(epochs + partialSum);
+  };
   // Hooks run one after another in arrival order, even when a notebook's redraw is slow.
   let hookChain: Promise<void> = Promise.resolve();
-  const epochDone = (f: number, member: number, record: EpochRecord) => {
-    bar.update(++epochs);
+  const epochDone = (job: number, f: number, member: number, record: EpochRecord) => {
+    epochs++;
+    setPartial(job, 0);
     if (onEpoch) {
       const fold = { index: f, name: folds[f].plan.name, member };
       hookChain = hookChain.then(() => onEpoch(fold, record));
@@ -70,11 +80,16 @@ export async function trainFolds(
   };
   const trained: TrainedMember[][] = folds.map(() => []);
   if (parallel === 1) {
-    for (const j of jobs) {
+    for (const [index, j] of jobs.entries()) {
       const { fold, member } = j;
+      let last = performance.now();
       trained[fold][member] = await trainMember(jobOf(j), gemm, async (record) => {
-        epochDone(fold, member, record);
+        epochDone(index, fold, member, record);
         await hookChain;
+      }, (batch, batches) => {
+        if (performance.now() - last < 1000 || batch === batches) return;
+        last = performance.now();
+        setPartial(index, batch / batches);
       });
     }
   } else {
@@ -107,10 +122,11 @@ export async function trainFolds(
         if (reply.kind === "error") {
           return `training ${folds[j.fold].plan.name} member ${j.member + 1}: ${reply.message}`;
         }
-        if (reply.kind === "epoch") epochDone(j.fold, j.member, reply.record);
+        if (reply.kind === "epoch") epochDone(reply.index, j.fold, j.member, reply.record);
+        else if (reply.kind === "progress") setPartial(reply.index, reply.fraction);
         else replies.push(reply);
       },
-      endsJob: (reply) => reply.kind !== "epoch",
+      endsJob: (reply) => reply.kind !== "epoch" && reply.kind !== "progress",
     });
     for (const reply of replies) {
       const j = jobs[reply.index];

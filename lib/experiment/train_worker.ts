@@ -27,6 +27,8 @@ export interface ModelArtifactsMessage {
 
 export type TrainReply =
   | { kind: "epoch"; index: number; record: EpochRecord }
+  /** Part of the current epoch done (0..1), sent at most once a second. */
+  | { kind: "progress"; index: number; fraction: number }
   | {
     kind: "done";
     index: number;
@@ -54,8 +56,16 @@ self.onmessage = async (ev: MessageEvent<TrainRequest>) => {
   }
   try {
     const backend = await ready!;
+    let lastProgress = performance.now();
     const trained = await trainMember(msg.job, backend.product, (record) => {
       self.postMessage({ kind: "epoch", index: msg.index, record } as TrainReply);
+    }, (batch, batches) => {
+      const now = performance.now();
+      if (now - lastProgress < 1000 || batch === batches) return;
+      lastProgress = now;
+      self.postMessage(
+        { kind: "progress", index: msg.index, fraction: batch / batches } as TrainReply,
+      );
     });
     let model: ModelArtifactsMessage | null = null;
     await trained.model.save(tf.io.withSaveHandler((artifacts) => {

@@ -1,6 +1,7 @@
 /**
  * A text progress bar. Pure: it writes through a sink, so the CLI gives it stderr and tests give
- * it an array. On a terminal it redraws one line; elsewhere (CI logs) it prints a line per 10 %.
+ * it an array. On a terminal it redraws one line; elsewhere (CI logs, `> log`) it prints a line
+ * per 10 %, and at least one a minute while the count moves, so a long stage never looks stuck.
  */
 
 export interface ProgressSink {
@@ -15,11 +16,16 @@ export interface ProgressOptions {
   format?: (n: number) => string;
   unit?: string;
   now?: () => number;
+  /** Show the rate as units per minute (e.g. "3.2 epochs/min") beside the ETA. */
+  perMinute?: boolean;
+  /** Most milliseconds between two lines when the output is not a terminal (default 60 s). */
+  logEveryMs?: number;
 }
 
 export class ProgressBar {
   #done = 0;
   #lastDraw = -Infinity;
+  #lastLine = -Infinity;
   #lastDecile = -1;
   #start: number;
   #finished = false;
@@ -69,12 +75,17 @@ export class ProgressBar {
       : "";
     const rate = elapsedS > 0 ? this.#done / elapsedS : 0;
     const eta = known && rate > 0 && frac < 1
-      ? ` eta ${((this.total - this.#done) / rate).toFixed(0)}s`
+      ? ` eta ${formatSeconds((this.total - this.#done) / rate)}`
       : "";
-    const count = known
-      ? `${fmt(this.#done)}/${fmt(this.total)}${unit}`
-      : `${fmt(this.#done)}${unit}`;
-    return `${this.label} ${bar}${count} ${elapsedS.toFixed(1)}s${eta}${extra ? " " + extra : ""}`;
+    const perMinute = this.opts.perMinute && rate > 0
+      ? ` ${(rate * 60).toFixed(rate * 60 < 10 ? 1 : 0)}${unit}/min`
+      : "";
+    // Fractions of a unit (an epoch part done) count toward the rate, not the shown count.
+    const done = Math.floor(this.#done + 1e-9);
+    const count = known ? `${fmt(done)}/${fmt(this.total)}${unit}` : `${fmt(done)}${unit}`;
+    return `${this.label} ${bar}${count} ${elapsedS.toFixed(1)}s${perMinute}${eta}${
+      extra ? " " + extra : ""
+    }`;
   }
 
   #draw(force: boolean, extra = ""): void {
@@ -87,11 +98,22 @@ export class ProgressBar {
       return;
     }
     const decile = this.total > 0 ? Math.floor((10 * this.#done) / this.total) : 0;
-    if (force || decile > this.#lastDecile) {
+    const t = this.#now();
+    const due = t - this.#lastLine >= (this.opts.logEveryMs ?? 60_000);
+    if (force || decile > this.#lastDecile || due) {
       this.#lastDecile = decile;
+      this.#lastLine = t;
       sink.write(this.#line(extra) + "\n");
     }
   }
+}
+
+/** 75 -> "75s", 754 -> "12m34s", 7540 -> "2h05m". */
+export function formatSeconds(s: number): string {
+  const t = Math.round(s);
+  if (t < 60) return `${t}s`;
+  if (t < 3600) return `${Math.floor(t / 60)}m${String(t % 60).padStart(2, "0")}s`;
+  return `${Math.floor(t / 3600)}h${String(Math.floor((t % 3600) / 60)).padStart(2, "0")}m`;
 }
 
 export function formatBytes(n: number): string {

@@ -373,3 +373,20 @@ export function writeWeights(
     values.forEach((t) => t.dispose());
   }
 }
+
+/**
+ * Floating-point operations of one training step on a batch of `batch` rows, counting the
+ * products only (2 per multiply-add: forward, weight gradient, input gradient but the first
+ * layer's): what the distance to a machine's GFLOP/s limit is measured in.
+ */
+export function stepFlops(plan: StaticPlan, batch: number): number {
+  let flops = 0;
+  plan.ops.forEach((op, i) => {
+    let once = 0;
+    if (op.kind === "conv") once = 2 * batch * op.length * op.width * op.cin * op.cout;
+    else if (op.kind === "dense") once = 2 * batch * op.inputs * op.units;
+    else return;
+    flops += once * (i === 0 ? 2 : 3);
+  });
+  return flops;
+}
