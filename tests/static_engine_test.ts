@@ -12,7 +12,8 @@ import { createWasmGemm } from "../lib/wasm/gemm.ts";
 import { buildSeedModel, buildTemporalModel } from "../lib/model/networks.ts";
 import { compilePlan, readWeights, UnsupportedLayerError } from "../lib/model/static/plan.ts";
 import { StaticNetwork } from "../lib/model/static/network.ts";
-import { im2col } from "../lib/model/static/kernels.ts";
+import { im2col, jsBatchNormPasses } from "../lib/model/static/kernels.ts";
+import { createTrainArena } from "../lib/wasm/train_arena.ts";
 import { predictProbabilities, trainModel } from "../lib/model/train.ts";
 import { createSplitGemm } from "../lib/model/split_gemm.ts";
 import { useTrainingBackend } from "../lib/model/backend.ts";
@@ -203,4 +204,80 @@ Deno.test("im2col: each row is the window of frames around its own, zero outside
   assertEquals(Array.from(cols.subarray(0, 6)), [0, 0, 1, 2, 3, 4]);
   assertEquals(Array.from(cols.subarray(12, 18)), [3, 4, 5, 6, 0, 0]);
   assertEquals(Array.from(cols.subarray(18, 24)), [0, 0, 7, 8, 9, 10]);
+});
+
+Deno.test("batch-norm passes: the WebAssembly SIMD kernels give the JavaScript passes' bits", () => {
+  const count = 4 * 60 + 3; // groups of four positions, and a remainder
+  const channels = 12;
+  const n = count * channels;
+  const arena = createTrainArena(12 * n + 1024, 1, 8);
+  if (!arena) {
+    console.log("skipped: this runtime has no WebAssembly SIMD");
+    return;
+  }
+  // Counts calls that fell back to JavaScript: none may (every array below is in the arena).
+  let fellBack = 0;
+  const counted = Object.fromEntries(
+    Object.entries(jsBatchNormPasses).map(([k, f]) => [k, (...args: unknown[]) => {
+      fellBack++;
+      return (f as (...a: unknown[]) => void)(...args);
+    }]),
+  ) as unknown as typeof jsBatchNormPasses;
+  const simd = arena.batchNorm(counted);
+  let at = 0;
+  const take = (len: number) => {
+    const view = arena.arena.subarray(at, at + len);
+    at += Math.ceil((len + 16) / 16) * 16;
+    return view;
+  };
+  const f64 = () => {
+    const v = take(2 * channels);
+    return new Float64Array(v.buffer, v.byteOffset, channels);
+  };
+  const x = take(n);
+  x.set(randomArray(n, 21, 0.5));
+  const y = take(n);
+  y.set(randomArray(n, 22));
+  // the ReLU mask's edge cases: -0, NaN and the smallest positive float
+  y[3] = -0;
+  y[5] = NaN;
+  y[7] = 1e-45;
+  const dy = randomArray(n, 23);
+  const coef = () => {
+    const v = take(channels);
+    v.forEach((_, i) => (v[i] = Math.sin(i + at) * 3));
+    return v;
+  };
+  const [scale, shift, a, b, e] = [coef(), coef(), coef(), coef(), coef()];
+  const results = [jsBatchNormPasses, simd].map((passes) => {
+    const sum = f64();
+    const sumSq = f64();
+    passes.sums(x, count, channels, sum, sumSq);
+    const out = take(n);
+    const outRelu = take(n);
+    passes.normalize(x, count, channels, scale, shift, false, out);
+    passes.normalize(x, count, channels, scale, shift, true, outRelu);
+    const masked = take(n);
+    masked.set(dy);
+    const sumDy = f64();
+    const sumDyX = f64();
+    passes.backSums(x, y, masked, count, channels, sumDy, sumDyX);
+    const dx = take(n);
+    passes.backDx(x, masked, count, channels, a, b, e, dx);
+    return [sum, sumSq, out, outRelu, masked, sumDy, sumDyX, dx].map((v) =>
+      Array.from(new Uint8Array(v.buffer, v.byteOffset, v.byteLength))
+    );
+  });
+  const names = [
+    "sum",
+    "sumSq",
+    "normalize",
+    "normalize+ReLU",
+    "masked dy",
+    "sum dy",
+    "sum dy x",
+    "dx",
+  ];
+  assertEquals(fellBack, 0, "every pass ran in WebAssembly");
+  names.forEach((name, i) => assertEquals(results[1][i], results[0][i], `${name}: bits differ`));
 });

@@ -21,6 +21,11 @@ export const WASM_SOURCES = [
     out: "lib/wasm/gemm_kernel_wasm.ts",
     name: "GEMM_KERNEL_WASM",
   },
+  {
+    wat: "kernel_src/train_kernel.ts",
+    out: "lib/wasm/train_kernel_wasm.ts",
+    name: "TRAIN_KERNEL_WASM",
+  },
 ];
 
 export async function compileWat(path: string): Promise<Uint8Array> {

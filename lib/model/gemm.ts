@@ -7,6 +7,16 @@
  * anywhere, browsers included) and the plain JavaScript one below, the reference the others are
  * tested against.
  */
+import type { BatchNormPasses } from "./static/kernels.ts";
+
+/** A GEMM working in place on an arena (`Gemm.withArena`), and what else the arena offers. */
+export interface GemmArena {
+  gemm: Gemm;
+  arena: Float32Array;
+  /** The batch-norm passes in SIMD on the arena's views (the same bits as the JS ones). */
+  batchNorm?(fallback: BatchNormPasses): BatchNormPasses;
+}
+
 /** `train.gemm`: which matrix multiply trains (see `chooseGemm`). */
 export type GemmMode = "auto" | "blas" | "wasm" | "js";
 export const GEMM_MODES: readonly GemmMode[] = ["auto", "blas", "wasm", "js"];
@@ -31,11 +41,7 @@ export interface Gemm {
    * room for operands that are not, `widest` is the most columns of any product. Absent where
    * copies cost nothing (native BLAS reads JavaScript memory directly).
    */
-  withArena?(
-    floats: number,
-    stagingFloats: number,
-    widest: number,
-  ): { gemm: Gemm; arena: Float32Array } | null;
+  withArena?(floats: number, stagingFloats: number, widest: number): GemmArena | null;
 }
 
 function transposed(src: Float32Array, rows: number, cols: number): Float32Array {

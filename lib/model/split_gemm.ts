@@ -131,7 +131,7 @@ export function createSplitGemm(base: Gemm, link?: HelperLink): Gemm {
     name: base.name,
     withArena: base.withArena && ((floats, staging, widest) => {
       const inner = base.withArena!(floats, staging, widest);
-      return inner && { gemm: createSplitGemm(inner.gemm, link), arena: inner.arena };
+      return inner && { ...inner, gemm: createSplitGemm(inner.gemm, link) };
     }),
     sgemm(ta, tb, m, n, k, a, b, c, accumulate = false) {
       const helper = link && helperAttached(link) ? link : null;

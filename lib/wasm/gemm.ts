@@ -8,8 +8,15 @@
 import type { Gemm } from "../model/gemm.ts";
 import { ensureMemory, instantiateKernel } from "./instance.ts";
 import { GEMM_KERNEL_WASM } from "./gemm_kernel_wasm.ts";
+import { createTrainArena } from "./train_arena.ts";
 
-interface Exports {
+type Exports = GemmExports;
+
+// Keeps every operand 16-byte aligned (the kernel's vector loads and stores).
+export const align = (bytes: number) => Math.ceil(bytes / 64) * 64;
+
+/** The kernel's exports, for modules that hold its GEMM (`train_arena.ts`). */
+export interface GemmExports {
   workBytes(m: number, n: number, k: number): number;
   sgemm(
     transA: number,
@@ -24,9 +31,6 @@ interface Exports {
     work: number,
   ): void;
 }
-
-// Keeps every operand 16-byte aligned (the kernel's vector loads and stores).
-const align = (bytes: number) => Math.ceil(bytes / 64) * 64;
 
 export function createWasmGemm(): Gemm | null {
   const ex = instantiateKernel<Exports>(GEMM_KERNEL_WASM);
@@ -48,62 +52,6 @@ export function createWasmGemm(): Gemm | null {
       ex.sgemm(+transA, +transB, m, n, k, aPtr, bPtr, cPtr, +accumulate, workPtr);
       c.set(cView);
     },
-    withArena: (floats, stagingFloats, widest) => createArenaGemm(floats, stagingFloats, widest),
+    withArena: (floats, stagingFloats, widest) => createTrainArena(floats, stagingFloats, widest),
   };
-}
-
-/**
- * A kernel instance whose memory holds an arena of `floats` values laid out once: views of the
- * arena go to the kernel as they are (no copies in or out). Operands elsewhere are staged in a
- * region of `stagingFloats` values after it; what does not fit goes to an ordinary instance.
- * The memory never grows after this, so the arena's views stay valid. `widest`: the most
- * columns (n) of any product, which sizes the kernel's packing scratch.
- */
-function createArenaGemm(
-  floats: number,
-  stagingFloats: number,
-  widest: number,
-): { gemm: Gemm; arena: Float32Array } | null {
-  const ex = instantiateKernel<Exports>(GEMM_KERNEL_WASM);
-  if (!ex) return null;
-  const arenaPtr = 1024;
-  const stagingPtr = arenaPtr + align(4 * floats);
-  const workPtr = stagingPtr + align(4 * stagingFloats);
-  // packing scratch for any m and k: its size grows with n only (KC x n, plus an A block)
-  const workSize = ex.workBytes(1 << 20, Math.max(widest, 8), 1 << 20);
-  ensureMemory(ex.memory, workPtr + workSize);
-  const mem = ex.memory.buffer;
-  const arena = new Float32Array(mem, arenaPtr, floats);
-  let fallback: Gemm | null = null;
-  const gemm: Gemm = {
-    name: "wasm-simd (1 thread)",
-    sgemm(transA, transB, m, n, k, a, b, c, accumulate = false) {
-      if (m === 0 || n === 0) return;
-      const lenA = m * k;
-      const lenB = k * n;
-      const lenC = m * n;
-      const resident = (x: Float32Array) => x.buffer === mem;
-      const staged = (resident(a) ? 0 : align(4 * lenA)) + (resident(b) ? 0 : align(4 * lenB)) +
-        (resident(c) ? 0 : align(4 * lenC));
-      if (staged > 4 * stagingFloats || n > Math.max(widest, 8)) {
-        fallback ??= createWasmGemm();
-        fallback!.sgemm(transA, transB, m, n, k, a, b, c, accumulate);
-        return;
-      }
-      let at = stagingPtr;
-      const place = (x: Float32Array, len: number, copyIn: boolean): number => {
-        if (resident(x)) return x.byteOffset;
-        const ptr = at;
-        at += align(4 * len);
-        if (copyIn) new Float32Array(mem, ptr, len).set(x.subarray(0, len));
-        return ptr;
-      };
-      const aPtr = place(a, lenA, true);
-      const bPtr = place(b, lenB, true);
-      const cPtr = place(c, lenC, accumulate);
-      ex.sgemm(+transA, +transB, m, n, k, aPtr, bPtr, cPtr, +accumulate, workPtr);
-      if (!resident(c)) c.set(new Float32Array(mem, cPtr, lenC));
-    },
-  };
-  return { gemm, arena };
 }

@@ -14,10 +14,13 @@ import {
   batchNormBackward,
   batchNormForward,
   batchNormInference,
+  type BatchNormPasses,
+  type BatchNormScratch,
   crossEntropyBackward,
   dropoutForward,
   flipKernel,
   im2col,
+  jsBatchNormPasses,
   maxPoolBackward,
   maxPoolForward,
   reluBackward,
@@ -26,17 +29,13 @@ import {
   timePoolForward,
 } from "./kernels.ts";
 import type { StaticOp, StaticPlan, WeightSlot } from "./plan.ts";
+import { createTrainArena } from "../../wasm/train_arena.ts";
 
 /** Per-op buffers beyond its output and output gradient. */
 interface OpState {
   cols?: Float32Array;
   flipped?: Float32Array;
-  mean?: Float32Array;
-  variance?: Float32Array;
-  rstd?: Float32Array;
-  scale?: Float32Array;
-  shift?: Float32Array;
-  k?: Float32Array;
+  bn?: BatchNormScratch;
   arg?: Int32Array;
   weights?: Float32Array;
   scratch?: Float32Array;
@@ -61,7 +60,7 @@ export class StaticNetwork {
   readonly #m: Float32Array;
   readonly #v: Float32Array;
   readonly #sumA: Float64Array;
-  readonly #sumB: Float64Array;
+  readonly #bnPasses: BatchNormPasses;
   readonly #dyCols: Float32Array;
   readonly #views = new Map<WeightSlot, { w: Float32Array; g: Float32Array }>();
   #accBeta1 = Math.fround(ADAM.beta1);
@@ -89,7 +88,11 @@ export class StaticNetwork {
       0,
       ...convs.filter((c) => c.i > 0).map((c) => maxBatch * c.op.length * c.op.width * c.op.cout),
     );
+    const bnChannels = plan.ops.flatMap((op) => (op.kind === "batchNorm" ? [op.channels] : []));
     const sizes = [
+      ...bnChannels.map((c) => 6 * (c + 16)),
+      2 * Math.max(0, ...bnChannels),
+      2 * Math.max(0, ...bnChannels),
       plan.totalSize,
       plan.trainableSize,
       maxBatch * plan.inputSize,
@@ -100,7 +103,7 @@ export class StaticNetwork {
       ) => [maxBatch * op.length * op.width * op.cin, op.width * op.cin * op.cout]),
       dyColsSize,
     ];
-    const total = sizes.reduce((a, b) => a + b + 16, 0);
+    const total = sizes.reduce((a, b) => a + Math.ceil((b + 16) / 16) * 16, 0);
     // Room for the split GEMM's second partial product (the weight gradients), and every
     // product's column count.
     const staging = Math.max(
@@ -112,9 +115,13 @@ export class StaticNetwork {
       ...convs.flatMap(({ op }) => [op.cin, op.cout]),
       ...denses.flatMap((op) => [op.inputs, op.units]),
     );
-    const resident = gemm.withArena?.(total, staging, widest) ?? null;
-    this.gemm = resident?.gemm ?? gemm;
+    // The WebAssembly GEMM brings its own arena; native BLAS (or the JS GEMM) reads any memory,
+    // and an arena of the train kernel still gives the batch-norm passes in SIMD.
+    const resident = gemm.withArena?.(total, staging, widest) ??
+      (gemm.withArena ? null : createTrainArena(total, 1, 8));
+    this.gemm = gemm.withArena && resident ? resident.gemm : gemm;
     const arena = resident?.arena ?? new Float32Array(total);
+    this.#bnPasses = resident?.batchNorm?.(jsBatchNormPasses) ?? jsBatchNormPasses;
     let at = 0;
     // 64-byte aligned views, in the order of `sizes`.
     const take = (n: number) => {
@@ -122,6 +129,14 @@ export class StaticNetwork {
       at += Math.ceil((n + 16) / 16) * 16;
       return view;
     };
+    const bnScratch = bnChannels.map((c) => Array.from({ length: 6 }, () => take(c)));
+    const widestBn = Math.max(0, ...bnChannels);
+    const f64 = () => {
+      const v = take(2 * widestBn);
+      return new Float64Array(v.buffer, v.byteOffset, widestBn);
+    };
+    const sumA = f64();
+    const sumB = f64();
     this.weights = take(plan.totalSize);
     this.weights.set(initial);
     this.grads = take(plan.trainableSize);
@@ -139,6 +154,7 @@ export class StaticNetwork {
     this.#v = new Float32Array(plan.trainableSize);
     this.target = new Float32Array(maxBatch * plan.classes);
     let channels = 1;
+    let bnIndex = 0;
     this.#state = plan.ops.map((op, i): OpState => {
       switch (op.kind) {
         case "conv":
@@ -146,17 +162,8 @@ export class StaticNetwork {
           return convBuffers.get(i)!;
         case "batchNorm": {
           channels = Math.max(channels, op.channels);
-          const c = () => new Float32Array(op.channels);
-          return {
-            mean: c(),
-            variance: c(),
-            rstd: c(),
-            scale: c(),
-            shift: c(),
-            k: c(),
-            // mean(dy) and mean(dy xhat) in the backward pass
-            scratch: new Float32Array(2 * op.channels),
-          };
+          const [mean, variance, rstd, scale, shift, k] = bnScratch[bnIndex++];
+          return { bn: { sumA, sumB, mean, variance, rstd, scale, shift, k } };
         }
         case "maxPool":
           return { arg: new Int32Array(maxBatch * op.outLength * op.channels) };
@@ -176,7 +183,6 @@ export class StaticNetwork {
       }
     });
     this.#sumA = new Float64Array(channels);
-    this.#sumB = new Float64Array(channels);
     for (const slot of plan.slots) {
       this.#views.set(slot, {
         w: this.weights.subarray(slot.offset, slot.offset + slot.size),
@@ -324,7 +330,9 @@ export class StaticNetwork {
       );
       return;
     }
+    const bn = st.bn!;
     batchNormForward(
+      this.#bnPasses,
       x,
       count,
       op.channels,
@@ -335,21 +343,15 @@ export class StaticNetwork {
       op.epsilon,
       op.relu,
       y,
-      st.mean!,
-      st.variance!,
-      st.rstd!,
-      this.#sumA,
-      this.#sumB,
-      st.scale!,
-      st.shift!,
+      bn,
     );
     // Keras's moving averages, in float32 steps as tfjs's ops take them:
     // m <- m - (m - batch) * (1 - momentum).
     const decay = Math.fround(1 - op.momentum);
     for (
-      const [at, batchStat] of [[op.movingMean.offset, st.mean!], [
+      const [at, batchStat] of [[op.movingMean.offset, bn.mean], [
         op.movingVariance.offset,
-        st.variance!,
+        bn.variance,
       ]] as const
     ) {
       for (let c = 0; c < op.channels; c++) {
@@ -428,6 +430,7 @@ export class StaticNetwork {
           g.fill(0, op.gamma.offset, op.gamma.offset + op.channels);
           g.fill(0, op.beta.offset, op.beta.offset + op.channels);
           batchNormBackward(
+            this.#bnPasses,
             inp,
             op.relu ? out : null,
             dout,
@@ -435,17 +438,11 @@ export class StaticNetwork {
             op.channels,
             this.weights,
             op.gamma.offset,
-            st.mean!,
-            st.rstd!,
             g,
             op.gamma.offset,
             op.beta.offset,
             din ?? this.#dyCols,
-            this.#sumA,
-            this.#sumB,
-            st.k!,
-            st.scale!,
-            st.shift!,
+            st.bn!,
           );
           break;
         }
