@@ -105,7 +105,14 @@ Deno.test("the temporal network trains the same with fused and stock kernels, up
     const temporal = { ...DEFAULT_CONFIG.temporal, filters: [8, 12, 12], denseUnits: 8 };
     const train = async (kernels: "fused" | "stock") => {
       const model = buildTemporalModel(20, 6, 4, temporal, 7);
-      const cfg = { ...DEFAULT_CONFIG.train, epochs: 4, batchSize: 32, kernels };
+      // The tfjs engine: `kernels` chooses its per-op kernels (the static engine has its own).
+      const cfg = {
+        ...DEFAULT_CONFIG.train,
+        engine: "tfjs" as const,
+        epochs: 4,
+        batchSize: 32,
+        kernels,
+      };
       const history = await trainModel(model, data, cfg, 5);
       const probs = predictProbabilities(model, data.x, data.rowShape);
       const moving = model.getLayer("bn2").getWeights().map((w) => w.dataSync().slice());

@@ -12,7 +12,9 @@ import type { TrainConfig } from "../config/config.ts";
 import { createRng, type Rng, shuffleInPlace } from "../util/random.ts";
 import { classWeights, mixupRows, smoothLabels, specAugmentRows } from "./batch_augment.ts";
 import { FusedAdam, fuseTrainingLayers } from "./fused.ts";
-import type { Gemm } from "./gemm.ts";
+import { type Gemm, jsGemm } from "./gemm.ts";
+import { createSplitGemm } from "./split_gemm.ts";
+import { createWasmGemm } from "../wasm/gemm.ts";
 import { compilePlan, readWeights, writeWeights } from "./static/plan.ts";
 import { StaticNetwork } from "./static/network.ts";
 
@@ -39,7 +41,10 @@ export interface TrainHooks {
   /** Awaited, so a notebook can redraw a chart before the next epoch starts. */
   onEpoch?: (record: EpochRecord) => void | Promise<void>;
   onBatch?: (batch: number, batches: number) => void;
-  /** The matrix multiply the static engine computes its products with. */
+  /**
+   * The matrix multiply the static engine computes its products with (the portable WebAssembly
+   * one when not given).
+   */
   gemm?: Gemm;
 }
 
@@ -131,6 +136,8 @@ interface Stepper {
   evaluate(samples: Samples): { loss: number; accuracy: number };
   getWeights(): Float32Array[];
   setWeights(values: Float32Array[]): void;
+  /** Brings the tfjs model's weights up to date (each epoch's hooks see the model as trained). */
+  sync(): void;
   /** Leaves the trained weights in the tfjs model and frees what the engine holds. */
   finish(): void;
 }
@@ -181,6 +188,7 @@ function tfjsStepper(model: tf.LayersModel, cfg: TrainConfig, classWeights: Floa
       model.setWeights(tensors);
       tf.dispose(tensors);
     },
+    sync() {},
     finish() {
       if (!(optimizer instanceof FusedAdam)) optimizer.dispose();
       unfuse();
@@ -214,6 +222,7 @@ function staticStepper(
     },
     getWeights: () => [Float32Array.from(net.weights)],
     setWeights: (values) => net.weights.set(values[0]),
+    sync: () => writeWeights(model, plan, net.weights, (v, shape) => tf.tensor(v, shape)),
     finish: () => writeWeights(model, plan, net.weights, (v, shape) => tf.tensor(v, shape)),
   };
 }
@@ -236,8 +245,9 @@ export async function trainModel(
   const classWeights = cfg.classBalance ? classWeights_(train) : null;
   let engine: Stepper;
   if (cfg.engine === "static") {
-    if (!hooks.gemm) throw new Error("train.engine=static needs a matrix multiply (hooks.gemm)");
-    engine = staticStepper(model, cfg, classWeights, hooks.gemm);
+    // Without a GEMM from the caller: the portable one, in the same two halves as a run's.
+    const gemm = hooks.gemm ?? createSplitGemm(createWasmGemm() ?? jsGemm);
+    engine = staticStepper(model, cfg, classWeights, gemm);
   } else engine = tfjsStepper(model, cfg, classWeights);
   const rng = createRng(seed);
   const history: EpochRecord[] = [];
@@ -292,7 +302,10 @@ export async function trainModel(
         record.valAccuracy = v.accuracy;
       }
       history.push(record);
-      await hooks.onEpoch?.(record);
+      if (hooks.onEpoch) {
+        engine.sync();
+        await hooks.onEpoch(record);
+      }
       if (averaged && epoch > cfg.epochs - cfg.averageLast) averaged.add();
       // ReduceLROnPlateau(monitor="loss", factor, patience, min_lr), Keras semantics:
       // an improvement must beat the best by min_delta 1e-4; cooldown 0.
