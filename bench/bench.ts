@@ -342,6 +342,25 @@ async function timeNetworks(
 }
 
 /**
+ * The GEMM's own rate on a large square product (one thread): the most a training step could
+ * reach with it, so each network's GFLOP/s reads as a fraction of the machine's limit.
+ */
+function gemmPeak(gemm: Gemm): number {
+  const n = 768;
+  const rng = createRng(3);
+  const a = Float32Array.from({ length: n * n }, () => rng.normal());
+  const b = Float32Array.from({ length: n * n }, () => rng.normal());
+  const c = new Float32Array(n * n);
+  let best = Infinity;
+  for (let i = 0; i < 6; i++) {
+    const t = performance.now();
+    gemm.sgemm(false, false, n, n, n, a, b, c);
+    best = Math.min(best, performance.now() - t);
+  }
+  return (2 * n ** 3) / (best / 1000) / 1e9;
+}
+
+/**
  * One network trained alone with the idle core lending a hand (`split_gemm.ts`: the second half
  * of each large product on a helper thread), against the same network on one thread, in
  * seconds per batch of the static engine.
@@ -436,6 +455,7 @@ async function benchTrain(cfgArgs: string[]): Promise<Record<string, unknown>> {
   const wasmGemm = chosen.gemm.name.startsWith("wasm") ? null : createWasmGemm();
   const gemms: [Gemm, GemmMode][] = [[chosen.gemm, cfg.train.gemm]];
   if (wasmGemm) gemms.push([wasmGemm, "wasm"]);
+  const peaks = Object.fromEntries(gemms.map(([g]) => [g.name, gemmPeak(g)]));
   const timings: NetTiming[] = [];
   for (const [gemm] of gemms) {
     for (const engine of TRAIN_ENGINES) timings.push(...await timeNetworks(engine, gemm, shapes));
@@ -454,18 +474,23 @@ async function benchTrain(cfgArgs: string[]): Promise<Record<string, unknown>> {
     : "PyTorch 1.13 1 thread (issue 16, same CPU kind)";
   console.log(
     `  ${"network".padEnd(25)} ${"input".padEnd(9)} ${"engine".padEnd(6)} ${"gemm".padEnd(24)} ` +
-      `s/batch  GFLOP  GFLOP/s  PyTorch s  speed vs PyTorch`,
+      `s/batch  GFLOP  GFLOP/s  of peak  PyTorch s  speed vs PyTorch`,
   );
   for (const r of timings) {
     const ref = reference[r.name];
     console.log(
       `  ${r.name.padEnd(25)} ${r.input.padEnd(9)} ${r.engine.padEnd(6)} ${r.gemm.padEnd(24)} ` +
         `${r.sPerBatch.toFixed(3).padStart(7)} ${r.gflopPerStep.toFixed(2).padStart(6)} ` +
-        `${r.gflops.toFixed(1).padStart(8)}  ` +
+        `${r.gflops.toFixed(1).padStart(8)} ${
+          (100 * r.gflops / peaks[r.gemm]).toFixed(0).padStart(6)
+        } %  ` +
         (ref ? `${ref.toFixed(3).padStart(9)}  ${(ref / r.sPerBatch).toFixed(2)}x` : ""),
     );
   }
   console.log(`  (speed vs PyTorch: ${refLabel} seconds / ours; above 1 is faster)`);
+  for (const [name, peak] of Object.entries(peaks)) {
+    console.log(`  peak of ${name}: ${peak.toFixed(1)} GFLOP/s (768 x 768 x 768 product)`);
+  }
   const lone = await timeTwoThreads(chosen.gemm, cfg.train.gemm, shapes[2]);
   console.log(
     `  one ${lone.network} network, static engine: ${lone.oneThread.toFixed(3)} s/batch on one ` +
@@ -495,6 +520,7 @@ async function benchTrain(cfgArgs: string[]): Promise<Record<string, unknown>> {
     },
     engines,
     twoThreads: lone,
+    gemmPeakGflops: peaks,
     pytorch1Thread: { source: refLabel, sPerBatch: reference },
   };
 }
