@@ -43,6 +43,16 @@ Deno.test("runs are identified by what they compute: threads and parallelism do 
     await resultHash(completeStoredConfig(old as unknown as RunConfig)),
     await resultHash(off),
   );
+  // A run stored before the static trainer trained on tfjs: it is not today's default's result.
+  const beforeEngines = structuredClone(base) as unknown as Record<string, Record<string, unknown>>;
+  delete beforeEngines.train.engine;
+  const completed = completeStoredConfig(beforeEngines as unknown as RunConfig);
+  assertEquals(completed.train.engine, "tfjs");
+  assertNotEquals(await resultHash(completed), await resultHash(base));
+  assertEquals(
+    await resultHash(completed),
+    await resultHash(withOverrides(base, { "train.engine": "tfjs" })),
+  );
 });
 
 function fakeSummary(runId: string, accuracies: number[]): RunSummary {

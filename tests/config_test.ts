@@ -110,6 +110,7 @@ Deno.test("config: every section is checked when parsed, before any work, with t
     [["--stretchRate=0"], "augment.stretchRate must be in (0, 4]"],
     [["--shiftMode=wrap"], "augment.shiftMode must be roll or silence"],
     [["--train.kernels=cuda"], "train.kernels must be fused or stock"],
+    [["--train.engine=torch"], "train.engine must be one of static, tfjs (got torch)"],
   ];
   for (const [args, message] of cases) assertThrows(() => parseArgs(args), Error, message);
   // All problems at once, so one run tells the user everything to fix.
