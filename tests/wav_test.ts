@@ -1,6 +1,6 @@
 import { assert, assertAlmostEquals, assertEquals, assertThrows } from "./assert.ts";
 import { decodeWav, encodeWav } from "../lib/audio/wav.ts";
-import { cropSamples, loadAudio } from "../lib/audio/load.ts";
+import { cropSamples, loadAudio, speechSpan } from "../lib/audio/load.ts";
 import { DEFAULT_CONFIG } from "../lib/config/config.ts";
 
 function sine(n: number, freqHz: number, sr: number, amp = 0.5): Float32Array {
@@ -166,4 +166,18 @@ Deno.test("load: audio.trimDb trims leading and trailing silence before the offs
   assert(Math.abs(trimmed[2048]) > 0, "speech starts within the first frame");
   const afterOffset = loadAudio(wav, { ...audio, trimDb: 40, offsetS: 0.25 }, "pad.wav").samples;
   assertEquals(afterOffset.length, trimmed.length - 0.25 * sr, "the offset counts from the speech");
+});
+
+Deno.test("speechSpan: a recording longer than 22 minutes at 48 kHz (130,000 frames) finds its speech", () => {
+  // 70 million samples of near-silence with two seconds of tone 20 minutes in: past the length
+  // where spreading every frame's RMS into Math.max overflowed the stack.
+  const y = new Float32Array(70_000_000);
+  for (let i = 0; i < y.length; i += 97) y[i] = 1e-5;
+  const from = 57_600_000;
+  for (let i = from; i < from + 96_000; i++) y[i] = 0.5 * Math.sin(i * 0.05);
+  const [start, end] = speechSpan(y, 30);
+  assert(
+    Math.abs(start - from) <= 2048 && Math.abs(end - (from + 96_000)) <= 2048,
+    `${start}-${end}`,
+  );
 });

@@ -48,13 +48,17 @@ export function speechSpan(y: Float32Array, topDb: number): [number, number] {
   const frame = 2048;
   const hop = 512;
   const rms: number[] = [];
+  // The peak in the same loop: a spread of every frame into Math.max overflows the stack past
+  // about 120,000 frames (22 minutes at 48 kHz).
+  let peak = 0;
   for (let at = 0; at < Math.max(1, y.length - frame + hop); at += hop) {
     let sum = 0;
     const end = Math.min(y.length, at + frame);
     for (let i = at; i < end; i++) sum += y[i] * y[i];
-    rms.push(Math.sqrt(sum / frame));
+    const r = Math.sqrt(sum / frame);
+    rms.push(r);
+    if (r > peak) peak = r;
   }
-  const peak = Math.max(...rms);
   if (!(peak > 0)) return [0, 0];
   const floor = peak * 10 ** (-topDb / 20);
   const first = rms.findIndex((r) => r > floor);

@@ -32,7 +32,13 @@ export function countBy<T>(
 }
 
 function range(values: number[], digits: number): string {
-  const lo = Math.min(...values), hi = Math.max(...values);
+  // a loop, not a spread: a large corpus's values would overflow the stack as arguments
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of values) {
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
   return lo === hi ? lo.toFixed(digits) : `${lo.toFixed(digits)}-${hi.toFixed(digits)}`;
 }
 
