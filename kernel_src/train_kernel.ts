@@ -127,3 +127,33 @@ export function bnBackDx(x: usize, dy: usize, count: i32, channels: i32, a: usiz
     }
   }
 }
+
+// Max pooling over time, four channels at a time: y and, per output value, the index (within x,
+// in floats) of the input it came from, the first of equal values (a later one must be greater),
+// as the JavaScript twin and tfjs pick.
+export function maxPool(x: usize, rows: i32, length: i32, channels: i32, pool: i32, stride: i32,
+                        padLeft: i32, outLength: i32, y: usize, arg: usize): void {
+  const lanes = i32x4(0, 1, 2, 3);
+  for (let b = 0; b < rows; b++) {
+    const xb = b * length * channels;
+    for (let t = 0; t < outLength; t++) {
+      const s0 = max(0, t * stride - padLeft);
+      const s1 = min(length, t * stride - padLeft + pool);
+      const out = <usize>((b * outLength + t) * channels) << 2;
+      for (let c = 0; c < channels; c += 4) {
+        const first = xb + s0 * channels + c;
+        let best = v128.load(x + (<usize>first << 2));
+        let where = i32x4.add(i32x4.splat(first), lanes);
+        for (let s = s0 + 1; s < s1; s++) {
+          const at = xb + s * channels + c;
+          const v = v128.load(x + (<usize>at << 2));
+          const more = f32x4.gt(v, best);
+          best = v128.bitselect(v, best, more);
+          where = v128.bitselect(i32x4.add(i32x4.splat(at), lanes), where, more);
+        }
+        v128.store(y + out + (<usize>c << 2), best);
+        v128.store(arg + out + (<usize>c << 2), where);
+      }
+    }
+  }
+}

@@ -12,7 +12,7 @@ import { createWasmGemm } from "../lib/wasm/gemm.ts";
 import { buildSeedModel, buildTemporalModel } from "../lib/model/networks.ts";
 import { compilePlan, readWeights, UnsupportedLayerError } from "../lib/model/static/plan.ts";
 import { StaticNetwork } from "../lib/model/static/network.ts";
-import { im2col, jsBatchNormPasses } from "../lib/model/static/kernels.ts";
+import { im2col, jsBatchNormPasses, maxPoolForward } from "../lib/model/static/kernels.ts";
 import { createTrainArena } from "../lib/wasm/train_arena.ts";
 import { predictProbabilities, trainModel } from "../lib/model/train.ts";
 import { createSplitGemm } from "../lib/model/split_gemm.ts";
@@ -280,4 +280,45 @@ Deno.test("batch-norm passes: the WebAssembly SIMD kernels give the JavaScript p
   ];
   assertEquals(fellBack, 0, "every pass ran in WebAssembly");
   names.forEach((name, i) => assertEquals(results[1][i], results[0][i], `${name}: bits differ`));
+});
+
+Deno.test("max pooling: the WebAssembly SIMD kernel gives the JavaScript pass's values and indices (ties to the first)", () => {
+  const rows = 3;
+  const length = 41;
+  const channels = 8;
+  const n = rows * length * channels;
+  const arena = createTrainArena(8 * n + 1024, 1, 8);
+  if (!arena) {
+    console.log("skipped: this runtime has no WebAssembly SIMD");
+    return;
+  }
+  const simd = arena.maxPool(() => {
+    throw new Error("fell back to JavaScript");
+  });
+  const x = arena.arena.subarray(0, n);
+  x.set(randomArray(n, 31));
+  // ReLU-like zeros make ties; a NaN never wins
+  for (let i = 0; i < n; i += 3) x[i] = Math.max(0, x[i]);
+  x[17] = NaN;
+  let at = Math.ceil((n + 16) / 16) * 16;
+  const take = (len: number) => {
+    const v = arena.arena.subarray(at, at + len);
+    at += Math.ceil((len + 16) / 16) * 16;
+    return v;
+  };
+  // the seed network's pools (5 wide, stride 2, same) and the temporal one's (2, stride 2)
+  for (const [pool, stride, padLeft, outLength] of [[5, 2, 2, 21], [2, 2, 0, 21]]) {
+    const out = (kernel: typeof maxPoolForward) => {
+      const y = take(rows * outLength * channels);
+      const a = take(rows * outLength * channels);
+      const arg = new Int32Array(a.buffer, a.byteOffset, a.length);
+      kernel(x, rows, length, channels, pool, stride, padLeft, outLength, y, arg);
+      return [Array.from(new Uint8Array(y.buffer, y.byteOffset, y.byteLength)), Array.from(arg)];
+    };
+    const [wantY, wantArg] = out(maxPoolForward);
+    const [gotY, gotArg] = out(simd);
+    assertEquals(gotY, wantY, `pool ${pool}: values`);
+    assertEquals(gotArg.length, rows * outLength * channels);
+    assertEquals(gotArg, wantArg, `pool ${pool}: indices`);
+  }
 });

@@ -7,7 +7,7 @@
  * anywhere, browsers included) and the plain JavaScript one below, the reference the others are
  * tested against.
  */
-import type { BatchNormPasses } from "./static/kernels.ts";
+import type { BatchNormPasses, maxPoolForward } from "./static/kernels.ts";
 
 /** A GEMM working in place on an arena (`Gemm.withArena`), and what else the arena offers. */
 export interface GemmArena {
@@ -15,6 +15,8 @@ export interface GemmArena {
   arena: Float32Array;
   /** The batch-norm passes in SIMD on the arena's views (the same bits as the JS ones). */
   batchNorm?(fallback: BatchNormPasses): BatchNormPasses;
+  /** Max pooling in SIMD on the arena's views (the same values and indices as the JS one). */
+  maxPool?(fallback: typeof maxPoolForward): typeof maxPoolForward;
 }
 
 /** `train.gemm`: which matrix multiply trains (see `chooseGemm`). */

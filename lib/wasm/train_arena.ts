@@ -6,12 +6,24 @@
  * Pure: no Deno APIs. Null where the runtime lacks WebAssembly SIMD.
  */
 import type { Gemm } from "../model/gemm.ts";
-import type { BatchNormPasses } from "../model/static/kernels.ts";
+import type { BatchNormPasses, maxPoolForward } from "../model/static/kernels.ts";
 import { ensureMemory, instantiateKernel } from "./instance.ts";
 import { align, createWasmGemm, type GemmExports } from "./gemm.ts";
 import { TRAIN_KERNEL_WASM } from "./train_kernel_wasm.ts";
 
 interface Exports extends GemmExports {
+  maxPool(
+    x: number,
+    rows: number,
+    length: number,
+    channels: number,
+    pool: number,
+    stride: number,
+    padLeft: number,
+    outLength: number,
+    y: number,
+    arg: number,
+  ): void;
   bnSums(x: number, count: number, channels: number, sum: number, sumSq: number): void;
   bnNormalize(
     x: number,
@@ -53,6 +65,8 @@ export interface TrainArena {
    * arena and channel counts that are multiples of 4 (others go to `fallback`).
    */
   batchNorm(fallback: BatchNormPasses): BatchNormPasses;
+  /** Max pooling in SIMD, the same values and indices as `maxPoolForward` (its fallback). */
+  maxPool(fallback: typeof maxPoolForward): typeof maxPoolForward;
 }
 
 /**
@@ -159,5 +173,24 @@ export function createTrainArena(
       },
     };
   };
-  return { arena, gemm, batchNorm };
+  const maxPool =
+    (js: typeof maxPoolForward): typeof maxPoolForward =>
+    (x, rows, length, channels, pool, stride, padLeft, outLength, y, arg) => {
+      if (channels % 4 !== 0 || !inArena(x) || !inArena(y) || !inArena(arg)) {
+        return js(x, rows, length, channels, pool, stride, padLeft, outLength, y, arg);
+      }
+      ex.maxPool(
+        x.byteOffset,
+        rows,
+        length,
+        channels,
+        pool,
+        stride,
+        padLeft,
+        outLength,
+        y.byteOffset,
+        arg.byteOffset,
+      );
+    };
+  return { arena, gemm, batchNorm, maxPool };
 }

@@ -61,6 +61,7 @@ export class StaticNetwork {
   readonly #v: Float32Array;
   readonly #sumA: Float64Array;
   readonly #bnPasses: BatchNormPasses;
+  readonly #maxPool: typeof maxPoolForward;
   readonly #dyCols: Float32Array;
   readonly #views = new Map<WeightSlot, { w: Float32Array; g: Float32Array }>();
   #accBeta1 = Math.fround(ADAM.beta1);
@@ -102,6 +103,9 @@ export class StaticNetwork {
         { op },
       ) => [maxBatch * op.length * op.width * op.cin, op.width * op.cin * op.cout]),
       dyColsSize,
+      ...plan.ops.flatMap((op) =>
+        op.kind === "maxPool" ? [maxBatch * op.outLength * op.channels] : []
+      ),
     ];
     const total = sizes.reduce((a, b) => a + Math.ceil((b + 16) / 16) * 16, 0);
     // Room for the split GEMM's second partial product (the weight gradients), and every
@@ -122,6 +126,7 @@ export class StaticNetwork {
     this.gemm = gemm.withArena && resident ? resident.gemm : gemm;
     const arena = resident?.arena ?? new Float32Array(total);
     this.#bnPasses = resident?.batchNorm?.(jsBatchNormPasses) ?? jsBatchNormPasses;
+    this.#maxPool = resident?.maxPool?.(maxPoolForward) ?? maxPoolForward;
     let at = 0;
     // 64-byte aligned views, in the order of `sizes`.
     const take = (n: number) => {
@@ -150,6 +155,14 @@ export class StaticNetwork {
       }]),
     );
     this.#dyCols = take(dyColsSize);
+    // Max pooling's indices live in the arena too, for the SIMD kernel to write.
+    const poolArgs = new Map(
+      plan.ops.flatMap((op, i) => {
+        if (op.kind !== "maxPool") return [];
+        const v = take(maxBatch * op.outLength * op.channels);
+        return [[i, new Int32Array(v.buffer, v.byteOffset, v.length)] as const];
+      }),
+    );
     this.#m = new Float32Array(plan.trainableSize);
     this.#v = new Float32Array(plan.trainableSize);
     this.target = new Float32Array(maxBatch * plan.classes);
@@ -166,7 +179,7 @@ export class StaticNetwork {
           return { bn: { sumA, sumB, mean, variance, rstd, scale, shift, k } };
         }
         case "maxPool":
-          return { arg: new Int32Array(maxBatch * op.outLength * op.channels) };
+          return { arg: poolArgs.get(i)! };
         case "timePool":
           return {
             arg: new Int32Array(maxBatch * op.channels),
@@ -248,7 +261,7 @@ export class StaticNetwork {
           break;
         }
         case "maxPool":
-          maxPoolForward(
+          this.#maxPool(
             inp,
             batch,
             op.length,
