@@ -7,7 +7,8 @@
  * anywhere, browsers included) and the plain JavaScript one below, the reference the others are
  * tested against.
  */
-import type { BatchNormPasses, maxPoolForward } from "./static/kernels.ts";
+import type { BatchNormPasses } from "./static/batch_norm.ts";
+import type { maxPoolForward } from "./static/kernels.ts";
 
 /** A GEMM working in place on an arena (`Gemm.withArena`), and what else the arena offers. */
 export interface GemmArena {

@@ -6,7 +6,8 @@
  * Pure: no Deno APIs. Null where the runtime lacks WebAssembly SIMD.
  */
 import type { Gemm } from "../model/gemm.ts";
-import type { BatchNormPasses, maxPoolForward } from "../model/static/kernels.ts";
+import type { BatchNormPasses } from "../model/static/batch_norm.ts";
+import type { maxPoolForward } from "../model/static/kernels.ts";
 import { ensureMemory, instantiateKernel } from "./instance.ts";
 import { align, createWasmGemm, type GemmExports } from "./gemm.ts";
 import { TRAIN_KERNEL_WASM } from "./train_kernel_wasm.ts";

@@ -11,16 +11,10 @@ import {
   adamStep,
   addBiasRelu,
   addColumnSums,
-  batchNormBackward,
-  batchNormForward,
-  batchNormInference,
-  type BatchNormPasses,
-  type BatchNormScratch,
   crossEntropyBackward,
   dropoutForward,
   flipKernel,
   im2col,
-  jsBatchNormPasses,
   maxPoolBackward,
   maxPoolForward,
   reluBackward,
@@ -29,6 +23,14 @@ import {
   timePoolForward,
 } from "./kernels.ts";
 import type { StaticOp, StaticPlan, WeightSlot } from "./plan.ts";
+import {
+  batchNormBackward,
+  batchNormForward,
+  batchNormInference,
+  type BatchNormPasses,
+  type BatchNormScratch,
+  jsBatchNormPasses,
+} from "./batch_norm.ts";
 import { createTrainArena } from "../../wasm/train_arena.ts";
 
 /** Per-op buffers beyond its output and output gradient. */
