@@ -142,9 +142,9 @@ interface Stepper {
   finish(): void;
 }
 
-/** Dropout layers of `model`, in order: one seed each per batch. */
-function dropoutCount(model: tf.LayersModel): number {
-  return model.layers.filter((l) => l.getClassName() === "Dropout").length;
+/** Dropout layers of `model`, in order: each gets one seed per batch. */
+function dropoutLayers(model: tf.LayersModel): tf.layers.Layer[] {
+  return model.layers.filter((l) => l.getClassName() === "Dropout");
 }
 
 function tfjsStepper(model: tf.LayersModel, cfg: TrainConfig, classWeights: Float32Array | null) {
@@ -153,7 +153,7 @@ function tfjsStepper(model: tf.LayersModel, cfg: TrainConfig, classWeights: Floa
   const unfuse = fused ? fuseTrainingLayers(model) : () => {};
   const weights = classWeights ? tf.tensor1d(classWeights) : undefined;
   const kernels = cfg.weightDecay > 0 ? decayedKernels(model) : [];
-  const dropouts = model.layers.filter((l) => l.getClassName() === "Dropout");
+  const dropouts = dropoutLayers(model);
   const stepper: Stepper = {
     async step(xv, yv, n, seeds, lr) {
       setLearningRate(optimizer, lr);
@@ -223,7 +223,9 @@ function staticStepper(
     getWeights: () => [Float32Array.from(net.weights)],
     setWeights: (values) => net.weights.set(values[0]),
     sync: () => writeWeights(model, plan, net.weights, (v, shape) => tf.tensor(v, shape)),
-    finish: () => writeWeights(model, plan, net.weights, (v, shape) => tf.tensor(v, shape)),
+    finish() {
+      this.sync();
+    },
   };
 }
 
@@ -242,17 +244,19 @@ export async function trainModel(
 ): Promise<EpochRecord[]> {
   const n = train.labels.length;
   if (n === 0) throw new Error("training: no training rows");
-  const classWeights = cfg.classBalance ? classWeights_(train) : null;
+  const rowWeights = cfg.classBalance
+    ? Float32Array.from(classWeights(train.labels, train.classes))
+    : null;
   let engine: Stepper;
   if (cfg.engine === "static") {
     // Without a GEMM from the caller: the portable one, in the same two halves as a run's.
     const gemm = hooks.gemm ?? createSplitGemm(createWasmGemm() ?? jsGemm);
-    engine = staticStepper(model, cfg, classWeights, gemm);
-  } else engine = tfjsStepper(model, cfg, classWeights);
+    engine = staticStepper(model, cfg, rowWeights, gemm);
+  } else engine = tfjsStepper(model, cfg, rowWeights);
   const rng = createRng(seed);
   const history: EpochRecord[] = [];
   const batches = Math.ceil(n / cfg.batchSize);
-  const dropouts = dropoutCount(model);
+  const dropouts = dropoutLayers(model).length;
   let lr = cfg.learningRate;
   let best = Infinity;
   let wait = 0;
@@ -323,10 +327,6 @@ export async function trainModel(
     engine.finish();
   }
   return history;
-}
-
-function classWeights_(train: Samples): Float32Array {
-  return Float32Array.from(classWeights(train.labels, train.classes));
 }
 
 /** Mean clipped cross-entropy and accuracy of probabilities `probs` ([n, classes]). */
