@@ -280,6 +280,25 @@ function resampleJs(
   }
 }
 
+/**
+ * How `resample` from `srInHz` to `srOutHz` can be cut into pieces with the same results: its
+ * period (`up` outputs per `down` inputs) and the input samples an output reaches on either side
+ * (a piece resampled with that much real input around it gives, away from its edges, exactly the
+ * outputs of the whole signal). Null where the rates have no usable period.
+ */
+export function resamplePeriod(
+  srInHz: number,
+  srOutHz: number,
+  filter: ResamplerName | SincFilterSpec = "kaiser_best",
+): { up: number; down: number; reachIn: number } | null {
+  const spec = typeof filter === "string" ? FILTERS[filter] : filter;
+  if (!Number.isInteger(srInHz) || !Number.isInteger(srOutHz)) return null;
+  const period = rationalRatio(srInHz, srOutHz, 1);
+  if (!period) return null;
+  const plan = planFor(period, srOutHz / srInHz, spec);
+  return { up: plan.up, down: plan.down, reachIn: plan.padLeft + plan.maxTaps + plan.down };
+}
+
 /** Output length librosa gives: `ceil(n * srOut / srIn)` (resampy's floor, then zero-padded). */
 export function resampledLength(n: number, srInHz: number, srOutHz: number): number {
   return Math.ceil(n * (srOutHz / srInHz));

@@ -30,26 +30,43 @@ function fourCC(bytes: Uint8Array, at: number): string {
   return String.fromCharCode(bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]);
 }
 
+/**
+ * Bytes of a file, read by position: all of it in memory (`bytesSource`), or a file on disk read
+ * piece by piece (`read_file.ts`), so a two-hour recording is parsed without reading it whole.
+ */
+export interface ByteSource {
+  /** The file's length in bytes. */
+  length: number;
+  /** `count` bytes from `at` (fewer only at the end of the file). */
+  read(at: number, count: number): Uint8Array;
+}
+
+export function bytesSource(bytes: Uint8Array): ByteSource {
+  return { length: bytes.length, read: (at, count) => bytes.subarray(at, at + count) };
+}
+
 /** Lists the chunks of a RIFF/WAVE file, or throws an error naming `source` and the defect. */
-export function riffChunks(bytes: Uint8Array, source: string): RiffChunk[] {
+export function riffChunks(input: Uint8Array | ByteSource, source: string): RiffChunk[] {
+  const src = input instanceof Uint8Array ? bytesSource(input) : input;
   const fail = (why: string): never => {
     throw new Error(`${source}: not a valid WAV file: ${why}`);
   };
-  if (bytes.length < 12) fail(`only ${bytes.length} bytes, too short for a RIFF header`);
-  if (fourCC(bytes, 0) !== "RIFF") {
-    fail(`starts with ${JSON.stringify(fourCC(bytes, 0))}, not "RIFF"`);
+  const head = src.read(0, 12);
+  if (src.length < 12) fail(`only ${src.length} bytes, too short for a RIFF header`);
+  if (fourCC(head, 0) !== "RIFF") {
+    fail(`starts with ${JSON.stringify(fourCC(head, 0))}, not "RIFF"`);
   }
-  if (fourCC(bytes, 8) !== "WAVE") {
-    fail(`RIFF type is ${JSON.stringify(fourCC(bytes, 8))}, not "WAVE"`);
+  if (fourCC(head, 8) !== "WAVE") {
+    fail(`RIFF type is ${JSON.stringify(fourCC(head, 8))}, not "WAVE"`);
   }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const chunks: RiffChunk[] = [];
   let at = 12;
-  while (at + 8 <= bytes.length) {
-    const id = fourCC(bytes, at);
-    const size = view.getUint32(at + 4, true);
+  while (at + 8 <= src.length) {
+    const header = src.read(at, 8);
+    const id = fourCC(header, 0);
+    const size = new DataView(header.buffer, header.byteOffset, 8).getUint32(4, true);
     const offset = at + 8;
-    const remaining = bytes.length - offset;
+    const remaining = src.length - offset;
     if (size > remaining) {
       // Streaming writers leave 0 or 0xFFFFFFFF in the data size; anything else is truncation.
       if (id === "data" && (size === 0xffffffff || size === 0)) {
@@ -106,25 +123,28 @@ export interface WavInfo {
 export const MIN_RATE_HZ = 1000;
 export const MAX_RATE_HZ = 768000;
 
-interface WavLayout extends WavInfo {
+/** Where a WAV file's samples are and how they are coded: enough to decode any part of it. */
+export interface WavLayout extends WavInfo {
   formatTag: number;
   blockAlign: number;
   dataOffset: number;
 }
 
-function wavLayout(bytes: Uint8Array, source: string): WavLayout {
-  const chunks = riffChunks(bytes, source);
+export function wavLayout(input: Uint8Array | ByteSource, source: string): WavLayout {
+  const chunks = riffChunks(input, source);
+  const src = input instanceof Uint8Array ? bytesSource(input) : input;
   const fmt = chunks.find((c) => c.id === "fmt ")!;
   const data = chunks.find((c) => c.id === "data")!;
   if (fmt.size < 16) throw new Error(`${source}: not a valid WAV file: "fmt " chunk too short`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let formatTag = view.getUint16(fmt.offset, true);
-  const numChannels = view.getUint16(fmt.offset + 2, true);
-  const sampleRateHz = view.getUint32(fmt.offset + 4, true);
-  const blockAlign = view.getUint16(fmt.offset + 12, true);
-  const bitDepth = view.getUint16(fmt.offset + 14, true);
+  const fmtBytes = src.read(fmt.offset, Math.min(fmt.size, 40));
+  const view = new DataView(fmtBytes.buffer, fmtBytes.byteOffset, fmtBytes.byteLength);
+  let formatTag = view.getUint16(0, true);
+  const numChannels = view.getUint16(2, true);
+  const sampleRateHz = view.getUint32(4, true);
+  const blockAlign = view.getUint16(12, true);
+  const bitDepth = view.getUint16(14, true);
   if (formatTag === WAVE_FORMAT_EXTENSIBLE && fmt.size >= 40) {
-    formatTag = view.getUint16(fmt.offset + 24, true); // first two bytes of the SubFormat GUID
+    formatTag = view.getUint16(24, true); // first two bytes of the SubFormat GUID
   }
   const unsupported = (why: string): never => {
     throw new Error(`${source}: unsupported WAV: ${why}`);
@@ -178,17 +198,34 @@ export function decodeWav(
   window?: DecodeWindow,
 ): DecodedAudio {
   const layout = wavLayout(bytes, source);
+  const [first, count] = window
+    ? windowFrames(layout.totalFrames, layout.sampleRateHz, window)
+    : [0, layout.totalFrames];
+  const start = layout.dataOffset + first * layout.blockAlign;
+  return decodeFrames(
+    layout,
+    bytes.subarray(start, start + count * layout.blockAlign),
+    first,
+    source,
+  );
+}
+
+/**
+ * Decodes `data`, whole frames of a file's samples starting at frame `firstFrame` (which only
+ * dates errors), as `layout` codes them: how a long file is decoded block by block.
+ */
+export function decodeFrames(
+  layout: WavLayout,
+  data: Uint8Array,
+  firstFrame: number,
+  source: string,
+): DecodedAudio {
   const { formatTag, sampleRateHz, blockAlign, bitDepth, totalFrames } = layout;
   const numChannels = layout.channels;
   const isFloat = layout.format === "float";
-
   // Hand wav-decoder a minimal canonical file: our validated fmt + data, nothing else. This
   // also normalises WAVE_FORMAT_EXTENSIBLE, which wav-decoder does not know.
-  const [first, count] = window
-    ? windowFrames(totalFrames, sampleRateHz, window)
-    : [0, totalFrames];
-  const dataBytes = count * blockAlign;
-  const dataStart = layout.dataOffset + first * blockAlign;
+  const dataBytes = Math.floor(data.length / blockAlign) * blockAlign;
   const canonical = new Uint8Array(44 + dataBytes);
   const cv = new DataView(canonical.buffer);
   canonical.set([0x52, 0x49, 0x46, 0x46], 0); // RIFF
@@ -203,7 +240,7 @@ export function decodeWav(
   cv.setUint16(34, bitDepth, true);
   canonical.set([0x64, 0x61, 0x74, 0x61], 36); // data
   cv.setUint32(40, dataBytes, true);
-  canonical.set(bytes.subarray(dataStart, dataStart + dataBytes), 44);
+  canonical.set(data.subarray(0, dataBytes), 44);
 
   // wav-decoder was written for Node and tests `global.Buffer`; browsers have no `global`.
   const g = globalThis as { global?: unknown };
@@ -211,7 +248,7 @@ export function decodeWav(
   const decoded = wavDecoder.decode.sync(canonical.buffer, { symmetric: true });
   const channels = decoded.channelData as Float32Array[];
   if (!isFloat && (bitDepth === 8 || bitDepth === 24)) fixScaling(channels, bitDepth);
-  if (isFloat) rejectNonFinite(channels, source, sampleRateHz, first);
+  if (isFloat) rejectNonFinite(channels, source, sampleRateHz, firstFrame);
   return { sampleRateHz, totalFrames, channels, bitDepth, format: isFloat ? "float" : "pcm" };
 }
 
