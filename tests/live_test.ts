@@ -60,9 +60,9 @@ Deno.test("the speech gate calls silence and faint hiss no speech, and a voice s
   const spoken = speechActivity(voice(2.5, rate), rate, GATE);
   assert(spoken.speech, `voice not detected: ${JSON.stringify(spoken)}`);
   assert(spoken.levelDbfs > -30 && spoken.voicedS > 1, JSON.stringify(spoken));
-  // A short word in a quiet window is not enough to classify.
+  // A syllable in a quiet window is not enough to classify (minVoicedS, 0.2 s).
   const word = new Float32Array(rate * 2.5);
-  word.set(voice(0.2, rate), rate);
+  word.set(voice(0.12, rate), rate);
   assertEquals(speechActivity(word, rate, GATE).speech, false);
 });
 

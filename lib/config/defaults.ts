@@ -94,7 +94,7 @@ export const DEFAULT_CONFIG: RunConfig = {
     speakerNorm: "per-speaker",
     strictToo: true,
   },
-  live: { windowS: 2.5, hopS: 0.5, gateDbfs: -45, minVoicedS: 0.3, timelineS: 60 },
+  live: { windowS: 2.5, hopS: 0.5, gateDbfs: -70, minVoicedS: 0.2, timelineS: 60 },
   resultsDir: "results",
 };
 
@@ -423,7 +423,11 @@ export interface LiveConfig {
   windowS: number;
   /** Seconds between classifications. */
   hopS: number;
-  /** A 20 ms frame louder than this (dB re full scale) counts as voiced. */
+  /**
+   * A voiced frame (periodic, in a moving pitch track: `audio/speech.ts`) counts only when louder
+   * than this (dB re full scale, DC removed). Low, because RAVDESS's quietest actors speak at
+   * -60 dBFS; the detector, not the level, tells speech from hum and noise.
+   */
   gateDbfs: number;
   /** Voiced seconds a window needs before it is classified; less is shown as "no speech". */
   minVoicedS: number;

@@ -1,15 +1,16 @@
 /**
- * The "is anyone speaking?" gate of the live page: 20 ms frames whose RMS level clears a
- * threshold count as voiced, and a window needs enough voiced time to be classified. Silence and
- * room hum are then shown as "no speech" instead of being called calm. Pure.
+ * The "is anyone speaking?" gate of the live page and `predict`: the speech detector
+ * (`audio/speech.ts`: voiced frames in pitch tracks whose pitch moves), plus the levels the page's
+ * meter shows. Silence, hum, whistles, noise and held chords are "no speech" instead of an
+ * emotion. Pure.
  */
+import { detectSpeech } from "../audio/speech.ts";
 
 export interface GateOptions {
-  /** dB re full scale a frame's RMS must exceed to count as voiced. */
+  /** dB re full scale a voiced frame's level (DC removed) must exceed. */
   gateDbfs: number;
   /** Voiced seconds needed to call the window speech. */
   minVoicedS: number;
-  frameS?: number;
 }
 
 export interface Activity {
@@ -17,8 +18,13 @@ export interface Activity {
   levelDbfs: number;
   /** RMS level of the newest 100 ms, for a level meter. */
   recentDbfs: number;
+  /** Seconds of voiced frames (periodic, in a pitch track, above the gate). */
   voicedS: number;
+  /** Spread of their pitch in semitones (speech moves; hum and tones do not). */
+  pitchRangeSt: number;
   speech: boolean;
+  /** Why it is not speech, in a few words; empty when it is. */
+  why: string;
 }
 
 export function rmsDbfs(x: ArrayLike<number>, from = 0, to = x.length): number {
@@ -33,17 +39,14 @@ export function speechActivity(
   sampleRateHz: number,
   opts: GateOptions,
 ): Activity {
-  const frame = Math.max(1, Math.round((opts.frameS ?? 0.02) * sampleRateHz));
-  let voicedFrames = 0;
-  for (let at = 0; at + frame <= samples.length; at += frame) {
-    if (rmsDbfs(samples, at, at + frame) > opts.gateDbfs) voicedFrames++;
-  }
-  const voicedS = (voicedFrames * frame) / sampleRateHz;
+  const verdict = detectSpeech(samples, sampleRateHz, opts);
   const recent = Math.min(samples.length, Math.round(0.1 * sampleRateHz));
   return {
     levelDbfs: rmsDbfs(samples),
     recentDbfs: rmsDbfs(samples, samples.length - recent),
-    voicedS,
-    speech: voicedS >= opts.minVoicedS && voicedFrames > 0,
+    voicedS: verdict.voicedS,
+    pitchRangeSt: verdict.pitchRangeSt,
+    speech: verdict.speech,
+    why: verdict.why,
   };
 }
