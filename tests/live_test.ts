@@ -14,41 +14,23 @@ import { AudioRing } from "../lib/live/ring.ts";
 import { createLiveClassifier } from "../lib/live/classifier.ts";
 import { RunningStats } from "../lib/eval/speaker_norm.ts";
 import { fitScaler } from "../lib/model/scaler.ts";
-import { buildTemporalModel } from "../lib/model/networks.ts";
-import { saveModel } from "../lib/model/io_fs.ts";
-import { useTrainingBackend } from "../lib/model/backend.ts";
-import { jsGemm } from "../lib/model/gemm.ts";
 import { createClipFeaturizer } from "../lib/features/clip.ts";
-import { fitVoiceScaler, predictClip, type Predictor } from "../lib/model/predictor.ts";
+import { inputOf, predictClip, type Predictor } from "../lib/model/predictor.ts";
+import { loadAudio } from "../lib/audio/load.ts";
 import { createLiveHandler, safeSegments } from "../lib/web/server.ts";
 import { buildLiveBundle } from "../lib/web/bundle.ts";
 import { launchBrowser } from "./cdp.ts";
 import { haveChromium } from "../lib/notebook/chromium.ts";
 import { PROJECT_ROOT } from "../lib/util/project.ts";
 import { PLOTLY_SOURCE } from "../lib/plots/plotly_fs.ts";
+import { LABELS, voice, writeSyntheticRun } from "./synthetic_run.ts";
 import { loadPredictor } from "../lib/run/store.ts";
 
 const HAVE_CHROMIUM = await haveChromium();
 if (!HAVE_CHROMIUM) {
   console.warn("skipping live page browser tests: no chromium (apt-get install -y chromium)");
 }
-const LABELS = ["neutral", "calm", "happy", "sad", "angry", "fearful", "disgust", "surprised"];
 const GATE = DEFAULT_CONFIG.live;
-
-/** A voiced, vowel-like signal: gliding pitch, ten harmonics, syllables at 4 per second. */
-function voice(seconds: number, sampleRateHz: number, amp = 0.3): Float32Array {
-  const out = new Float32Array(Math.round(seconds * sampleRateHz));
-  let phase = 0;
-  for (let i = 0; i < out.length; i++) {
-    const t = i / sampleRateHz;
-    phase += (2 * Math.PI * (140 + 25 * Math.sin(2 * Math.PI * 0.7 * t))) / sampleRateHz;
-    let v = 0;
-    for (let k = 1; k <= 10; k++) v += Math.sin(k * phase) / k;
-    const syllable = 0.5 - 0.5 * Math.cos(2 * Math.PI * 4 * t);
-    out[i] = amp * 0.5 * syllable * v;
-  }
-  return out;
-}
 
 Deno.test("the speech gate calls silence and faint hiss no speech, and a voice speech", () => {
   const rate = 48000;
@@ -91,104 +73,48 @@ Deno.test("running voice statistics equal a scaler fitted on the same frames at 
   assertEquals(running.fittedOn, 30);
 });
 
-/**
- * A run folder as `deno task reproduce` writes it, with small untrained models: fold-1-2 written
- * the way runs were before ensembles (no `models` list, one model that sees the whole input),
- * fold-3-4 with two ensemble members that see different features.
- */
-async function writeSyntheticRun(resultsDir: string, config: RunConfig): Promise<string> {
-  const runId = "2026-01-01T00-00-00Z-temporal-speaker";
-  const dir = join(resultsDir, runId);
-  const frames = 108;
-  // The default input: log-mel and MFCC + deltas side by side in every frame.
-  const mels = config.features.sequenceMels;
-  const dims = mels + 3 * config.features.nMfcc;
-  // fold-3-4's members each see one half of a frame, as the default ensemble's do.
-  const views: Record<string, { input: string; channels: [number, number] }> = {
-    "fold-3-4": { input: "logmel", channels: [0, mels] },
-    "fold-3-4-m2": { input: "mfccDelta", channels: [mels, dims] },
-  };
-  const folds = [
-    { name: "fold-1-2", trainActors: [3, 4], testActors: [1, 2] },
-    {
-      name: "fold-3-4",
-      models: ["fold-3-4", "fold-3-4-m2"],
-      trainActors: [1, 2],
-      testActors: [3, 4],
-    },
-  ];
-  await useTrainingBackend(jsGemm);
-  const members = folds.flatMap((f) => f.models ?? [f.name]);
-  for (const [i, name] of members.entries()) {
-    const [from, to] = views[name]?.channels ?? [0, dims];
-    const model = buildTemporalModel(frames, to - from, 8, {
-      filters: [8, 8],
-      kernelSize: 3,
-      dropout: 0,
-      denseUnits: 8,
-      pooling: "meanMax",
-    }, 100 + i);
-    const modelDir = join(dir, "models", name);
-    await saveModel(model, modelDir);
-    model.dispose();
-    // Scalers cover the whole input; a member picks its columns after scaling.
-    const scaler = {
-      dim: dims,
-      mean: Array(dims).fill(0.1 * i),
-      scale: Array(dims).fill(1.5),
-      fittedOn: 1,
-    };
-    await Deno.writeTextFile(join(modelDir, "scaler.json"), JSON.stringify(scaler));
-  }
-  await Deno.writeTextFile(
-    join(dir, "config.json"),
-    JSON.stringify({
-      runId,
-      config,
-      labels: LABELS,
-      input: { kind: "logmelMfccDelta", rowShape: [frames, dims], featureDim: dims },
-      members: views,
-      folds,
-      protocol: {
-        text: "synthetic test run (untrained weights)",
-        speakerNorm: config.eval.speakerNorm,
-      },
-      corpus: { root: "synthetic", clips: 16, manifestHash: "0" },
-    }),
-  );
-  const spread = { mean: 0.125, std: 0, values: [0.125, 0.125] };
-  await Deno.writeTextFile(
-    join(dir, "metrics.json"),
-    JSON.stringify({
-      runId,
-      model: "temporal",
-      protocol: "speaker",
-      protocolText: "synthetic test run (untrained weights)",
-      leaky: false,
-      folds: folds.map(({ name, trainActors, testActors }) => ({ name, trainActors, testActors })),
-      primary: { labels: LABELS, accuracy: spread, uar: spread, macroF1: spread },
-    }),
-  );
-  return runId;
-}
-
 async function loadSyntheticPredictor(dir: string): Promise<Predictor> {
   return (await loadPredictor(dir)).predictor;
 }
 
-Deno.test("the live classifier gives a file exactly what predict's functions give it", async () => {
+Deno.test("the live classifier trims a file to its speech and scores it as predict does", async () => {
   const tmp = await Deno.makeTempDir();
   try {
     const config = withOverrides(DEFAULT_CONFIG, { "eval.speakerNorm": "per-speaker" });
     const runId = await writeSyntheticRun(tmp, config);
     const predictor = await loadSyntheticPredictor(join(tmp, runId));
-    const wav = encodeWav(voice(3.5, 44100), 44100);
+    // Two seconds of voice between a second of silence on either side.
+    const rate = 44100;
+    const signal = new Float32Array(4 * rate);
+    signal.set(voice(2, rate), rate);
+    const wav = encodeWav(signal, rate);
     const live = createLiveClassifier(predictor, config, config.live);
-    const fromPage = live.classifyFile(wav, "voice.wav").probs;
-    const clip = createClipFeaturizer(config.audio, config.features).featurize(wav, "voice.wav");
-    const fromPredict = predictClip(predictor, clip, fitVoiceScaler(predictor, [clip]));
-    assertEquals(Array.from(fromPage), Array.from(fromPredict));
-    assertAlmostEquals(fromPage.reduce((a, b) => a + b, 0), 1, 1e-5);
+    const page = live.classifyFile(wav, "voice.wav");
+    const a = page.analysis;
+    assert(a.speechSpanS![0] > 0.6 && a.speechSpanS![0] < 1.05, `${a.speechSpanS}`);
+    assert(a.speechSpanS![1] > 2.95 && a.speechSpanS![1] < 3.4, `${a.speechSpanS}`);
+    assertEquals(a.windows.length, 1, "one window, centred on the speech");
+    // The same numbers from the parts: the window's samples, features, this voice's statistics.
+    const y = loadAudio(wav, { ...config.audio, offsetS: 0, durationS: null }, "voice.wav").samples;
+    const start = Math.round(a.windows[0].startS * config.audio.sampleRateHz);
+    const extractor = createClipFeaturizer(config.audio, config.features).extractor;
+    const features = extractor.extract(y.subarray(start, start + a.window));
+    const dim = predictor.rowShape[1];
+    const expected = predictClip(
+      predictor,
+      features,
+      fitScaler(inputOf(features, predictor.input), dim),
+    );
+    for (let c = 0; c < 8; c++) assertAlmostEquals(page.probs![c], expected[c], 1e-5);
+    assertAlmostEquals(page.probs!.reduce((s, p) => s + p, 0), 1, 1e-5);
+    // Silence and a held tone are no speech, with a reason.
+    const hum = encodeWav(
+      Float32Array.from({ length: 3 * rate }, (_, i) => 0.1 * Math.sin(i * 0.0142)),
+      rate,
+    );
+    const none = live.classifyFile(hum, "hum.wav");
+    assertEquals(none.probs, null);
+    assert(none.analysis.why.length > 0);
   } finally {
     await Deno.remove(tmp, { recursive: true });
   }
@@ -202,16 +128,14 @@ Deno.test("the microphone path resamples and featurizes a 48 kHz window as the f
     const runId = await writeSyntheticRun(tmp, config);
     const predictor = await loadSyntheticPredictor(join(tmp, runId));
     const rate = 48000;
-    const signal = voice(config.audio.offsetS + config.live.windowS, rate);
+    const signal = voice(config.live.windowS, rate);
     const live = createLiveClassifier(predictor, config, config.live);
-    const file = live.classifyFile(encodeWav(signal, rate), "voice.wav").probs;
-    // The file path skips the first offsetS seconds; the window is the rest, 2.5 s at 48 kHz.
-    const window = live.classifyWindow(
-      signal.subarray(Math.round(config.audio.offsetS * rate)),
-      rate,
-    );
-    assert(window.probs, "the gate should hear the voice");
-    for (let c = 0; c < 8; c++) assertAlmostEquals(window.probs[c], file[c], 1e-4);
+    const file = live.classifyFile(encodeWav(signal, rate), "voice.wav");
+    // A file one window long is that one window, as the microphone's 2.5 s at 48 kHz are.
+    assertEquals(file.analysis.windows.length, 1);
+    const window = live.classifyWindow(signal, rate);
+    assert(window.probs && file.probs, "the gate should hear the voice");
+    for (let c = 0; c < 8; c++) assertAlmostEquals(window.probs[c], file.probs[c], 1e-4);
     const quiet = live.classifyWindow(new Float32Array(rate * 2.5), rate);
     assertEquals(quiet.probs, null);
   } finally {

@@ -13,7 +13,7 @@ import {
 } from "../eval/ablation.ts";
 import { PROTOCOL_TEXT } from "../experiment/splits.ts";
 import { runAblation, writeAblation } from "../pipeline/ablation.ts";
-import { fromRoot, openCorpus, runCli } from "./common.ts";
+import { fromRoot, openCorpus, runCli, withUserPaths } from "./common.ts";
 import { DEFAULT_CONFIG, type FlagSpec, parseArgs } from "../config/config.ts";
 import { stderrSink } from "../util/terminal.ts";
 
@@ -35,7 +35,7 @@ export const ABLATION_FLAGS = {
 if (import.meta.main) {
   await runCli(async () => {
     const parsed = parseArgs(Deno.args, DEFAULT_CONFIG, ABLATION_FLAGS);
-    const ctx = { ...parsed, sink: stderrSink() };
+    const ctx = { ...parsed, config: withUserPaths(parsed.config, Deno.args), sink: stderrSink() };
     const variants = (parsed.flags.variants as string[] | undefined)?.map(variantByName) ??
       ABLATION_VARIANTS;
     const seeds = (parsed.flags.seeds as string[] | undefined)?.map(Number) ??

@@ -2,9 +2,9 @@
  * Shared CLI plumbing (Deno-only): parse `--key=value` settings, find or fetch the corpus,
  * report errors as one clear line instead of a stack trace.
  */
-import { DEFAULT_CONFIG, parseArgs, type ParsedArgs } from "../config/config.ts";
+import { DEFAULT_CONFIG, parseArgs, type ParsedArgs, type RunConfig } from "../config/config.ts";
 import { openConfiguredCorpus } from "../corpus/locate.ts";
-import { fromRoot } from "../util/project.ts";
+import { fromRoot, userPath } from "../util/project.ts";
 import type { CorpusIndex } from "../corpus/index_fs.ts";
 import type { ProgressSink } from "../util/progress.ts";
 import { stderrSink } from "../util/terminal.ts";
@@ -14,7 +14,30 @@ export interface CliContext extends ParsedArgs {
 }
 
 export function cliContext(args: readonly string[] = Deno.args): CliContext {
-  return { ...parseArgs(args, DEFAULT_CONFIG), sink: stderrSink() };
+  const parsed = parseArgs(args, DEFAULT_CONFIG);
+  return { ...parsed, config: withUserPaths(parsed.config, args), sink: stderrSink() };
+}
+
+/**
+ * `config` with the folders the user typed (`--data`, `--resultsDir`, `--cacheDir`) made
+ * absolute against the folder they typed the command in (`userPath`); the defaults stay
+ * relative to the project.
+ */
+export function withUserPaths(config: RunConfig, args: readonly string[]): RunConfig {
+  const typed = new Set(
+    args.filter((a) => a.startsWith("--")).map((a) => {
+      const key = a.slice(2).split("=")[0];
+      return key === "data" ? "data.dir" : key;
+    }),
+  );
+  const typedPath = (key: string, value: string) =>
+    typed.has(key) && value ? userPath(value) : value;
+  return {
+    ...config,
+    resultsDir: typedPath("resultsDir", config.resultsDir),
+    cacheDir: typedPath("cacheDir", config.cacheDir),
+    data: { ...config.data, dir: typedPath("data.dir", config.data.dir) },
+  };
 }
 
 export { fromRoot };

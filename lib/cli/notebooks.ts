@@ -11,7 +11,8 @@
  */
 import { basename, join } from "node:path";
 import { DEFAULT_CONFIG, type FlagSpec, parseArgs } from "../config/config.ts";
-import { fromRoot, runCli } from "./common.ts";
+import { fromRoot, runCli, withUserPaths } from "./common.ts";
+import { userPath } from "../util/project.ts";
 import { PROJECT_ROOT } from "../util/project.ts";
 import { copyPlotly } from "../plots/plotly_fs.ts";
 import { checkHtmlRender, haveChromium } from "../notebook/chromium.ts";
@@ -140,8 +141,10 @@ if (import.meta.main) {
       throw new Error(`unexpected arguments: ${parsed.positional.join(" ")}`);
     }
     const notebooks = await listNotebooks(own.only as string[] | undefined);
-    const outDir = (own.out as string | undefined) ??
-      fromRoot(join(parsed.config.resultsDir, "notebooks"));
+    const typedOut = own.out as string | undefined;
+    const outDir = typedOut
+      ? userPath(typedOut)
+      : fromRoot(join(withUserPaths(parsed.config, Deno.args).resultsDir, "notebooks"));
     console.log(
       `executing ${notebooks.map((n) => basename(n)).join(", ")} -> ${outDir}${
         rest.length ? ` (overrides: ${rest.join(" ")})` : ""

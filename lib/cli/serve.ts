@@ -11,7 +11,7 @@ import { buildLiveBundle } from "../web/bundle.ts";
 import { PLOTLY_SOURCE } from "../plots/plotly_fs.ts";
 import { createLiveHandler } from "../web/server.ts";
 import { listRuns } from "../run/store.ts";
-import { fromRoot, runCli } from "./common.ts";
+import { fromRoot, runCli, withUserPaths } from "./common.ts";
 
 /** `--port` (default 8000), `--host` (default loopback) and `--run` (the run shown first). */
 export const SERVE_FLAGS = {
@@ -25,7 +25,9 @@ export const SERVE_FLAGS = {
 
 if (import.meta.main) {
   await runCli(async () => {
-    const { config, flags } = parseArgs(Deno.args, DEFAULT_CONFIG, SERVE_FLAGS);
+    const parsed = parseArgs(Deno.args, DEFAULT_CONFIG, SERVE_FLAGS);
+    const { flags } = parsed;
+    const config = withUserPaths(parsed.config, Deno.args);
     const port = (flags.port as number | undefined) ?? 8000;
     const host = (flags.host as string | undefined) ?? "127.0.0.1";
     const run = (flags.run as string | undefined) ?? "";

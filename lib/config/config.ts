@@ -530,9 +530,10 @@ export function validateConfig(c: RunConfig): void {
     );
   }
   const l = c.live;
-  if (!(l.windowS > 0 && l.hopS > 0 && l.timelineS > 0)) {
-    problems.push("live.windowS, live.hopS and live.timelineS must be > 0");
+  if (!(l.windowS > 0 && l.hopS > 0 && l.timelineS > 0 && l.fileHopS > 0)) {
+    problems.push("live.windowS, live.hopS, live.fileHopS and live.timelineS must be > 0");
   }
+  if (!(l.ownVoiceMinS >= 0)) problems.push("live.ownVoiceMinS must be >= 0 seconds");
   if (!(l.minVoicedS >= 0 && l.minVoicedS <= l.windowS)) {
     problems.push("live.minVoicedS must be between 0 and live.windowS");
   }

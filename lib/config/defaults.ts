@@ -94,7 +94,15 @@ export const DEFAULT_CONFIG: RunConfig = {
     speakerNorm: "per-speaker",
     strictToo: true,
   },
-  live: { windowS: 2.5, hopS: 0.5, gateDbfs: -70, minVoicedS: 0.2, timelineS: 60 },
+  live: {
+    windowS: 2.5,
+    hopS: 0.5,
+    gateDbfs: -70,
+    minVoicedS: 0.2,
+    timelineS: 60,
+    fileHopS: 1.25,
+    ownVoiceMinS: 20,
+  },
   resultsDir: "results",
 };
 
@@ -433,6 +441,14 @@ export interface LiveConfig {
   minVoicedS: number;
   /** Seconds of history the timeline keeps. */
   timelineS: number;
+  /** Seconds between the windows scored in a file (`predict`, the page's files). */
+  fileHopS: number;
+  /**
+   * Seconds of speech a file needs to give its own voice statistics to a run that normalises
+   * per speaker (training had about 150 s per actor); a shorter file is judged by the run's
+   * strict twin where one exists. `predict --sameSpeaker` pools the files instead.
+   */
+  ownVoiceMinS: number;
 }
 
 export interface RunConfig {

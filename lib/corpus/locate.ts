@@ -12,7 +12,7 @@ import { exists, writeJsonAtomic } from "../cache/files.ts";
 import { downloadFile, extractZip } from "./download.ts";
 import { type CorpusIndex, indexCorpus } from "./index_fs.ts";
 import { corpusSpec } from "./corpora.ts";
-import { PROJECT_ROOT, projectPath } from "../util/project.ts";
+import { PROJECT_ROOT, projectPath, userCwd } from "../util/project.ts";
 
 export interface CorpusCandidate {
   dir: string;
@@ -27,7 +27,7 @@ export function corpusCandidates(
   config: DataConfig,
   env: (k: string) => string | undefined,
 ): CorpusCandidate[] {
-  const abs = (p: string) => (isAbsolute(p) ? p : resolve(Deno.cwd(), p));
+  const abs = (p: string) => (isAbsolute(p) ? p : resolve(userCwd(), p));
   const out: CorpusCandidate[] = [];
   const name = config.corpus;
   if (config.dir) out.push({ dir: abs(config.dir), source: "--data", named: true });

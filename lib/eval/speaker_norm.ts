@@ -116,6 +116,21 @@ export class RunningStats {
     }
   }
 
+  /** Adds everything `other` has gathered (the same voice heard in another file). */
+  merge(other: RunningStats): void {
+    if (other.dim !== this.dim) throw new Error("running statistics: widths differ");
+    const [sum, sumSq] = other.#sums();
+    for (let d = 0; d < this.dim; d++) {
+      this.#sum[d] += sum[d];
+      this.#sumSq[d] += sumSq[d];
+    }
+    this.#n += other.#n;
+  }
+
+  #sums(): [Float64Array, Float64Array] {
+    return [this.#sum, this.#sumSq];
+  }
+
   scaler(): Scaler {
     if (!this.#n) throw new Error("running statistics: nothing added yet");
     const mean = Array.from(this.#sum, (s) => s / this.#n);

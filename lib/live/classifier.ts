@@ -5,21 +5,22 @@
  */
 import { isStrict, type LiveConfig, type RunConfig } from "../config/config.ts";
 import { resample } from "../audio/resample.ts";
-import { createClipFeaturizer, type FeaturizedClip } from "../features/clip.ts";
-import {
-  fitVoiceScaler,
-  inputOf,
-  predictClip,
-  type Predictor,
-  predictWindows,
-} from "../model/predictor.ts";
+import { createClipFeaturizer } from "../features/clip.ts";
+import { inputOf, predictClip, type Predictor } from "../model/predictor.ts";
+import { bytesSource } from "../audio/wav.ts";
+import { collectSamples, openAudioStream } from "../audio/stream.ts";
+import { analyseRecording, type RecordingAnalysis, scoreRecording } from "./timeline.ts";
 import type { Scaler } from "../model/scaler.ts";
 import { RunningStats } from "../eval/speaker_norm.ts";
 import { type Activity, speechActivity } from "./gate.ts";
 
 export interface FileResult {
-  clip: FeaturizedClip;
-  probs: Float32Array;
+  /** Where the speech is, its windows (each with its probabilities) and the voice heard. */
+  analysis: RecordingAnalysis;
+  nativeSampleRateHz: number;
+  nativeChannels: number;
+  /** Mean over the speech windows; null when the detector heard no speech. */
+  probs: Float32Array | null;
 }
 
 export interface WindowResult {
@@ -30,7 +31,10 @@ export interface WindowResult {
 
 export interface LiveClassifier {
   labels: string[];
-  /** A WAV file's probabilities, exactly as `deno task predict` gives them for that one file. */
+  /**
+   * A WAV file's probabilities, as `deno task predict` gives them for that one file when it has
+   * no strict twin at hand: speech trimmed, every window scored, the file's own voice statistics.
+   */
   classifyFile(bytes: Uint8Array, name: string): FileResult;
   /**
    * The newest `live.windowS` seconds of a stream at `sampleRateHz`: gated, resampled to the
@@ -59,9 +63,31 @@ export function createLiveClassifier(
   return {
     labels: predictor.labels,
     classifyFile(bytes, name) {
-      const clip = featurizer.featurize(bytes, name);
-      const speaker: Scaler | undefined = normalise ? fitVoiceScaler(predictor, [clip]) : undefined;
-      return { clip, probs: predictWindows(predictor, clip, speaker) };
+      const stream = openAudioStream(
+        bytesSource(bytes),
+        name,
+        run.audio.sampleRateHz,
+        run.audio.resampler,
+      );
+      const analysis = analyseRecording(
+        collectSamples(stream),
+        name,
+        featurizer.extractor,
+        predictor,
+        {
+          windowS: run.audio.durationS,
+          hopS: live.fileHopS,
+          gate: live,
+        },
+      );
+      const speaking = analysis.windows.some((w) => w.speech);
+      const speaker = normalise && speaking ? analysis.voice.scaler() : undefined;
+      return {
+        analysis,
+        nativeSampleRateHz: stream.layout.sampleRateHz,
+        nativeChannels: stream.layout.channels,
+        probs: speaking ? scoreRecording(analysis, predictor, featurizer.extractor, speaker) : null,
+      };
     },
     classifyWindow(samples, sampleRateHz) {
       const activity = speechActivity(samples, sampleRateHz, live);

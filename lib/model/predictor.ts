@@ -51,7 +51,11 @@ export function inputOf(features: ClipFeatures, input: PredictorInput): Float32A
  * unscaled inputs), applied first, as in training.
  */
 export function predictClip(p: Predictor, features: ClipFeatures, speaker?: Scaler): Float32Array {
-  const input = inputOf(features, p.input);
+  return predictInput(p, inputOf(features, p.input), speaker);
+}
+
+/** `predictClip` on a clip's model input (`inputOf`), unscaled. */
+export function predictInput(p: Predictor, input: Float32Array, speaker?: Scaler): Float32Array {
   const width = p.rowShape[p.rowShape.length - 1];
   const raw = p.perClip
     ? normalizeEachRow(input, 1, width, p.perClip)

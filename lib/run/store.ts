@@ -5,6 +5,7 @@
  */
 import { basename, isAbsolute, join } from "node:path";
 import { resultHash, type RunConfig } from "../config/config.ts";
+import { userCwd } from "../util/project.ts";
 import {
   createTempDir,
   readJsonFile,
@@ -113,7 +114,7 @@ export async function readRunRecord(dir: string): Promise<RunRecord> {
 export async function resolveRun(resultsDir: string, which: string): Promise<string> {
   if (which && which !== "latest") {
     for (
-      const dir of [isAbsolute(which) ? which : join(Deno.cwd(), which), join(resultsDir, which)]
+      const dir of [isAbsolute(which) ? which : join(userCwd(), which), join(resultsDir, which)]
     ) {
       if (await isRunDir(dir)) return dir;
     }

@@ -16,3 +16,16 @@ export function projectPath(...parts: string[]): string {
 export function fromRoot(path: string): string {
   return isAbsolute(path) ? path : join(PROJECT_ROOT, path);
 }
+
+/**
+ * The folder the user typed the command in: `deno task` runs every task in the project root and
+ * leaves the user's folder in INIT_CWD; `deno run` keeps it as the working directory.
+ */
+export function userCwd(): string {
+  return Deno.env.get("INIT_CWD") || Deno.cwd();
+}
+
+/** A path the user typed (a clip, `--data`, `--resultsDir`, `--run`), relative to their folder. */
+export function userPath(path: string): string {
+  return isAbsolute(path) ? path : join(userCwd(), path);
+}

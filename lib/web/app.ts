@@ -287,17 +287,27 @@ async function classifyFile(file: File) {
   player.hidden = false;
   try {
     const bytes = new Uint8Array(await file.arrayBuffer());
-    const { clip, probs } = classifier.classifyFile(bytes, file.name);
-    const p = Array.from(probs);
+    const result = classifier.classifyFile(bytes, file.name);
+    const a = result.analysis;
+    const about = `${file.name} (${result.nativeSampleRateHz} Hz, ${result.nativeChannels} ch, ${
+      a.durationS.toFixed(2)
+    } s`;
+    if (!result.probs) {
+      state.file.probs = null;
+      setState($("file-state"), `${about}): ${NO_SPEECH} (${a.why})`, "quiet");
+      return;
+    }
+    const p = Array.from(result.probs);
     const best = p.indexOf(Math.max(...p));
+    const windows = a.windows.filter((w) => w.speech).length;
     state.file.probs = p;
     setState(
       $("file-state"),
-      `${file.name} (${clip.nativeSampleRateHz} Hz, ${clip.nativeChannels} ch, ${
-        clip.nativeDurationS.toFixed(2)
-      } s${clip.windows.length ? `, mean of ${1 + clip.windows.length} windows` : ""}): ${
-        state.labels[best]
-      } ${pct(p[best])}`,
+      `${about}, speech ${a.speechSpanS![0].toFixed(2)}-${
+        a.speechSpanS![1].toFixed(2)
+      } s, mean of ${windows} window${windows === 1 ? "" : "s"}): ${state.labels[best]} ${
+        pct(p[best])
+      }`,
     );
     barChart($("file-chart"), p, `${file.name}: emotion probabilities`);
   } catch (err) {
