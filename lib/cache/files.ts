@@ -181,3 +181,18 @@ export async function readRowFiles(dir: string): Promise<FeatureRows> {
     validFrames: valid.data as Int32Array,
   };
 }
+
+/**
+ * Refuses a folder that cannot be written (made if missing, a file written and removed), naming
+ * the setting that chose it: found before the work, not after it.
+ */
+export async function assertWritableDir(dir: string, setting: string): Promise<void> {
+  const probe = join(dir, `.write-check-${Deno.pid}`);
+  try {
+    await Deno.mkdir(dir, { recursive: true });
+    await Deno.writeTextFile(probe, "");
+    await Deno.remove(probe);
+  } catch (err) {
+    throw new Error(`${setting}=${dir}: cannot write there (${(err as Error).message})`);
+  }
+}

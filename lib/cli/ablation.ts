@@ -13,7 +13,7 @@ import {
 } from "../eval/ablation.ts";
 import { PROTOCOL_TEXT } from "../experiment/splits.ts";
 import { runAblation, writeAblation } from "../pipeline/ablation.ts";
-import { fromRoot, openCorpus, runCli, withUserPaths } from "./common.ts";
+import { checkBeforeWork, fromRoot, openCorpus, runCli, withUserPaths } from "./common.ts";
 import { DEFAULT_CONFIG, type FlagSpec, parseArgs } from "../config/config.ts";
 import { stderrSink } from "../util/terminal.ts";
 
@@ -42,6 +42,7 @@ if (import.meta.main) {
       DEFAULT_ABLATION_SEEDS;
     const tableOnly = parsed.flags["table-only"] === true;
     const corpus = await openCorpus(ctx);
+    await checkBeforeWork(ctx.config, corpus);
     const resultsDir = fromRoot(ctx.config.resultsDir);
     const { rows, missing } = await runAblation(
       ctx.config,

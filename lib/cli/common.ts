@@ -8,6 +8,8 @@ import { fromRoot, userPath } from "../util/project.ts";
 import type { CorpusIndex } from "../corpus/index_fs.ts";
 import type { ProgressSink } from "../util/progress.ts";
 import { stderrSink } from "../util/terminal.ts";
+import { checkSplitSettings } from "../experiment/splits.ts";
+import { assertWritableDir } from "../cache/files.ts";
 
 export interface CliContext extends ParsedArgs {
   sink: ProgressSink;
@@ -45,6 +47,16 @@ export { fromRoot };
 /** The configured corpus, found or downloaded, indexed, with a line saying what it holds. */
 export function openCorpus(ctx: CliContext): Promise<CorpusIndex> {
   return openConfiguredCorpus(ctx.config.data, ctx.sink);
+}
+
+/**
+ * What can be known to fail once the corpus is indexed, refused then, before featurizing:
+ * split settings the corpus cannot meet, and result or cache folders that cannot be written.
+ */
+export async function checkBeforeWork(config: RunConfig, corpus: CorpusIndex): Promise<void> {
+  checkSplitSettings(corpus.clips, config.split, config.eval.protocol);
+  await assertWritableDir(fromRoot(config.resultsDir), "--resultsDir");
+  await assertWritableDir(fromRoot(config.cacheDir), "--cacheDir");
 }
 
 /**

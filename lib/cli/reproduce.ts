@@ -6,7 +6,7 @@
  * (`strictTwin`: `--speakerNorm=none` on the spectral inputs; found again if it exists;
  * `--eval.strictToo=false` skips it), and both numbers are printed together.
  */
-import { cliContext, fromRoot, openCorpus, runCli } from "./common.ts";
+import { checkBeforeWork, cliContext, fromRoot, openCorpus, runCli } from "./common.ts";
 import { featurizeCorpus } from "../pipeline/featurize.ts";
 import { ensureRun, runExperiment } from "../experiment/run.ts";
 import { headline } from "../eval/summary.ts";
@@ -19,6 +19,7 @@ if (import.meta.main) {
     const started = performance.now();
     sink.write("stage 1/4: corpus\n");
     const corpus = await openCorpus(ctx);
+    await checkBeforeWork(config, corpus);
     sink.write("stage 2/4: featurize\n");
     const set = await featurizeCorpus(config, corpus, sink, fromRoot(config.cacheDir));
     sink.write(

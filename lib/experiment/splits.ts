@@ -117,6 +117,49 @@ export function splitsFromConfig(records: readonly ClipRecord[], cfg: SplitConfi
   });
 }
 
+/**
+ * The split settings checked against the corpus as soon as it is indexed, before minutes of
+ * featurizing: an error naming the setting (`--split.folds`, `--split.testActors`,
+ * `--split.valActors`) and the speakers there are. Only the speaker protocol splits by speaker.
+ */
+export function checkSplitSettings(
+  records: readonly ClipRecord[],
+  cfg: SplitConfig,
+  protocol: string,
+): void {
+  if (protocol !== "speaker") return;
+  const actors = actorsOf(records);
+  const list = actors.length > 12
+    ? `${actors.slice(0, 12).join(", ")}, ...`
+    : actors.join(", ");
+  if (actors.length < 2) {
+    throw new Error(
+      `the corpus has ${actors.length === 1 ? `one speaker (${actors[0]})` : "no speakers"}: ` +
+        "a speaker-independent evaluation needs two or more (--eval.protocol=random splits files instead)",
+    );
+  }
+  for (const key of ["testActors", "valActors"] as const) {
+    const missing = cfg[key].filter((a) => !actors.includes(a));
+    if (missing.length) {
+      throw new Error(
+        `--split.${key}: speaker${missing.length > 1 ? "s" : ""} ${missing.join(", ")} not in ` +
+          `the corpus (its ${actors.length} speakers: ${list})`,
+      );
+    }
+  }
+  if (cfg.testActors.length) {
+    const train = actors.filter((a) => !cfg.testActors.includes(a) && !cfg.valActors.includes(a));
+    if (!train.length) {
+      throw new Error(`--split.testActors/--split.valActors: no speaker is left to train on`);
+    }
+  } else if (cfg.folds > actors.length) {
+    throw new Error(
+      `--split.folds=${cfg.folds}: the corpus has ${actors.length} speakers (${list}), so at most ${actors.length} folds`,
+    );
+  }
+  splitsFromConfig(records, cfg);
+}
+
 export interface RowRef {
   clip: number;
   /** -1 for the clip's original row, else the index of a derived row in the plan's set. */
