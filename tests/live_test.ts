@@ -179,10 +179,16 @@ function serveLive(
 }
 
 /** Sends a raw request line (no client-side path normalisation) and returns status and body. */
-async function rawGet(port: number, target: string): Promise<{ status: number; body: string }> {
+async function rawGet(
+  port: number,
+  target: string,
+  host = `127.0.0.1:${port}`,
+): Promise<{ status: number; body: string }> {
   const conn = await Deno.connect({ hostname: "127.0.0.1", port });
   await conn.write(
-    new TextEncoder().encode(`GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`),
+    new TextEncoder().encode(
+      `GET ${target} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`,
+    ),
   );
   let text = "";
   const buf = new Uint8Array(65536);
@@ -243,6 +249,11 @@ Deno.test("the server serves a run's model files and nothing outside its folders
     assert(ok.body.includes("weightsManifest"));
     const runs = JSON.parse((await rawGet(port, "/api/runs")).body);
     assertEquals(runs.default, runId);
+    assertEquals((await rawGet(port, "/api/runs", `localhost:${port}`)).status, 200);
+    // A page on another site whose domain now resolves to 127.0.0.1 (DNS rebinding) is refused.
+    const rebound = await rawGet(port, "/api/runs", "attacker.example:8000");
+    assertEquals(rebound.status, 421);
+    assert(!rebound.body.includes(runId), "the run list leaked to a foreign Host");
     for (
       const target of [
         "/runs/../../secret/config.json",

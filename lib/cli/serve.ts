@@ -49,6 +49,7 @@ if (import.meta.main) {
       plotlyPath: PLOTLY_SOURCE,
       live: config.live,
       defaultRun: run,
+      host,
     });
     Deno.serve({
       port,

@@ -21,17 +21,34 @@ export interface CorpusIndex {
   ignored: { relPath: string; why: string }[];
 }
 
+/** More entries than any speech corpus has (CREMA-D, the largest here, has 7,442 clips). */
+export const MAX_WALK_ENTRIES = 200_000;
+
 /**
  * Every `.wav` below `dir`, in name order. Symbolic links are followed (corpora often live on
  * another disk, linked in); a link back to a folder already being walked is skipped, so a loop
  * cannot recurse forever. A broken link is an error naming it.
  */
-async function* walkWavs(dir: string, seen = new Set<string>()): AsyncGenerator<string> {
+async function* walkWavs(
+  dir: string,
+  seen = new Set<string>(),
+  count = { entries: 0, root: dir },
+): AsyncGenerator<string> {
   const real = await Deno.realPath(dir);
   if (seen.has(real)) return;
   seen.add(real);
   const entries: Deno.DirEntry[] = [];
-  for await (const e of Deno.readDir(dir)) entries.push(e);
+  for await (const e of Deno.readDir(dir)) {
+    // A corpus is thousands of files; a walk past this is a wrong folder (`--data /`, a home).
+    if (++count.entries > MAX_WALK_ENTRIES) {
+      throw new Error(
+        `${count.root}: more than ${
+          MAX_WALK_ENTRIES.toLocaleString("en")
+        } files and folders below it; is this the corpus folder? Point --data at the corpus itself`,
+      );
+    }
+    entries.push(e);
+  }
   entries.sort((a, b) => a.name.localeCompare(b.name));
   for (const e of entries) {
     if (e.name.startsWith(".")) continue;
@@ -47,7 +64,7 @@ async function* walkWavs(dir: string, seen = new Set<string>()): AsyncGenerator<
         throw new Error(`${path}: broken symbolic link (${(err as Error).message})`);
       }
     }
-    if (isDirectory) yield* walkWavs(path, seen);
+    if (isDirectory) yield* walkWavs(path, seen, count);
     else if (isFile && e.name.toLowerCase().endsWith(".wav")) yield path;
   }
 }
@@ -71,6 +88,11 @@ export async function indexCorpus(
     throw new Error(`${root}: corpus folder does not exist`);
   }
   if (!info.isDirectory) throw new Error(`${root}: corpus path is not a folder`);
+  if (await Deno.realPath(root) === "/") {
+    throw new Error(
+      `${root}: the file system's root, not a corpus folder; point --data at the corpus`,
+    );
+  }
   const clips: ClipRecord[] = [];
   const ignored: { relPath: string; why: string }[] = [];
   const seen = new Map<string, string>();
@@ -79,7 +101,8 @@ export async function indexCorpus(
     const relPath = relative(root, path).split(sep).join("/");
     let parsed;
     try {
-      parsed = spec.parse(relPath);
+      // `.WAV` (cameras, Windows tools) is the same file type as `.wav`.
+      parsed = spec.parse(relPath.replace(/\.wav$/i, ".wav"));
     } catch (err) {
       throw new Error(`${join(root, relPath)}: ${(err as Error).message.replace(/^[^:]*: /, "")}`);
     }

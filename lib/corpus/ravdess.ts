@@ -80,7 +80,7 @@ export interface ClipRecord extends Partial<Omit<RavdessName, "actor" | "emotion
   [field: string]: unknown;
 }
 
-const NAME_RE = /^(\d{2})-(\d{2})-(\d{2})-(\d{2})-(\d{2})-(\d{2})-(\d{2})\.wav$/;
+const NAME_RE = /^(\d{2})-(\d{2})-(\d{2})-(\d{2})-(\d{2})-(\d{2})-(\d{2})\.wav$/i;
 
 /** Parses a RAVDESS file name (basename only); throws an error that names the file and field. */
 export function parseRavdessName(fileName: string): RavdessName {

@@ -129,9 +129,7 @@ export function checkSplitSettings(
 ): void {
   if (protocol !== "speaker") return;
   const actors = actorsOf(records);
-  const list = actors.length > 12
-    ? `${actors.slice(0, 12).join(", ")}, ...`
-    : actors.join(", ");
+  const list = actors.length > 12 ? `${actors.slice(0, 12).join(", ")}, ...` : actors.join(", ");
   if (actors.length < 2) {
     throw new Error(
       `the corpus has ${actors.length === 1 ? `one speaker (${actors[0]})` : "no speakers"}: ` +

@@ -53,5 +53,18 @@ export function parseScaler(json: unknown, source: string): Scaler {
   ) {
     throw new Error(`${source}: not a scaler (want {dim, mean[dim], scale[dim]})`);
   }
+  // A zero, negative or non-finite entry would turn every prediction into NaN: a damaged file.
+  const bad = s.scale.findIndex((v) => !(typeof v === "number" && Number.isFinite(v) && v > 0));
+  if (bad >= 0) {
+    throw new Error(
+      `${source}: damaged scaler: scale[${bad}] is ${
+        s.scale[bad]
+      } (every scale must be a positive number); restore the run folder or train it again`,
+    );
+  }
+  const badMean = s.mean.findIndex((v) => !(typeof v === "number" && Number.isFinite(v)));
+  if (badMean >= 0) {
+    throw new Error(`${source}: damaged scaler: mean[${badMean}] is ${s.mean[badMean]}`);
+  }
   return s;
 }

@@ -29,7 +29,7 @@ import { allocateRows, concatRows, type FeatureRows, setRow } from "../features/
 import { sha256Hex } from "../util/hash.ts";
 import { ProgressBar, type ProgressSink } from "../util/progress.ts";
 import type { FeatureSet } from "./featurize.ts";
-import { defaultWorkerCount, runPool } from "./pool.ts";
+import { featureWorkerCount, runPool } from "./pool.ts";
 import type { AugmentReply, AugmentRequest } from "./augment_worker.ts";
 
 /** Bump when augmentation code changes its output, so old caches are not reused. */
@@ -145,7 +145,7 @@ async function computeActors(
     missing.includes(c.actor)
   );
   const results = new Map<number, Extract<AugmentReply, { kind: "clip" }>["rows"]>();
-  const workers = defaultWorkerCount(config.workers);
+  const workers = featureWorkerCount(config.workers, (line) => sink.write(line));
   const bar = new ProgressBar(`augment ${label} (${workers} workers)`, jobs.length, {
     sink,
     unit: "clips",

@@ -45,7 +45,7 @@ import {
 import { encodeNpy } from "../cache/npy.ts";
 import { sha256Hex } from "../util/hash.ts";
 import { ProgressBar, type ProgressSink } from "../util/progress.ts";
-import { defaultWorkerCount, runPool } from "./pool.ts";
+import { featureWorkerCount, runPool } from "./pool.ts";
 import type { WorkerReply, WorkerRequest } from "./feature_worker.ts";
 
 /** Bump when feature code changes its numbers, so old caches are not reused. */
@@ -98,7 +98,7 @@ export async function featurizeCorpus(
   const rows = allocateRows(N, featureDims(config));
   const native: { sampleRateHz: number; channels: number; durationS: number }[] = new Array(N);
   const later: RowFeatures[][] = Array.from({ length: N }, () => []);
-  const workers = defaultWorkerCount(config.workers);
+  const workers = featureWorkerCount(config.workers, (line) => sink.write(line));
   const bar = new ProgressBar(`featurize (${workers} workers)`, N, { sink, unit: "clips" });
   const t0 = performance.now();
   await runPool<ClipRecord, WorkerReply>({

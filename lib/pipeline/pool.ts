@@ -28,6 +28,20 @@ export function defaultWorkerCount(requested: number): number {
   return requested > 0 ? requested : Math.max(1, navigator.hardwareConcurrency || 1);
 }
 
+/**
+ * Feature and augment workers: `--workers` (0: one per core), at most one per core, since each
+ * worker holds its own copy of the DSP (about 30 MB) and more than the cores only queue; a capped
+ * request is said once on `say`.
+ */
+export function featureWorkerCount(requested: number, say?: (line: string) => void): number {
+  const cores = Math.max(1, navigator.hardwareConcurrency || 1);
+  if (requested > cores) {
+    say?.(`--workers=${requested}: capped at this machine's ${cores} cores\n`);
+    return cores;
+  }
+  return defaultWorkerCount(requested);
+}
+
 export function runPool<Job, Reply>(opts: PoolOptions<Job, Reply>): Promise<void> {
   const size = Math.max(1, Math.min(opts.size, opts.jobs.length));
   if (opts.jobs.length === 0) return Promise.resolve();

@@ -17,6 +17,25 @@ export interface LiveServerOptions {
   live: LiveConfig;
   /** Run shown first; empty means the newest. */
   defaultRun: string;
+  /** The address the server listens on (`--host`), also accepted as a Host header. */
+  host?: string;
+}
+
+/**
+ * Whether a request's Host header names this server: an IP address (how a browser on the LAN
+ * reaches `--host=0.0.0.0`), localhost, or the name it was started with. A page on another site
+ * that points its own domain at 127.0.0.1 (DNS rebinding) sends its domain, and is refused, so it
+ * cannot read the runs.
+ */
+export function hostAllowed(hostHeader: string | null, listenHost = "127.0.0.1"): boolean {
+  if (!hostHeader) return false;
+  const name = hostHeader.startsWith("[")
+    ? hostHeader.slice(1, hostHeader.indexOf("]"))
+    : hostHeader.replace(/:\d+$/, "");
+  const lower = name.toLowerCase();
+  if (lower === "localhost" || lower === listenHost.toLowerCase()) return true;
+  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(lower)) return true;
+  return lower.includes(":") && /^[0-9a-f:.]+$/.test(lower); // IPv6 literal
 }
 
 const TYPES: Record<string, string> = {
@@ -94,6 +113,10 @@ export function createLiveHandler(opts: LiveServerOptions): (req: Request) => Pr
     "vendor/plotly.js": [opts.plotlyPath, opts.plotlyPath],
   };
   return async (req) => {
+    // Deno.serve builds the URL's host from the Host header; a Request made in code has no header.
+    if (!hostAllowed(req.headers.get("host") ?? new URL(req.url).host, opts.host)) {
+      return refuse(421, "unknown Host (this server answers to its address and localhost only)");
+    }
     if (req.method !== "GET" && req.method !== "HEAD") return refuse(405, "method not allowed");
     const { pathname } = new URL(req.url);
     if (pathname === "/") return serveFile(...fixed[""], req.method);
