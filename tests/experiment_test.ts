@@ -20,6 +20,7 @@ import { createClipFeaturizer } from "../lib/features/clip.ts";
 import { fitVoiceScaler, inputOf, predictClip } from "../lib/model/predictor.ts";
 import { loadPredictor, readRunRecord, resolveRun } from "../lib/run/store.ts";
 import { encodeWav } from "../lib/audio/wav.ts";
+import { voice } from "./synthetic_run.ts";
 import type { ClipFeatures } from "../lib/features/extract.ts";
 
 const quiet = { isTerminal: false, write: () => {} };
@@ -126,9 +127,13 @@ Deno.test({
     assertEquals(cli.positional, ["a.wav"]);
     assertEquals(cli.config.train.epochs, 2);
 
-    // The predict command itself: a voice-like tone is classified, digital silence is "no
+    // The predict command itself: a voice (16 kHz stereo) is classified, digital silence is "no
     // speech" (not an emotion), and a damaged run folder is an error naming the damaged file.
-    await Deno.writeFile(join(tmp, "tone.wav"), wav);
+    const spoken = voice(1.7, 16000);
+    await Deno.writeFile(
+      join(tmp, "tone.wav"),
+      encodeWav([spoken, spoken.map((v) => 0.5 * v)], 16000),
+    );
     await Deno.writeFile(join(tmp, "silence.wav"), encodeWav(new Float32Array(48000 * 4), 48000));
     const predict = async (run: string, ...files: string[]) => {
       const out = await new Deno.Command(Deno.execPath(), {

@@ -46,7 +46,7 @@ export { fromRoot };
 
 /** The configured corpus, found or downloaded, indexed, with a line saying what it holds. */
 export function openCorpus(ctx: CliContext): Promise<CorpusIndex> {
-  return openConfiguredCorpus(ctx.config.data, ctx.sink);
+  return openConfiguredCorpus(ctx.config.data, ctx.sink, fromRoot(ctx.config.cacheDir));
 }
 
 /**

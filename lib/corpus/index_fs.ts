@@ -5,18 +5,26 @@ import { basename, join, relative, sep } from "node:path";
 import { type ClipRecord, parseRavdessName } from "./ravdess.ts";
 import { type CorpusName, corpusSpec } from "./corpora.ts";
 import { sha256Hex } from "../util/hash.ts";
+import { contentHashes, hashCachePath, sameContent } from "./content_hash.ts";
 
 export interface CorpusIndex {
   root: string;
   corpus: CorpusName;
   clips: ClipRecord[];
-  /** SHA-256 of every clip's relative path and size: names the corpus in run records. */
+  /**
+   * SHA-256 of every clip's relative path and content hash: names the corpus, and what its
+   * audio was, in run records.
+   */
   manifestHash: string;
   /**
-   * SHA-256 of the folder and every clip's path, size and modification time: keys the feature
-   * cache, so a clip rewritten in place (same size, new samples) is featurized again.
+   * SHA-256 of the folder and every clip's path and content hash: keys the feature cache, so a
+   * clip rewritten in place (even with its size and modification time kept) is featurized again.
    */
   stateHash: string;
+  /** SHA-256 of each clip's bytes, in the order of `clips`. */
+  contentHashes: string[];
+  /** Clips of one speaker that hold the same audio under two names (a warning, not an error). */
+  duplicates: { speaker: number; relPaths: string[] }[];
   /** Files of the corpus that are not used, and why (e.g. RAVDESS's song set). */
   ignored: { relPath: string; why: string }[];
 }
@@ -79,6 +87,8 @@ async function* walkWavs(
 export async function indexCorpus(
   root: string,
   corpus: CorpusName = "ravdess",
+  /** Where content hashes are remembered between runs (`<cacheDir>`); none: hashed each time. */
+  cacheDir: string | null = null,
 ): Promise<CorpusIndex> {
   const spec = corpusSpec(corpus);
   let info: Deno.FileInfo;
@@ -96,7 +106,6 @@ export async function indexCorpus(
   const clips: ClipRecord[] = [];
   const ignored: { relPath: string; why: string }[] = [];
   const seen = new Map<string, string>();
-  const modified = new Map<string, number>();
   for await (const path of walkWavs(root)) {
     const relPath = relative(root, path).split(sep).join("/");
     let parsed;
@@ -117,8 +126,7 @@ export async function indexCorpus(
       ignored.push({ relPath, why: parsed.ignored });
       continue;
     }
-    const { size, mtime } = await Deno.stat(path);
-    modified.set(id, mtime?.getTime() ?? 0);
+    const { size } = await Deno.stat(path);
     // RAVDESS records keep the shape they always had (caches hold them byte for byte).
     const record: ClipRecord = corpus === "ravdess"
       ? { ...parseRavdessName(name), id, relPath, sizeBytes: size }
@@ -139,12 +147,47 @@ export async function indexCorpus(
     throw new Error(`${root}: no ${what} clips in this folder (expected: ${spec.source})`);
   }
   clips.sort((a, b) => a.actor - b.actor || a.id.localeCompare(b.id));
-  const manifestHash = await sha256Hex(clips.map((c) => `${c.relPath}\t${c.sizeBytes}\n`).join(""));
-  const stateHash = await sha256Hex(
-    `${await Deno.realPath(root)}\n` +
-      clips.map((c) => `${c.relPath}\t${c.sizeBytes}\t${modified.get(c.id)}\n`).join(""),
+  const realRoot = await Deno.realPath(root);
+  const hashes = await contentHashes(
+    root,
+    clips.map((c) => c.relPath),
+    cacheDir ? await hashCachePath(cacheDir, realRoot) : null,
   );
-  return { root, corpus, clips, ignored, manifestHash, stateHash };
+  // One recording under two names: across speakers it would sit on both sides of a speaker
+  // split (refused); within one speaker it only counts twice (a warning).
+  const duplicates: CorpusIndex["duplicates"] = [];
+  for (const group of sameContent(hashes)) {
+    const speakers = [...new Set(group.map((i) => clips[i].actor))];
+    const paths = group.map((i) => join(root, clips[i].relPath));
+    if (speakers.length > 1) {
+      throw new Error(
+        `${paths[0]} and ${paths[1]} hold the same audio (SHA-256 ${
+          hashes[group[0]].slice(0, 12)
+        }...) ` +
+          `but are filed under different speakers (${
+            speakers.join(", ")
+          }): one recording would be ` +
+          "on both sides of a speaker split. Remove one copy",
+      );
+    }
+    duplicates.push({ speaker: speakers[0], relPaths: group.map((i) => clips[i].relPath) });
+  }
+  const manifestHash = await sha256Hex(
+    clips.map((c, i) => `${c.relPath}\t${hashes[i]}\n`).join(""),
+  );
+  const stateHash = await sha256Hex(
+    `${realRoot}\n` + clips.map((c, i) => `${c.relPath}\t${hashes[i]}\n`).join(""),
+  );
+  return {
+    root,
+    corpus,
+    clips,
+    ignored,
+    manifestHash,
+    stateHash,
+    contentHashes: hashes,
+    duplicates,
+  };
 }
 
 /** A clip's file on disk. */

@@ -150,9 +150,11 @@ async function sha256OfFile(path: string): Promise<string> {
 export async function openConfiguredCorpus(
   config: DataConfig,
   sink: ProgressSink,
+  /** Where the clips' content hashes are remembered (`--cacheDir`); null: hashed each time. */
+  cacheDir: string | null = null,
 ): Promise<CorpusIndex> {
   const dir = await ensureCorpus(config, sink);
-  const corpus = await indexCorpus(dir, config.corpus);
+  const corpus = await indexCorpus(dir, config.corpus, cacheDir);
   const actors = new Set(corpus.clips.map((c) => c.actor));
   const published = corpusSpec(config.corpus).archive?.clips;
   const partial = published && corpus.clips.length < published
@@ -161,6 +163,13 @@ export async function openConfiguredCorpus(
   sink.write(
     `corpus: ${config.corpus}, ${corpus.clips.length} clips${partial}, ${actors.size} speakers, ${dir}\n`,
   );
+  for (const d of corpus.duplicates) {
+    sink.write(
+      `warning: ${
+        d.relPaths.join(" and ")
+      } hold the same audio (speaker ${d.speaker}); it counts ${d.relPaths.length} times\n`,
+    );
+  }
   if (corpus.ignored.length) {
     const why = [...new Set(corpus.ignored.map((i) => i.why))].join("; ");
     sink.write(`corpus: ${corpus.ignored.length} files not used: ${why}\n`);

@@ -207,7 +207,7 @@ async function openOtherCorpora(
   }
   const out: OtherCorpus[] = [];
   for (const [name, role] of wanted) {
-    const corpus = await openConfiguredCorpus(dataFor(config.data, name), sink);
+    const corpus = await openConfiguredCorpus(dataFor(config.data, name), sink, cacheRoot);
     const features = await featurizeCorpus(audioFor(config, name), corpus, sink, cacheRoot);
     out.push({ role, corpus, features });
   }

@@ -44,7 +44,11 @@ export async function openSession(extra: string[] = []): Promise<NotebookSession
     throw new Error(`SER_ARGS: expected --key=value settings, got ${parsed.positional.join(" ")}`);
   }
   const ctx = { ...parsed, sink: lineSink() };
-  const corpus = await openConfiguredCorpus(ctx.config.data, ctx.sink);
+  const corpus = await openConfiguredCorpus(
+    ctx.config.data,
+    ctx.sink,
+    fromRoot(ctx.config.cacheDir),
+  );
   return {
     ...ctx,
     overrides,
