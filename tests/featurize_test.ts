@@ -166,3 +166,41 @@ Deno.test("featurize and run folders: what a kill -9 left is removed on the next
   ]);
   await Deno.remove(tmp, { recursive: true });
 });
+
+Deno.test("featurize: a 25-minute clip in a corpus is read by its window, not whole", async () => {
+  const tmp = await Deno.makeTempDir();
+  try {
+    const corpusDir = join(tmp, "corpus");
+    await writeSyntheticCorpus(corpusDir, [1, 2], [1, 2]);
+    // 25 minutes at 16 kHz: a tone for the first 4 s, then quiet hiss; written a minute at a time.
+    const rate = 16000;
+    const n = rate * 60 * 25;
+    const path = join(corpusDir, "Actor_02", "03-01-02-01-01-01-02.wav");
+    const head = new DataView(encodeWav(new Float32Array(0), rate).slice(0, 44).buffer);
+    head.setUint32(4, 36 + 2 * n, true);
+    head.setUint32(40, 2 * n, true);
+    const file = await Deno.open(path, { write: true, truncate: true });
+    await file.write(new Uint8Array(head.buffer));
+    for (let m = 0; m < 25; m++) {
+      const minute = m === 0 ? tone(rate * 60, 440, rate, 0.3) : new Float32Array(rate * 60);
+      if (m === 0) minute.fill(0, 4 * rate);
+      await file.write(encodeWav(minute, rate).subarray(44));
+    }
+    file.close();
+    const corpus = await indexCorpus(corpusDir);
+    const set = await featurizeCorpus(
+      parseArgs(["--workers=1"]).config,
+      corpus,
+      quiet,
+      join(tmp, "c"),
+    );
+    const at = corpus.clips.findIndex((c) => c.relPath.startsWith("Actor_02/03-01-02"));
+    const vector = set.rows.vectors.subarray(
+      at * set.rows.dims.vector,
+      (at + 1) * set.rows.dims.vector,
+    );
+    assert(vector.every(Number.isFinite) && vector.some((v) => v !== 0), "its window's features");
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});

@@ -2,7 +2,7 @@
  * `librosa.load` semantics on bytes already in memory: decode, mix to mono, crop by
  * offset/duration, resample. Pure: no Deno APIs (the file read lives in `read_file.ts`).
  */
-import { decodeWav, toMono, windowFrames } from "./wav.ts";
+import { type ByteSource, decodeWav, toMono, windowFrames } from "./wav.ts";
 import { resample, type ResamplerName } from "./resample.ts";
 
 export interface LoadOptions {
@@ -81,7 +81,11 @@ export function windowStarts(length: number, window: number, hop: number): numbe
   return starts;
 }
 
-export function loadAudio(bytes: Uint8Array, opts: LoadOptions, source = "<audio>"): LoadedClip {
+export function loadAudio(
+  bytes: Uint8Array | ByteSource,
+  opts: LoadOptions,
+  source = "<audio>",
+): LoadedClip {
   const trimDb = opts.trimDb ?? 0;
   // Trimming needs the whole file; otherwise decoding only the window is the cheaper crop.
   const decoded = decodeWav(bytes, source, trimDb > 0 ? undefined : opts);

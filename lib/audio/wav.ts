@@ -193,21 +193,18 @@ export function wavInfo(bytes: Uint8Array, source = "<wav bytes>"): WavInfo {
  * Integer PCM is scaled by 2^(bits-1), as libsndfile (and so librosa) does.
  */
 export function decodeWav(
-  bytes: Uint8Array,
+  input: Uint8Array | ByteSource,
   source = "<wav bytes>",
   window?: DecodeWindow,
 ): DecodedAudio {
-  const layout = wavLayout(bytes, source);
+  const src = input instanceof Uint8Array ? bytesSource(input) : input;
+  const layout = wavLayout(src, source);
   const [first, count] = window
     ? windowFrames(layout.totalFrames, layout.sampleRateHz, window)
     : [0, layout.totalFrames];
   const start = layout.dataOffset + first * layout.blockAlign;
-  return decodeFrames(
-    layout,
-    bytes.subarray(start, start + count * layout.blockAlign),
-    first,
-    source,
-  );
+  // Only the window's bytes are read: a long file on disk costs what is kept.
+  return decodeFrames(layout, src.read(start, count * layout.blockAlign), first, source);
 }
 
 /**

@@ -4,13 +4,17 @@
  */
 import type { AudioConfig, FeatureConfig } from "../config/config.ts";
 import { loadAudio, windowStarts } from "../audio/load.ts";
+import type { ByteSource } from "../audio/wav.ts";
 import { type ClipFeatures, createFeatureExtractor, type FeatureExtractor } from "./extract.ts";
 
 export interface ClipFeaturizer {
   audio: AudioConfig;
   extractor: FeatureExtractor;
-  /** Features of a clip's bytes; `source` names the file in errors. */
-  featurize(bytes: Uint8Array, source: string): FeaturizedClip;
+  /**
+   * Features of a clip's bytes (or a file read by position: only the window is read when the
+   * whole clip is not needed); `source` names the file in errors.
+   */
+  featurize(bytes: Uint8Array | ByteSource, source: string): FeaturizedClip;
 }
 
 export interface FeaturizedClip extends ClipFeatures {

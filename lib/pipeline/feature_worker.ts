@@ -6,6 +6,7 @@
 import type { AudioConfig, FeatureConfig } from "../config/config.ts";
 import { type ClipFeaturizer, createClipFeaturizer } from "../features/clip.ts";
 import { rowBuffers, type RowFeatures, rowFeaturesOf } from "../features/rows.ts";
+import { openFileSource } from "../audio/read_file.ts";
 
 export type WorkerRequest =
   | { kind: "init"; audio: AudioConfig; features: FeatureConfig }
@@ -33,8 +34,14 @@ self.onmessage = async (ev: MessageEvent<WorkerRequest>) => {
     return;
   }
   try {
-    const bytes = await Deno.readFile(msg.path);
-    const f = featurizer!.featurize(bytes, msg.path);
+    // Read by position: a long recording in a corpus costs its window, not the whole file.
+    const src = openFileSource(msg.path);
+    let f;
+    try {
+      f = featurizer!.featurize(src, msg.path);
+    } finally {
+      src.close();
+    }
     const reply: WorkerReply = {
       kind: "clip",
       index: msg.index,
