@@ -153,7 +153,7 @@ Deno.test({
     assertEquals(answer.results[0].windows, 1);
     assertEquals(answer.results[1].predicted, null);
     assertEquals(answer.results[1].probabilities, null);
-    assertEquals(answer.results[1].levelDbfs, null, "digital silence: -inf dBFS");
+    assert(answer.results[1].why.startsWith("nothing voiced"), answer.results[1].why);
     assertEquals(Object.keys(answer.results[0].probabilities).length, 8);
     const damaged = join(tmp, "damaged");
     await Deno.mkdir(damaged);

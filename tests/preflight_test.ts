@@ -76,7 +76,14 @@ Deno.test({
       const unwritable = await reproduce("--split.folds=3", `--resultsDir=${results}`);
       assert(unwritable.includes(`--resultsDir=${results}: cannot write there`), unwritable);
       assert(!unwritable.includes("stage 2/4"));
-      assertEquals([...Deno.readDirSync(tmp)].map((e) => e.name).sort(), ["a-file", "corpus"]);
+      assertEquals(
+        [...Deno.readDirSync(tmp)].map((e) => e.name).sort(),
+        ["a-file", "cache", "corpus"],
+      );
+      // Only the clips' content hashes were kept (cheap, and right); nothing was featurized.
+      assertEquals([...Deno.readDirSync(join(tmp, "cache"))].map((e) => e.name), [
+        "content-hashes",
+      ]);
     } finally {
       await Deno.remove(tmp, { recursive: true });
     }
