@@ -14,7 +14,7 @@ import { gatherRows, inputKindOf, inputShape } from "../lib/experiment/fold.ts";
 import { applyScaler, fitScaler } from "../lib/model/scaler.ts";
 import { loadModel } from "../lib/model/io_fs.ts";
 import { predictProbabilities } from "../lib/model/train.ts";
-import { parsePredictionsCsv } from "../lib/eval/predictions.ts";
+import { parsePredictionsCsv } from "../lib/run/predictions.ts";
 import { PREDICT_FLAGS } from "../lib/cli/predict.ts";
 import { createClipFeaturizer } from "../lib/features/clip.ts";
 import { fitVoiceScaler, inputOf, predictClip } from "../lib/model/predictor.ts";

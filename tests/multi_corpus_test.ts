@@ -111,6 +111,8 @@ async function writeCorpus(names: string[]): Promise<string> {
     // Each emotion its own pitch, so a network can tell them apart within a few epochs.
     const pitch = 150 + 40 * (i % 7);
     x.set(tone(seconds * rate, pitch, rate, 0.3 + 0.05 * (i % 3)), Math.round(0.2 * rate));
+    // Every file its own recording (the index refuses one recording under two speakers).
+    x[x.length - 1] = (i + 1) / 32768;
     await Deno.writeFile(join(dir, name), encodeWav(i % 3 ? [x, x] : x, rate));
   }
   return dir;

@@ -1,40 +1,10 @@
 /**
- * A run's per-clip predictions (`predictions.csv`) read back, and accuracy by any grouping of
- * them (per actor, per intensity, ...). Pure.
+ * Accuracy by any grouping of a run's per-clip predictions (per actor, per intensity, ...); the
+ * file itself is read and written by `run/predictions.ts`. Pure.
  */
+import type { PredictionRow } from "../run/predictions.ts";
 
-export interface PredictionRow {
-  clip: string;
-  actor: number;
-  fold: string;
-  truth: string;
-  predicted: string;
-  probabilities: Record<string, number>;
-}
-
-export function parsePredictionsCsv(text: string, source: string): PredictionRow[] {
-  const lines = text.split("\n").filter((l) => l.trim().length > 0);
-  const head = lines[0]?.split(",") ?? [];
-  const want = ["clip", "actor", "fold", "true", "predicted"];
-  if (want.some((w, i) => head[i] !== w)) {
-    throw new Error(`${source}: not a predictions file (header ${JSON.stringify(lines[0])})`);
-  }
-  const labels = head.slice(want.length).map((h) => h.replace(/^p_/, ""));
-  return lines.slice(1).map((line, i) => {
-    const f = line.split(",");
-    if (f.length !== head.length) {
-      throw new Error(`${source}: line ${i + 2} has ${f.length} fields, expected ${head.length}`);
-    }
-    return {
-      clip: f[0],
-      actor: Number(f[1]),
-      fold: f[2],
-      truth: f[3],
-      predicted: f[4],
-      probabilities: Object.fromEntries(labels.map((l, j) => [l, Number(f[want.length + j])])),
-    };
-  });
-}
+export type { PredictionRow };
 
 export interface GroupAccuracy {
   group: string;

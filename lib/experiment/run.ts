@@ -4,24 +4,12 @@
  * `deno task reproduce` calls this.
  */
 import * as tf from "@tensorflow/tfjs";
-import { dirname, join } from "node:path";
-import { audioFor, configHash, dataFor, resultHash, type RunConfig } from "../config/config.ts";
-import type { CorpusName } from "../corpus/corpora.ts";
-import type { ClipRecord } from "../corpus/ravdess.ts";
-import { openConfiguredCorpus } from "../corpus/locate.ts";
-import { keepLabelled, mixCorpora } from "./mix.ts";
+import { join } from "node:path";
+import type { RunConfig } from "../config/config.ts";
 import type { CorpusIndex } from "../corpus/index_fs.ts";
 import type { LabelSet } from "../corpus/ravdess.ts";
-import {
-  actorsOf,
-  type FoldPlan,
-  leakyPlan,
-  randomPlan,
-  SPEAKER_NORM_TEXT,
-  speakerPlans,
-  type SpeakerSplit,
-  splitsFromConfig,
-} from "./splits.ts";
+import { type PredictionRow, predictionsCsv } from "../run/predictions.ts";
+import { type FoldPlan, SPEAKER_NORM_TEXT } from "./splits.ts";
 import {
   type FoldResult,
   inputChannels,
@@ -33,10 +21,12 @@ import {
 } from "./fold.ts";
 import { buildModel, memberInput, memberNames, memberSeed } from "./members.ts";
 import { type MemberEpochHook, parallelNetworks, trainFolds } from "./train.ts";
+import { corporaText, planExperiment, rowSourceOf } from "./plan.ts";
 import {
   confusionCsv,
   formatSummary,
   perClassCsv,
+  type RunHistory,
   type RunSummary,
   summarizeRun,
 } from "../eval/summary.ts";
@@ -46,16 +36,24 @@ import { useTrainingBackend } from "../model/backend.ts";
 import { saveModel } from "../model/io_fs.ts";
 import { layerRows } from "../model/networks.ts";
 import { createRunWriter, findRun, gitState, loadRun, type StoredRun } from "../run/store.ts";
-import { makeRunId, RUN_FILES, type RunRecord } from "../run/record.ts";
+import { makeRunId, RUN_FILES } from "../run/record.ts";
+import { buildRunRecord } from "../run/build.ts";
 import { copyPlotly, PLOTLY_FILE } from "../plots/plotly_fs.ts";
-import { featurizeCorpus } from "../pipeline/featurize.ts";
-import { type AugmentedSet, augmentForSplits } from "../pipeline/augment.ts";
-import type { FeatureSet } from "../pipeline/featurize.ts";
+import { type FeatureSet, featurizeCorpus } from "../pipeline/featurize.ts";
 import type { ProgressSink } from "../util/progress.ts";
 import { PROJECT_ROOT } from "../util/project.ts";
 import { defaultWorkerCount } from "../pipeline/pool.ts";
-import type { RunHistory } from "../eval/summary.ts";
 import { figuresHtml, runFigures } from "../plots/figures.ts";
+
+export { planExperiment, rowSourceOf };
+
+/** A corpus as the run record names it. */
+const corpusEntry = (c: CorpusIndex) => ({
+  name: c.corpus,
+  root: c.root,
+  clips: c.clips.length,
+  manifestHash: c.manifestHash,
+});
 
 /** Called after every epoch of every fold (a notebook draws live training curves with it). */
 export interface ExperimentHooks {
@@ -69,198 +67,34 @@ export interface ExperimentOutcome {
   table: string;
 }
 
-/** Another corpus a run reads: one that trains too (`data.trainAlso`) or the test corpus. */
-export interface OtherCorpus {
-  role: "train" | "test";
-  corpus: CorpusIndex;
-  features: FeatureSet;
-  /** Its derived rows (all its speakers), when it trains. */
-  augmented?: AugmentedSet;
-}
-
-export interface ExperimentPlan {
-  plans: FoldPlan[];
-  /** The run's own corpus's derived rows, one set per plan. */
-  augmented: AugmentedSet[];
-  /** Where every plan's rows come from (all corpora, speakers namespaced, when there are more). */
-  src: RowSource;
-  others: OtherCorpus[];
-}
-
-/** Augmented rows and row plans for the configured protocol. */
-export async function planExperiment(
-  config: RunConfig,
-  features: FeatureSet,
-  corpus: CorpusIndex,
-  sink: ProgressSink,
-): Promise<ExperimentPlan> {
-  const keepOriginals = config.augment.recipe.includes("original");
-  const clips = features.clips;
-  const { protocol } = config.eval;
-  const others = await openOtherCorpora(config, dirname(features.dir), sink);
-  const allOf = (name: string, records: readonly ClipRecord[]): SpeakerSplit => ({
-    name,
-    trainActors: actorsOf(records),
-    testActors: [],
-    valActors: [],
-  });
-  if (protocol === "speaker" || protocol === "cross-corpus") {
-    const splits = protocol === "speaker"
-      ? splitsFromConfig(clips, config.split)
-      : [allOf(`${config.data.corpus}-to-${config.data.testCorpus}`, clips)];
-    const augmented = await augmentForSplits(config, features, corpus.root, splits, sink);
-    if (!others.length) {
-      return {
-        plans: speakerPlans(clips, splits, augmented, keepOriginals),
-        augmented,
-        src: rowSourceOf(features, augmented),
-        others,
-      };
-    }
-    for (const o of others.filter((o) => o.role === "train")) {
-      const name = o.corpus.corpus;
-      [o.augmented] = await augmentForSplits(
-        audioFor(config, name),
-        o.features,
-        o.corpus.root,
-        [allOf(`all-of-${name}`, o.features.clips)],
-        sink,
-      );
-    }
-    const mixed = mixCorpora([
-      { name: config.data.corpus, ...features, augmented },
-      ...others.map((o) => ({
-        name: o.corpus.corpus,
-        ...o.features,
-        augmented: o.augmented ? [o.augmented] : undefined,
-      })),
-    ], splits.length);
-    const actorsOfRole = (role: OtherCorpus["role"]) =>
-      actorsOf(
-        mixed.clips.filter((c) =>
-          others.some((o) => o.role === role && o.corpus.corpus === c.corpus)
-        ),
-      );
-    const alsoTrain = actorsOfRole("train");
-    const mixedSplits = splits.map((s) => ({
-      ...s,
-      trainActors: [...s.trainActors, ...alsoTrain],
-      testActors: protocol === "cross-corpus" ? actorsOfRole("test") : s.testActors,
-    }));
-    const set = runLabelSet(config);
-    const plans = speakerPlans(mixed.clips, mixedSplits, mixed.augmented, keepOriginals)
-      .map((p) => keepLabelled(p, mixed.clips, set));
-    const src: RowSource = {
-      clips: mixed.clips,
-      dims: features.rows.dims,
-      original: mixed.rows,
-      augmented: mixed.augmented.map((a) => a.features),
-      windows: mixed.windows,
-    };
-    return { plans, augmented, src, others };
-  }
-  // random and seed-leaky augment every file; the random plan then uses only the rows of its
-  // training files, seed-leaky uses them all (that is the leak it exists to show).
-  const augmented = await augmentForSplits(
-    config,
-    features,
-    corpus.root,
-    [allOf("all-clips", clips)],
-    sink,
-  );
-  const f = config.eval.testFraction;
-  const plan = protocol === "random"
-    ? randomPlan(clips, augmented[0], f, config.seed, keepOriginals)
-    : leakyPlan(clips, augmented[0], f, config.seed, keepOriginals);
-  return { plans: [plan], augmented, src: rowSourceOf(features, augmented), others };
-}
-
-/** What the protocol text adds about the other corpora a run reads. */
-export function corporaText(config: RunConfig, others: readonly OtherCorpus[]): string {
-  const also = others.filter((o) => o.role === "train").map((o) => o.corpus.corpus);
-  const test = others.find((o) => o.role === "test")?.corpus.corpus;
-  const set = runLabelSet(config).classes;
-  let text = "";
-  if (test) {
-    text += `; trained on every speaker of ${[config.data.corpus, ...also].join(" + ")}, ` +
-      `tested on every clip of ${test} with one of the ${set.length} emotions they share ` +
-      `(${set.join(", ")})`;
-  } else if (also.length) {
-    text += `; every fold also trains on all of ${
-      also.join(" + ")
-    } (its clips of the run's ${set.length} emotions; its speakers never test)`;
-  }
-  return text;
-}
-
-/** The corpora of `data.trainAlso` and the cross-corpus test corpus, found and featurized. */
-async function openOtherCorpora(
-  config: RunConfig,
-  cacheRoot: string,
-  sink: ProgressSink,
-): Promise<OtherCorpus[]> {
-  const wanted: [CorpusName, OtherCorpus["role"]][] = config.data.trainAlso.map((
-    n,
-  ) => [n, "train"]);
-  if (config.eval.protocol === "cross-corpus") {
-    wanted.push([config.data.testCorpus as CorpusName, "test"]);
-  }
-  const out: OtherCorpus[] = [];
-  for (const [name, role] of wanted) {
-    const corpus = await openConfiguredCorpus(dataFor(config.data, name), sink, cacheRoot);
-    const features = await featurizeCorpus(audioFor(config, name), corpus, sink, cacheRoot);
-    out.push({ role, corpus, features });
-  }
-  return out;
-}
-
-export function rowSourceOf(features: FeatureSet, augmented: readonly AugmentedSet[]): RowSource {
-  return {
-    clips: features.clips,
-    dims: features.rows.dims,
-    original: features.rows,
-    augmented: augmented.map((a) => a.features),
-    windows: features.windows,
-  };
-}
-
 export const foldSeed = (seed: number, fold: number) => seed + 1000 * fold;
 
-function predictionsCsv(src: RowSource, results: FoldResult[], set: LabelSet): string {
+/** Every test clip's line of `predictions.csv`, and whether its clips come from several corpora. */
+function predictionRows(
+  src: RowSource,
+  results: FoldResult[],
+  set: LabelSet,
+): { rows: PredictionRow[]; mixed: boolean } {
   const labels = set.classes;
   const k = labels.length;
   const mixed = src.clips.some((c) => c.corpus !== src.clips[0].corpus);
-  const lines = [
-    [
-      "clip",
-      ...(mixed ? ["corpus"] : []),
-      "actor",
-      "fold",
-      "true",
-      "predicted",
-      ...labels.map((l) => `p_${l}`),
-    ].join(","),
-  ];
-  for (const r of results) {
-    r.testClips.forEach((clip, i) => {
+  const rows = results.flatMap((r) =>
+    r.testClips.map((clip, i) => {
       const p = Array.from(r.testProbabilities.subarray(i * k, (i + 1) * k));
       const best = p.indexOf(Math.max(...p));
       const c = src.clips[clip];
-      lines.push(
-        [
-          c.id,
-          ...(mixed ? [c.corpus ?? "ravdess"] : []),
-          c.actor,
-          r.name,
-          set.classes[set.indexOf(c.emotion)],
-          labels[best],
-          ...p.map((v) => v.toFixed(5)),
-        ]
-          .join(","),
-      );
-    });
-  }
-  return lines.join("\n") + "\n";
+      return {
+        clip: c.id,
+        corpus: c.corpus ?? "ravdess",
+        actor: c.actor,
+        fold: r.name,
+        truth: set.classes[set.indexOf(c.emotion)],
+        predicted: labels[best],
+        probabilities: Object.fromEntries(labels.map((l, j) => [l, p[j]])),
+      };
+    })
+  );
+  return { rows, mixed };
 }
 
 export async function runExperiment(
@@ -326,14 +160,22 @@ export async function runExperiment(
   const record = await buildRunRecord({
     runId,
     config,
-    plans,
-    src,
+    ...recordParts(config, plans, src),
     protocolText: summary.protocolText,
     leaky: summary.leaky,
-    corpus,
-    features,
-    augmented,
-    others,
+    corpus: corpusEntry(corpus),
+    otherCorpora: others.map((o) => ({
+      name: o.corpus.corpus,
+      role: o.role,
+      root: o.corpus.root,
+      clips: o.corpus.clips.length,
+      manifestHash: o.corpus.manifestHash,
+      features: { key: o.features.key, dir: o.features.dir },
+      augmented: o.augmented ? { dir: o.augmented.dir, rows: o.augmented.rows.length } : null,
+    })),
+    features: { key: features.key, dir: features.dir },
+    augmented: augmented.map((a) => ({ dir: a.dir, rows: a.rows.length })),
+    git: await gitState(PROJECT_ROOT),
     runtime: {
       deno: Deno.version.deno,
       tfjs: tf.version.tfjs,
@@ -352,7 +194,11 @@ export async function runExperiment(
   await writer.writeText(RUN_FILES.perClass, perClassCsv(summary.primary.pooled));
   await writer.writeText(
     RUN_FILES.predictions,
-    predictionsCsv(src, results, runLabelSet(config)),
+    (() => {
+      const set = runLabelSet(config);
+      const { rows, mixed } = predictionRows(src, results, set);
+      return predictionsCsv(rows, set.classes, mixed);
+    })(),
   );
   const history: RunHistory = {
     folds: results.map((r) => ({ name: r.name, epochs: r.history })),
@@ -379,29 +225,11 @@ export async function runExperiment(
   return { runDir, summary, table: formatSummary(summary) };
 }
 
-/** What a run's `config.json` holds: everything needed to read, reuse and reproduce it. */
-export async function buildRunRecord(r: {
-  runId: string;
-  config: RunConfig;
-  plans: FoldPlan[];
-  src: RowSource;
-  protocolText: string;
-  leaky: boolean;
-  corpus: CorpusIndex;
-  features: FeatureSet;
-  augmented: AugmentedSet[];
-  others?: OtherCorpus[];
-  runtime: Record<string, unknown>;
-}): Promise<RunRecord> {
-  const { config, plans, src } = r;
+/** The parts of the run record only the experiment knows: seeds, input, members, folds. */
+function recordParts(config: RunConfig, plans: FoldPlan[], src: RowSource) {
   const kind = inputKindOf(config);
   const k = config.train.ensemble;
   return {
-    runId: r.runId,
-    createdAt: new Date().toISOString(),
-    config,
-    configHash: await configHash(config),
-    resultHash: await resultHash(config),
     seeds: {
       run: config.seed,
       folds: Object.fromEntries(plans.map((p, i) => [p.name, foldSeed(config.seed, i)])),
@@ -410,12 +238,6 @@ export async function buildRunRecord(r: {
           memberNames(p.name, k).map((n, m) => [n, memberSeed(foldSeed(config.seed, i), m)])
         ),
       ),
-    },
-    protocol: {
-      name: config.eval.protocol,
-      text: r.protocolText,
-      speakerNorm: config.eval.speakerNorm,
-      leaky: r.leaky,
     },
     labels: [...runLabelSet(config).classes],
     input: { kind, ...inputShape(kind, src) },
@@ -437,25 +259,6 @@ export async function buildRunRecord(r: {
       valRows: p.val.length,
       testRows: p.test.length,
     })),
-    corpus: {
-      name: r.corpus.corpus,
-      root: r.corpus.root,
-      clips: r.corpus.clips.length,
-      manifestHash: r.corpus.manifestHash,
-    },
-    otherCorpora: (r.others ?? []).map((o) => ({
-      name: o.corpus.corpus,
-      role: o.role,
-      root: o.corpus.root,
-      clips: o.corpus.clips.length,
-      manifestHash: o.corpus.manifestHash,
-      features: { key: o.features.key, dir: o.features.dir },
-      augmented: o.augmented ? { dir: o.augmented.dir, rows: o.augmented.rows.length } : null,
-    })),
-    features: { key: r.features.key, dir: r.features.dir },
-    augmented: r.augmented.map((a) => ({ dir: a.dir, rows: a.rows.length })),
-    git: await gitState(PROJECT_ROOT),
-    runtime: r.runtime,
   };
 }
 

@@ -27,7 +27,7 @@ export type WorkerReply =
 
 let featurizer: ClipFeaturizer | null = null;
 
-self.onmessage = async (ev: MessageEvent<WorkerRequest>) => {
+self.onmessage = (ev: MessageEvent<WorkerRequest>) => {
   const msg = ev.data;
   if (msg.kind === "init") {
     featurizer = createClipFeaturizer(msg.audio, msg.features);

@@ -13,7 +13,7 @@ import {
   writeFileAtomic,
   writeJsonAtomic,
 } from "../cache/files.ts";
-import { parsePredictionsCsv, type PredictionRow } from "../eval/predictions.ts";
+import { parsePredictionsCsv, type PredictionRow } from "./predictions.ts";
 import type { RunHistory, RunSummary } from "../eval/summary.ts";
 import { loadModel } from "../model/io_fs.ts";
 import type { Predictor, PredictorInput } from "../model/predictor.ts";
