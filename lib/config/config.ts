@@ -4,12 +4,18 @@
  * the schema are in `defaults.ts`, re-exported here. Pure: no Deno APIs.
  */
 import { sha256Hex } from "../util/hash.ts";
-import { GEMM_MODES } from "../model/gemm.ts";
-import { CORPORA, CORPUS_NAMES, type CorpusAudio, type CorpusName } from "../corpus/corpora.ts";
+import {
+  CORPUS_ARCHIVES,
+  CORPUS_AUDIO,
+  CORPUS_NAMES,
+  type CorpusAudio,
+  type CorpusName,
+} from "../schema/corpus.ts";
 import {
   AUGMENT_STEPS,
   type AugmentStep,
   DEFAULT_CONFIG,
+  GEMM_MODES,
   inputContains,
   inputParts,
   LEVERS_OFF,
@@ -166,13 +172,14 @@ export function withOverrides(base: RunConfig, overrides: Record<string, string>
   }
   // A new corpus brings its own windows, except where the command line names them too.
   if (config.data.corpus !== base.data.corpus && CORPUS_NAMES.includes(config.data.corpus)) {
-    const spec = CORPORA[config.data.corpus];
-    for (const k of Object.keys(spec.audio) as (keyof CorpusAudio)[]) {
-      if (!given.has(`audio.${k}`)) config.audio[k] = spec.audio[k];
+    const corpusAudio = CORPUS_AUDIO[config.data.corpus];
+    for (const k of Object.keys(corpusAudio) as (keyof CorpusAudio)[]) {
+      if (!given.has(`audio.${k}`)) config.audio[k] = corpusAudio[k];
     }
     // ... and its own archive (or none), unless the command line names one.
-    if (!given.has("data.url")) config.data.url = spec.archive?.url ?? "";
-    if (!given.has("data.md5")) config.data.md5 = spec.archive?.md5 ?? "";
+    const archive = CORPUS_ARCHIVES[config.data.corpus];
+    if (!given.has("data.url")) config.data.url = archive?.url ?? "";
+    if (!given.has("data.md5")) config.data.md5 = archive?.md5 ?? "";
   }
   validateConfig(config);
   return config;
@@ -213,14 +220,14 @@ export function strictTwin(config: RunConfig): RunConfig {
 
 /** Where another corpus of a run is found or fetched from: its own archive, no `--data DIR`. */
 export function dataFor(data: RunConfig["data"], corpus: CorpusName): RunConfig["data"] {
-  const archive = CORPORA[corpus].archive;
+  const archive = CORPUS_ARCHIVES[corpus];
   return { ...data, corpus, dir: "", url: archive?.url ?? "", md5: archive?.md5 ?? "" };
 }
 
 /** `config` with a corpus's own windows: how `data.trainAlso` and test corpora are read. */
 export function audioFor(config: RunConfig, corpus: CorpusName): RunConfig {
   if (corpus === config.data.corpus) return config;
-  return { ...config, audio: { ...config.audio, ...CORPORA[corpus].audio } };
+  return { ...config, audio: { ...config.audio, ...CORPUS_AUDIO[corpus] } };
 }
 
 /**

@@ -4,11 +4,19 @@
  * result records the whole of it; `--key=value` overrides any leaf (see `config.ts`, which parses,
  * validates and hashes). Pure: no Deno APIs.
  */
-import type { GemmMode } from "../model/gemm.ts";
-import type { TemporalPooling } from "../model/networks.ts";
-import { type CorpusName, ZENODO_RAVDESS_MD5, ZENODO_RAVDESS_URL } from "../corpus/corpora.ts";
+import { CORPUS_ARCHIVES, type CorpusName } from "../schema/corpus.ts";
 
-export { ZENODO_RAVDESS_MD5, ZENODO_RAVDESS_URL };
+/** The corpus a new user gets: RAVDESS, from Zenodo. */
+export const ZENODO_RAVDESS_URL = CORPUS_ARCHIVES.ravdess!.url;
+export const ZENODO_RAVDESS_MD5 = CORPUS_ARCHIVES.ravdess!.md5;
+
+/** Where training's matrix products run: `auto` picks OpenBLAS where it loads, else WebAssembly. */
+export const GEMM_MODES = ["auto", "blas", "wasm", "js"] as const;
+export type GemmMode = (typeof GEMM_MODES)[number];
+
+/** How a temporal network pools its frames into one vector. */
+export const TEMPORAL_POOLINGS = ["meanMax", "meanMaxAttention"] as const;
+export type TemporalPooling = (typeof TEMPORAL_POOLINGS)[number];
 
 export const DEFAULT_CONFIG: RunConfig = {
   seed: 42,

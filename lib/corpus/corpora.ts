@@ -6,14 +6,29 @@
  * RAVDESS eight, in RAVDESS order, plus EmoDB's boredom), so corpora can be compared and mixed on
  * the emotions they share. Pure: no Deno APIs.
  */
-import { EMOTIONS_8, type LabelSet, labelSet, parseRavdessName } from "./ravdess.ts";
+import { parseRavdessName } from "./ravdess.ts";
+import {
+  COMMON_EMOTIONS,
+  type CommonEmotion,
+  CORPUS_ARCHIVES,
+  CORPUS_AUDIO,
+  CORPUS_NAMES,
+  type CorpusArchive,
+  type CorpusAudio,
+  type CorpusName,
+  EMOTIONS_8,
+  type LabelSet,
+  labelSet,
+} from "../schema/corpus.ts";
 
-/** Every emotion any corpus has: RAVDESS's eight in their order, then boredom (EmoDB). */
-export const COMMON_EMOTIONS = [...EMOTIONS_8, "boredom"] as const;
-export type CommonEmotion = (typeof COMMON_EMOTIONS)[number];
-
-export const CORPUS_NAMES = ["ravdess", "emodb", "cremad", "tess", "savee", "emovo"] as const;
-export type CorpusName = (typeof CORPUS_NAMES)[number];
+export {
+  COMMON_EMOTIONS,
+  type CommonEmotion,
+  CORPUS_NAMES,
+  type CorpusArchive,
+  type CorpusAudio,
+  type CorpusName,
+};
 
 /** What a clip's path says about it. */
 export interface ParsedClip {
@@ -52,31 +67,6 @@ export interface CorpusSpec {
   source: string;
   citation: string;
 }
-
-/** The audio settings a corpus chooses (the rest of `audio` is the same for every corpus). */
-export interface CorpusAudio {
-  offsetS: number;
-  trimDb: number;
-  windowHopS: number;
-}
-
-export interface CorpusArchive {
-  url: string;
-  /** Published MD5 of the archive; empty where none is published (its entries' CRC-32s still are). */
-  md5: string;
-  /** Name the archive is saved as under `data/downloads/`. */
-  fileName: string;
-  /** Clips the corpus has as published, said after unpacking. */
-  clips: number;
-}
-
-export const ZENODO_RAVDESS_URL =
-  "https://zenodo.org/records/1188976/files/Audio_Speech_Actors_01-24.zip?download=1";
-export const ZENODO_RAVDESS_MD5 = "bc696df654c87fed845eb13823edef8a";
-
-const CLASSIC_WINDOW: CorpusAudio = { offsetS: 0.6, trimDb: 0, windowHopS: 0 };
-/** Trim what is 40 dB below the loudest frame, then windows every 1.25 s (half a window). */
-const SPEECH_WINDOWS: CorpusAudio = { offsetS: 0, trimDb: 40, windowHopS: 1.25 };
 
 const base = (relPath: string) => relPath.slice(relPath.lastIndexOf("/") + 1);
 const folders = (relPath: string) => relPath.split("/").slice(0, -1);
@@ -117,13 +107,8 @@ const RAVDESS: CorpusSpec = {
       ignored,
     };
   },
-  audio: CLASSIC_WINDOW,
-  archive: {
-    url: ZENODO_RAVDESS_URL,
-    md5: ZENODO_RAVDESS_MD5,
-    fileName: "Audio_Speech_Actors_01-24.zip",
-    clips: 1440,
-  },
+  audio: CORPUS_AUDIO.ravdess,
+  archive: CORPUS_ARCHIVES.ravdess,
   source: "Zenodo record 1188976, Audio_Speech_Actors_01-24.zip (downloaded by deno task data); " +
     "folders Actor_01 ... Actor_24 of 03-01-EE-II-SS-RR-AA.wav files",
   citation: "Livingstone SR, Russo FA (2018) PLoS ONE 13(5): e0196391",
@@ -174,13 +159,8 @@ const EMODB: CorpusSpec = {
       extra: { text: m[2], version: m[4] },
     };
   },
-  audio: SPEECH_WINDOWS,
-  archive: {
-    url: "http://emodb.bilderbar.info/download/download.zip",
-    md5: "",
-    fileName: "emodb-download.zip",
-    clips: 535,
-  },
+  audio: CORPUS_AUDIO.emodb,
+  archive: CORPUS_ARCHIVES.emodb,
   source: "emodb.bilderbar.info (download.zip, free for research); the wav/ folder of " +
     "SSTTTEV.wav files (e.g. 03a01Fa.wav)",
   citation: "Burkhardt F et al. (2005) A Database of German Emotional Speech. Interspeech 2005",
@@ -242,7 +222,7 @@ const CREMAD: CorpusSpec = {
     }
     return { speaker, emotion, extra: { sentence: m[2], level: m[4] } };
   },
-  audio: SPEECH_WINDOWS,
+  audio: CORPUS_AUDIO.cremad,
   source: "github.com/CheyneyComputerScience/CREMA-D (AudioWAV/, git LFS); any folder of " +
     "1001_DFA_ANG_XX.wav files",
   citation: "Cao H et al. (2014) CREMA-D. IEEE Trans. Affective Computing 5(4)",
@@ -281,7 +261,7 @@ const TESS: CorpusSpec = {
     }
     return { speaker: TESS_SPEAKERS[who], emotion, sex: "female", extra: { word: m[2] } };
   },
-  audio: SPEECH_WINDOWS,
+  audio: CORPUS_AUDIO.tess,
   source: "Borealis (University of Toronto) TESS collection; folders per speaker and emotion " +
     "(OAF_angry/OAF_back_angry.wav, YAF_pleasant_surprised/...)",
   citation: "Pichora-Fuller MK, Dupuis K (2020) Toronto emotional speech set (TESS)",
@@ -325,7 +305,7 @@ const SAVEE: CorpusSpec = {
       extra: { sentence: Number(sentence) },
     };
   },
-  audio: SPEECH_WINDOWS,
+  audio: CORPUS_AUDIO.savee,
   source: "kahlan.eps.surrey.ac.uk/savee (registration); AudioData/DC/a01.wav ... or DC_a01.wav",
   citation: "Haq S, Jackson PJB (2010) Multimodal emotion recognition. In: Machine Audition",
 };
@@ -367,7 +347,7 @@ const EMOVO: CorpusSpec = {
       extra: { sentence: m[3].toLowerCase() },
     };
   },
-  audio: SPEECH_WINDOWS,
+  audio: CORPUS_AUDIO.emovo,
   source: "the EMOVO corpus (Costantini et al., LREC 2014); folders f1 f2 f3 m1 m2 m3 of " +
     "dis-f1-b1.wav files",
   citation: "Costantini G et al. (2014) EMOVO Corpus. LREC 2014",

@@ -6,79 +6,27 @@
  * "Kids are talking by the door", first repetition, actor 1.
  */
 
-import type { CommonEmotion, CorpusName } from "./corpora.ts";
+import {
+  type ClipRecord,
+  type Emotion,
+  EMOTIONS_7,
+  EMOTIONS_8,
+  type LabelSet,
+  labelSet,
+  type LabelSetName,
+  type RavdessName,
+} from "../schema/corpus.ts";
 
-export const EMOTIONS_8 = [
-  "neutral",
-  "calm",
-  "happy",
-  "sad",
-  "angry",
-  "fearful",
-  "disgust",
-  "surprised",
-] as const;
-
-export type Emotion = typeof EMOTIONS_8[number];
-
-/** The 7-class variant merges calm into neutral. */
-export const EMOTIONS_7 = EMOTIONS_8.filter((e) => e !== "calm");
-
-export type LabelSetName = "8class" | "7class";
-
-export interface LabelSet {
-  /** `8class` / `7class` (RAVDESS), or a corpus's own set (its name). */
-  name: string;
-  classes: readonly string[];
-  /** Class index of an emotion under this label set (-1: not one of its classes). */
-  indexOf(emotion: CommonEmotion): number;
-}
-
-export function labelSet(name: LabelSetName): LabelSet {
-  if (name === "8class") {
-    return { name, classes: EMOTIONS_8, indexOf: (e) => EMOTIONS_8.indexOf(e as Emotion) };
-  }
-  if (name === "7class") {
-    return {
-      name,
-      classes: EMOTIONS_7,
-      indexOf: (e) => (EMOTIONS_7 as readonly string[]).indexOf(e === "calm" ? "neutral" : e),
-    };
-  }
-  throw new Error(`unknown label set '${name}' (want 8class or 7class)`);
-}
-
-export interface RavdessName {
-  modality: "full-AV" | "video-only" | "audio-only";
-  vocalChannel: "speech" | "song";
-  emotion: Emotion;
-  intensity: "normal" | "strong";
-  statement: 1 | 2;
-  repetition: 1 | 2;
-  actor: number;
-  /** RAVDESS actors with odd numbers are male, even numbers female. */
-  sex: "male" | "female";
-}
-
-/**
- * One clip of a corpus. RAVDESS clips carry every field of their name (as they always have, so
- * caches keep their bytes); clips of other corpora carry `corpus` and their own fields (sentence,
- * level, ...), with the speaker as `actor`, a number unique within the corpus.
- */
-export interface ClipRecord extends Partial<Omit<RavdessName, "actor" | "emotion" | "sex">> {
-  /** Stable id: the file name without `.wav` (SAVEE's nested files get their speaker in front). */
-  id: string;
-  /** Path relative to the corpus root, with `/` separators, e.g. `Actor_01/03-01-...wav`. */
-  relPath: string;
-  sizeBytes: number;
-  /** The speaker. */
-  actor: number;
-  emotion: CommonEmotion;
-  sex?: "male" | "female";
-  /** Absent for RAVDESS. */
-  corpus?: CorpusName;
-  [field: string]: unknown;
-}
+export {
+  type ClipRecord,
+  type Emotion,
+  EMOTIONS_7,
+  EMOTIONS_8,
+  type LabelSet,
+  labelSet,
+  type LabelSetName,
+  type RavdessName,
+};
 
 const NAME_RE = /^(\d{2})-(\d{2})-(\d{2})-(\d{2})-(\d{2})-(\d{2})-(\d{2})\.wav$/i;
 

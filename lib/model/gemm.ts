@@ -21,8 +21,7 @@ export interface GemmArena {
 }
 
 /** `train.gemm`: which matrix multiply trains (see `chooseGemm`). */
-export type GemmMode = "auto" | "blas" | "wasm" | "js";
-export const GEMM_MODES: readonly GemmMode[] = ["auto", "blas", "wasm", "js"];
+export { GEMM_MODES, type GemmMode } from "../config/defaults.ts";
 
 export interface Gemm {
   /** Where the numbers come from, e.g. "openblas (2 threads)" or "js"; recorded with results. */

@@ -17,7 +17,8 @@ export interface TemporalModelConfig {
   pooling: TemporalPooling;
 }
 
-export type TemporalPooling = "meanMax" | "meanMaxAttention";
+import type { TemporalPooling } from "../config/defaults.ts";
+export type { TemporalPooling };
 
 function glorot(seed: number) {
   return tf.initializers.glorotUniform({ seed });
