@@ -14,7 +14,7 @@ import {
 } from "../lib/model/split_gemm.ts";
 import { createWasmGemm } from "../lib/wasm/gemm.ts";
 import { jsGemm } from "../lib/model/gemm.ts";
-import { runPool } from "../lib/pipeline/pool.ts";
+import { runPool } from "../lib/util/pool.ts";
 import { createRng } from "../lib/util/random.ts";
 
 function random(n: number, seed: number): Float32Array {

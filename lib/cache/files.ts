@@ -6,7 +6,6 @@
  */
 import { dirname, join } from "node:path";
 import { decodeNpy, encodeNpy, type NpyArray, type NpyData } from "./npy.ts";
-import { type FeatureRows, ROW_FILES, SEQUENCES } from "../features/rows.ts";
 
 export async function writeFileAtomic(path: string, bytes: Uint8Array | string): Promise<void> {
   await Deno.mkdir(dirname(path), { recursive: true });
@@ -139,48 +138,6 @@ export async function removeStaleTempDirs(parent: string, pattern: RegExp): Prom
 
 /** Names of the temporary folders `createTempDir(tempNameFor(...))` makes. */
 export const TEMP_DIR_NAME = /\.tmp-\d+-[0-9a-f]{8}$/;
-
-/** Feature rows into `dir` as one `.npy` file per field (`ROW_FILES`). */
-export async function writeRowFiles(dir: string, rows: FeatureRows): Promise<void> {
-  const { count: n, dims } = rows;
-  await Deno.writeFile(join(dir, ROW_FILES.vectors), encodeNpy(rows.vectors, [n, dims.vector]));
-  for (const name of SEQUENCES) {
-    await Deno.writeFile(
-      join(dir, ROW_FILES[name]),
-      encodeNpy(rows[name], [n, dims.frames, dims[name]]),
-    );
-  }
-  await Deno.writeFile(join(dir, ROW_FILES.validFrames), encodeNpy(rows.validFrames, [n]));
-}
-
-/** Feature rows written by `writeRowFiles`, with their shapes checked against each other. */
-export async function readRowFiles(dir: string): Promise<FeatureRows> {
-  const vectors = await readNpyFile(join(dir, ROW_FILES.vectors));
-  const logmel = await readNpyFile(join(dir, ROW_FILES.logmel));
-  const mfccDelta = await readNpyFile(join(dir, ROW_FILES.mfccDelta));
-  const prosody = await readNpyFile(join(dir, ROW_FILES.prosody));
-  const valid = await readNpyFile(join(dir, ROW_FILES.validFrames));
-  const n = vectors.shape[0];
-  const counts = [logmel, mfccDelta, prosody, valid].map((a) => a.shape[0]);
-  if (counts.some((c) => c !== n)) {
-    throw new Error(`${dir}: its .npy files hold different numbers of rows; delete the folder`);
-  }
-  return {
-    count: n,
-    dims: {
-      vector: vectors.shape[1],
-      frames: logmel.shape[1],
-      logmel: logmel.shape[2],
-      mfccDelta: mfccDelta.shape[2],
-      prosody: prosody.shape[2],
-    },
-    vectors: vectors.data as Float32Array,
-    logmel: logmel.data as Float32Array,
-    mfccDelta: mfccDelta.data as Float32Array,
-    prosody: prosody.data as Float32Array,
-    validFrames: valid.data as Int32Array,
-  };
-}
 
 /**
  * Refuses a folder that cannot be written (made if missing, a file written and removed), naming

@@ -12,7 +12,7 @@ import {
   variantByName,
 } from "../eval/ablation.ts";
 import { PROTOCOL_TEXT } from "../experiment/splits.ts";
-import { runAblation, writeAblation } from "../pipeline/ablation.ts";
+import { runAblation, writeAblation } from "../experiment/ablation.ts";
 import { checkBeforeWork, fromRoot, openCorpus, runCli, withUserPaths } from "./common.ts";
 import { DEFAULT_CONFIG, type FlagSpec, parseArgs } from "../config/config.ts";
 import { stderrSink } from "../util/terminal.ts";

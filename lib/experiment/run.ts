@@ -42,7 +42,7 @@ import { copyPlotly, PLOTLY_FILE } from "../plots/plotly_fs.ts";
 import { type FeatureSet, featurizeCorpus } from "../pipeline/featurize.ts";
 import type { ProgressSink } from "../util/progress.ts";
 import { PROJECT_ROOT } from "../util/project.ts";
-import { defaultWorkerCount } from "../pipeline/pool.ts";
+import { defaultWorkerCount } from "../util/pool.ts";
 import { figuresHtml, runFigures } from "../plots/figures.ts";
 
 export { planExperiment, rowSourceOf };

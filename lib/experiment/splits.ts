@@ -7,17 +7,12 @@
  * into the augmented set the plan names. Every plan except `seed-leaky` is checked: no test clip,
  * and no row derived from a test clip, may reach training.
  */
+import type { SpeakerSplit } from "../schema/split.ts";
 import type { ClipRecord } from "../corpus/ravdess.ts";
 import type { Protocol, SplitConfig } from "../config/config.ts";
 import { createRng, shuffleInPlace } from "../util/random.ts";
 
-export interface SpeakerSplit {
-  name: string;
-  trainActors: number[];
-  testActors: number[];
-  /** Validation actors come out of the training side, never the test side. */
-  valActors: number[];
-}
+export type { SpeakerSplit };
 
 export interface SplitRecords {
   train: ClipRecord[];

@@ -16,7 +16,7 @@ import type { EpochRecord } from "../model/train.ts";
 import type { Gemm } from "../model/gemm.ts";
 import { createHelperLink, releaseHelper } from "../model/split_gemm.ts";
 import { ProgressBar, type ProgressSink } from "../util/progress.ts";
-import { defaultWorkerCount, runPool } from "../pipeline/pool.ts";
+import { defaultWorkerCount, runPool } from "../util/pool.ts";
 import type { TrainReply, TrainRequest } from "./train_worker.ts";
 
 export type MemberEpochHook = (

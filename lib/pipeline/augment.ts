@@ -11,25 +11,24 @@
 import { join } from "node:path";
 import type { RunConfig } from "../config/config.ts";
 import { canonicalJson } from "../config/config.ts";
-import type { SpeakerSplit } from "../experiment/splits.ts";
+import type { SpeakerSplit } from "../schema/split.ts";
 import type { ClipRecord } from "../corpus/ravdess.ts";
 import { derivedRows } from "../augment/recipe.ts";
 import {
   createTempDir,
   exists,
   readJsonFile,
-  readRowFiles,
   removeStaleTempDirs,
   TEMP_DIR_NAME,
   tempNameFor,
   writeJsonAtomic,
-  writeRowFiles,
 } from "../cache/files.ts";
 import { allocateRows, concatRows, type FeatureRows, setRow } from "../features/rows.ts";
 import { sha256Hex } from "../util/hash.ts";
 import { ProgressBar, type ProgressSink } from "../util/progress.ts";
+import { readRowFiles, writeRowFiles } from "../features/rows_fs.ts";
 import type { FeatureSet } from "./featurize.ts";
-import { featureWorkerCount, runPool } from "./pool.ts";
+import { featureWorkerCount, runPool } from "../util/pool.ts";
 import type { AugmentReply, AugmentRequest } from "./augment_worker.ts";
 
 /** Bump when augmentation code changes its output, so old caches are not reused. */

@@ -36,16 +36,15 @@ import {
   exists,
   readJsonFile,
   readNpyFile,
-  readRowFiles,
   removeStaleTempDirs,
   TEMP_DIR_NAME,
   tempNameFor,
-  writeRowFiles,
 } from "../cache/files.ts";
 import { encodeNpy } from "../cache/npy.ts";
 import { sha256Hex } from "../util/hash.ts";
 import { ProgressBar, type ProgressSink } from "../util/progress.ts";
-import { featureWorkerCount, runPool } from "./pool.ts";
+import { readRowFiles, writeRowFiles } from "../features/rows_fs.ts";
+import { featureWorkerCount, runPool } from "../util/pool.ts";
 import type { WorkerReply, WorkerRequest } from "./feature_worker.ts";
 
 /** Bump when feature code changes its numbers, so old caches are not reused. */

@@ -16,8 +16,8 @@ import {
 } from "../eval/ablation.ts";
 import { writeFileAtomic, writeJsonAtomic } from "../cache/files.ts";
 import type { ProgressSink } from "../util/progress.ts";
-import { type FeatureSet, featurizeCorpus } from "./featurize.ts";
-import { runExperiment } from "../experiment/run.ts";
+import { type FeatureSet, featurizeCorpus } from "../pipeline/featurize.ts";
+import { runExperiment } from "./run.ts";
 import { findRun, loadRun } from "../run/store.ts";
 
 export const ABLATION_DIR = "ablation";
