@@ -16,7 +16,7 @@ import {
 import { projectPath } from "../lib/util/project.ts";
 import { chooseGemm } from "../lib/model/blas_ffi.ts";
 import type { Gemm, GemmMode } from "../lib/model/gemm.ts";
-import { createWasmGemm } from "../lib/wasm/gemm.ts";
+import { createWasmGemm } from "../lib/model/gemm_wasm.ts";
 import { useTrainingBackend } from "../lib/model/backend.ts";
 import { buildSeedModel, buildTemporalModel } from "../lib/model/networks.ts";
 import { trainModel } from "../lib/model/train.ts";

@@ -4,7 +4,7 @@
  */
 import { join } from "node:path";
 import { assert, assertEquals, assertRejects, assertThrows } from "./assert.ts";
-import { parseScaler } from "../lib/model/scaler.ts";
+import { parseScaler } from "../lib/normalise/scaler.ts";
 import { featureWorkerCount } from "../lib/util/pool.ts";
 import { indexCorpus } from "../lib/corpus/index_fs.ts";
 import { writeSyntheticCorpus } from "./helpers.ts";

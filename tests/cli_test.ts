@@ -11,7 +11,7 @@ function alive(pid: number): boolean {
 Deno.test("cli: killing the task runner (kill -9 of `deno task ...`) stops the command it started", async () => {
   const dir = await Deno.makeTempDir();
   const pidFile = join(dir, "pid");
-  const root = new URL("../", import.meta.url).pathname;
+  const root = new URL("..", import.meta.url).pathname;
   const script = join(dir, "long.ts");
   await Deno.writeTextFile(
     script,
@@ -53,7 +53,7 @@ Deno.test({
   fn: async () => {
     const dir = await Deno.makeTempDir();
     await writeSyntheticCorpus(join(dir, "corpus"), [1, 2, 3, 4], [1, 3, 5, 6]);
-    const root = new URL("../", import.meta.url).pathname;
+    const root = new URL("..", import.meta.url).pathname;
     const reproduce = () =>
       new Deno.Command(Deno.execPath(), {
         args: [

@@ -6,7 +6,7 @@ import {
   applyOnlineSpeakerNorm,
   applySpeakerScalers,
   fitSpeakerScalers,
-} from "../lib/eval/speaker_norm.ts";
+} from "../lib/normalise/speaker.ts";
 import { assert, assertAlmostEquals, assertEquals, assertThrows } from "./assert.ts";
 import {
   argmaxRows,
@@ -27,7 +27,7 @@ import { type ClipRecord, EMOTIONS_8, parseRavdessName } from "../lib/corpus/rav
 import { ravdessName } from "./helpers.ts";
 import { formatSummary, summarizeRun } from "../lib/eval/summary.ts";
 import { createRng } from "../lib/util/random.ts";
-import { applyScaler, fitScaler } from "../lib/model/scaler.ts";
+import { applyScaler, fitScaler } from "../lib/normalise/scaler.ts";
 
 Deno.test("metrics of a known 3-class confusion matrix (as scikit-learn computes them)", () => {
   // true \ predicted

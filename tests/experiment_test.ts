@@ -11,7 +11,7 @@ import { indexCorpus } from "../lib/corpus/index_fs.ts";
 import { featurizeCorpus } from "../lib/pipeline/featurize.ts";
 import { planExperiment, rowSourceOf, runExperiment } from "../lib/experiment/run.ts";
 import { gatherRows, inputKindOf, inputShape } from "../lib/experiment/fold.ts";
-import { applyScaler, fitScaler } from "../lib/model/scaler.ts";
+import { applyScaler, fitScaler } from "../lib/normalise/scaler.ts";
 import { loadModel } from "../lib/model/io_fs.ts";
 import { predictProbabilities } from "../lib/model/train.ts";
 import { parsePredictionsCsv } from "../lib/run/predictions.ts";
@@ -138,7 +138,7 @@ Deno.test({
     const predict = async (run: string, ...files: string[]) => {
       const out = await new Deno.Command(Deno.execPath(), {
         args: ["run", "-A", "lib/cli/predict.ts", `--run=${run}`, "--json", ...files],
-        cwd: new URL("../", import.meta.url).pathname,
+        cwd: new URL("..", import.meta.url).pathname,
         stdout: "piped",
         stderr: "piped",
       }).output();

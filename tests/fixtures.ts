@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 import { readReferenceArray } from "../lib/features/reference_fs.ts";
 
-const root = fileURLToPath(new URL("../", import.meta.url));
+const root = fileURLToPath(new URL("..", import.meta.url));
 
 export const REFERENCE_DIR = join(root, "..", "shared", "reference", "librosa");
 export const CORPUS_DIR = Deno.env.get("RAVDESS_DIR") ?? join(root, "..", "shared", "ravdess");

@@ -6,7 +6,7 @@
 import { assert, assertAlmostEquals, assertEquals, assertThrows } from "./assert.ts";
 import { type Gemm, jsGemm } from "../lib/model/gemm.ts";
 import { chooseGemm, loadNativeGemm } from "../lib/model/blas_ffi.ts";
-import { createWasmGemm } from "../lib/wasm/gemm.ts";
+import { createWasmGemm } from "../lib/model/gemm_wasm.ts";
 import { createRng } from "../lib/util/random.ts";
 import { DEFAULT_CONFIG, parseArgs } from "../lib/config/config.ts";
 

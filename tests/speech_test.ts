@@ -4,7 +4,7 @@
  */
 import { join } from "node:path";
 import { assert, assertEquals } from "./assert.ts";
-import { detectSpeech, judgeSpeech, speechTrack, voicedSpan } from "../lib/audio/speech.ts";
+import { detectSpeech, judgeSpeech, speechTrack, voicedSpan } from "../lib/features/speech.ts";
 import { loadAudio } from "../lib/audio/load.ts";
 import { DEFAULT_CONFIG } from "../lib/config/config.ts";
 import { CORPUS_DIR, EMODB_DIR, HAVE_CORPUS, HAVE_EMODB } from "./fixtures.ts";

@@ -12,7 +12,7 @@ import {
   releaseHelper,
   splitPoint,
 } from "../lib/model/split_gemm.ts";
-import { createWasmGemm } from "../lib/wasm/gemm.ts";
+import { createWasmGemm } from "../lib/model/gemm_wasm.ts";
 import { jsGemm } from "../lib/model/gemm.ts";
 import { runPool } from "../lib/util/pool.ts";
 import { createRng } from "../lib/util/random.ts";

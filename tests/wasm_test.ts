@@ -6,12 +6,12 @@ import { createRng } from "../lib/util/random.ts";
 import { istft, spectrumPower, stft } from "../lib/features/stft.ts";
 import { phaseVocoder, vocoderPhasor } from "../lib/augment/stretch.ts";
 import { applyFilterBank, chromaFilterBank, melFilterBank } from "../lib/features/filters.ts";
-import { createFilterKernel } from "../lib/wasm/filter_rows.ts";
+import { createFilterKernel } from "../lib/features/filter_rows_wasm.ts";
 import { snrDb } from "../lib/augment/noise.ts";
 
 Deno.test("wasm: the committed kernels are exactly what their .wat sources compile to", async () => {
   for (const s of WASM_SOURCES) {
-    const root = new URL("../", import.meta.url);
+    const root = new URL("..", import.meta.url);
     const bytes = await compileWat(new URL(s.wat, root).pathname);
     const committed = await Deno.readTextFile(new URL(s.out, root));
     assertEquals(

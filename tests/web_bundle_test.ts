@@ -20,7 +20,7 @@ Deno.test({
   fn: async () => {
     const dir = await Deno.makeTempDir();
     const out = join(dir, "app.js");
-    const root = new URL("../", import.meta.url).pathname;
+    const root = new URL("..", import.meta.url).pathname;
     const code = `import { buildLiveBundle } from "${root}lib/web/bundle.ts";\n` +
       `await buildLiveBundle(${JSON.stringify(out)});\n`;
     const script = join(dir, "build.ts");

@@ -83,7 +83,7 @@ export function moduleText(name: string, wat: string, bytes: Uint8Array): string
 }
 
 if (import.meta.main) {
-  const root = new URL("../", import.meta.url);
+  const root = new URL("..", import.meta.url);
   for (const s of WASM_SOURCES) {
     const bytes = await compileWat(new URL(s.wat, root).pathname);
     await Deno.writeTextFile(new URL(s.out, root), moduleText(s.name, s.wat, bytes));

@@ -17,7 +17,7 @@
  */
 import { istft, type PadMode, type Spectrogram, stft } from "../features/stft.ts";
 import { resample } from "../audio/resample.ts";
-import { createVocoderKernel, type VocoderKernel } from "../wasm/vocoder.ts";
+import { createVocoderKernel, type VocoderKernel } from "./vocoder_wasm.ts";
 
 export interface StftShape {
   nFft: number;

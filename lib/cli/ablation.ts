@@ -11,7 +11,7 @@ import {
   markdownTable,
   variantByName,
 } from "../eval/ablation.ts";
-import { PROTOCOL_TEXT } from "../experiment/splits.ts";
+import { PROTOCOL_TEXT } from "../eval/summary.ts";
 import { runAblation, writeAblation } from "../experiment/ablation.ts";
 import { checkBeforeWork, fromRoot, openCorpus, runCli, withUserPaths } from "./common.ts";
 import { DEFAULT_CONFIG, type FlagSpec, parseArgs } from "../config/config.ts";

@@ -11,8 +11,6 @@ import { basename, extname, join } from "node:path";
 import {
   DEFAULT_CONFIG,
   type FlagSpec,
-  isStrict,
-  ownClipText,
   parseArgs,
   type RunConfig,
   strictTwin,
@@ -21,7 +19,7 @@ import { createFeatureExtractor, type FeatureExtractor } from "../features/extra
 import { chooseGemm } from "../model/blas_ffi.ts";
 import { useTrainingBackend } from "../model/backend.ts";
 import type { Predictor } from "../model/predictor.ts";
-import type { Scaler } from "../model/scaler.ts";
+import type { Scaler } from "../normalise/scaler.ts";
 import { findRun, loadPredictor, resolveRun } from "../run/store.ts";
 import { fromRoot, runCli, withUserPaths } from "./common.ts";
 import { openFileSource } from "../audio/read_file.ts";
@@ -33,7 +31,8 @@ import {
   timelineJson,
   type TimelineSummary,
 } from "../live/timeline_files.ts";
-import { RunningStats } from "../eval/speaker_norm.ts";
+import { RunningStats } from "../normalise/speaker.ts";
+import { normPolicy } from "../normalise/policy.ts";
 import { userPath } from "../util/project.ts";
 import { writeFileAtomic, writeJsonAtomic } from "../cache/files.ts";
 import { copyPlotly, PLOTLY_FILE } from "../plots/plotly_fs.ts";
@@ -143,7 +142,8 @@ if (import.meta.main) {
     // Whose statistics normalise each file: none (strict runs), each file's own, all files
     // pooled (--sameSpeaker), or, for a file too short to give any, the run's strict twin.
     const norm = config.eval.speakerNorm;
-    const strict = isStrict(norm);
+    const policy = normPolicy(norm);
+    const strict = policy.strict;
     let twin: Model | null | undefined;
     const strictTwinModel = async () => {
       if (twin === undefined) {
@@ -162,7 +162,7 @@ if (import.meta.main) {
     const pooledS = speaking.reduce((s, x) => s + x.a.speechS, 0);
     const voiceFor = async (a: RecordingAnalysis): Promise<VoiceUse> => {
       if (strict) {
-        const own = ownClipText(norm);
+        const own = policy.ownClip;
         return {
           text: `strict setting (nothing of the voice known beforehand${own ? `; ${own}` : ""})`,
           model: main,

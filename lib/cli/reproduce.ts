@@ -10,7 +10,8 @@ import { checkBeforeWork, cliContext, fromRoot, openCorpus, runCli } from "./com
 import { featurizeCorpus } from "../pipeline/featurize.ts";
 import { ensureRun, runExperiment } from "../experiment/run.ts";
 import { headline } from "../eval/summary.ts";
-import { isStrict, ownClipText, strictTwin } from "../config/config.ts";
+import { strictTwin } from "../config/config.ts";
+import { normPolicy } from "../normalise/policy.ts";
 
 if (import.meta.main) {
   await runCli(async () => {
@@ -31,14 +32,15 @@ if (import.meta.main) {
     const outcome = await runExperiment(config, set, corpus, sink, fromRoot(config.resultsDir));
     console.log(outcome.table);
     console.log(`\nrun folder: ${outcome.runDir} (report.html inside)`);
+    const policy = normPolicy(config.eval.speakerNorm);
     const lines = [
       [
-        `${isStrict(config.eval.speakerNorm) ? "strict" : "default"}`,
+        `${policy.strict ? "strict" : "default"}`,
         outcome.summary,
         outcome.runDir,
       ] as const,
     ];
-    if (!isStrict(config.eval.speakerNorm) && config.eval.strictToo) {
+    if (!policy.strict && config.eval.strictToo) {
       const strictConfig = strictTwin(config);
       const inputs = strictConfig.temporal.input === config.temporal.input
         ? ""
@@ -56,9 +58,7 @@ if (import.meta.main) {
     for (const [name, summary, dir] of lines) {
       const how = name === "strict"
         ? `no statistics of a test voice${
-          summary === outcome.summary && ownClipText(config.eval.speakerNorm)
-            ? ` (${ownClipText(config.eval.speakerNorm)})`
-            : ""
+          summary === outcome.summary && policy.ownClip ? ` (${policy.ownClip})` : ""
         }`
         : `${config.eval.speakerNorm} speaker normalisation`;
       console.log(`${name.padEnd(8)} ${headline(summary)}; ${how}; ${dir}`);

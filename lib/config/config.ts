@@ -4,6 +4,7 @@
  * the schema are in `defaults.ts`, re-exported here. Pure: no Deno APIs.
  */
 import { sha256Hex } from "../util/hash.ts";
+import { spectralPart } from "../schema/inputs.ts";
 import {
   CORPUS_ARCHIVES,
   CORPUS_AUDIO,
@@ -184,9 +185,6 @@ export function withOverrides(base: RunConfig, overrides: Record<string, string>
   validateConfig(config);
   return config;
 }
-
-const spectralPart = (i: TemporalInput): TemporalInput =>
-  i === "logmelMfccDeltaProsody" ? "logmelMfccDelta" : i === "mfccDeltaProsody" ? "mfccDelta" : i;
 
 /** `members` fitted to `input`: each as is, or without prosody, if `input` holds it; else none. */
 function membersFor(input: TemporalInput, members: readonly TemporalInput[]): TemporalInput[] {

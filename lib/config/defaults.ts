@@ -5,6 +5,7 @@
  * validates and hashes). Pure: no Deno APIs.
  */
 import { CORPUS_ARCHIVES, type CorpusName } from "../schema/corpus.ts";
+import type { TemporalInput } from "../schema/inputs.ts";
 
 /** The corpus a new user gets: RAVDESS, from Zenodo. */
 export const ZENODO_RAVDESS_URL = CORPUS_ARCHIVES.ravdess!.url;
@@ -243,35 +244,12 @@ export interface AugmentConfig {
 /** Which network trains: the classic recipe's Conv1D on the 162-vector, or the frame model. */
 export type ModelName = "seed" | "temporal";
 
-/**
- * Frame inputs a temporal network reads: one sequence, or several side by side in each frame,
- * always in the order log-mel, MFCC + deltas, prosody (`logmelMfccDelta` is the first two).
- */
-export const TEMPORAL_INPUTS = [
-  "logmel",
-  "mfccDelta",
-  "prosody",
-  "logmelMfccDelta",
-  "mfccDeltaProsody",
-  "logmelMfccDeltaProsody",
-] as const;
-export type TemporalInput = (typeof TEMPORAL_INPUTS)[number];
-export type SequencePart = "logmel" | "mfccDelta" | "prosody";
-
-/** The sequences an input joins, in frame order. */
-export function inputParts(input: TemporalInput): SequencePart[] {
-  const parts: SequencePart[] = [];
-  if (input.startsWith("logmel")) parts.push("logmel");
-  if (/^(logmel)?(MfccDelta|mfccDelta)/.test(input)) parts.push("mfccDelta");
-  if (/(prosody|Prosody)$/.test(input)) parts.push("prosody");
-  return parts;
-}
-
-/** Whether `part`'s sequences sit side by side inside `whole`'s (a member's contiguous view). */
-export function inputContains(whole: TemporalInput, part: TemporalInput): boolean {
-  const w = inputParts(whole).join(",");
-  return `,${w},`.includes(`,${inputParts(part).join(",")},`);
-}
+export {
+  inputContains,
+  inputParts,
+  TEMPORAL_INPUTS,
+  type TemporalInput,
+} from "../schema/inputs.ts";
 
 export interface TemporalConfig {
   /**
@@ -391,20 +369,6 @@ export const SPEAKER_NORMS: readonly SpeakerNorm[] = [
   "per-clip-prosody",
 ];
 
-/** Whether a run uses nothing of a test voice beyond the clip being classified. */
-export function isStrict(norm: SpeakerNorm): boolean {
-  return norm === "none" || norm === "per-clip" || norm === "per-clip-prosody";
-}
-
-/** What a strict setting takes from the clip itself, in words ("" when nothing). */
-export function ownClipText(norm: SpeakerNorm): string {
-  return norm === "per-clip"
-    ? "each clip normalised by itself"
-    : norm === "per-clip-prosody"
-    ? "each clip's prosody relative to itself"
-    : "";
-}
-
 export interface EvalConfig {
   protocol: Protocol;
   /** Label set the model trains on; 8-class runs also report 7 classes (calm merged). */
@@ -440,7 +404,7 @@ export interface LiveConfig {
   /** Seconds between classifications. */
   hopS: number;
   /**
-   * A voiced frame (periodic, in a moving pitch track: `audio/speech.ts`) counts only when louder
+   * A voiced frame (periodic, in a moving pitch track: `features/speech.ts`) counts only when louder
    * than this (dB re full scale, DC removed). Low, because RAVDESS's quietest actors speak at
    * -60 dBFS; the detector, not the level, tells speech from hum and noise.
    */

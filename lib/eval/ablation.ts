@@ -6,7 +6,7 @@
 import type { RunSummary } from "./summary.ts";
 import { LEVERS_OFF } from "../config/defaults.ts";
 import { confusionMatrix, meanStd, metricsFromConfusion, type Spread } from "./metrics.ts";
-import type { PredictionRow } from "../run/predictions.ts";
+import type { PredictionRow } from "./predictions.ts";
 
 export interface AblationVariant {
   name: string;

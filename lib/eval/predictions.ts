@@ -2,9 +2,17 @@
  * Accuracy by any grouping of a run's per-clip predictions (per actor, per intensity, ...); the
  * file itself is read and written by `run/predictions.ts`. Pure.
  */
-import type { PredictionRow } from "../run/predictions.ts";
-
-export type { PredictionRow };
+/** One test clip's line. */
+export interface PredictionRow {
+  clip: string;
+  /** The clip's corpus; absent in runs on one corpus (the column is written only when mixed). */
+  corpus?: string;
+  actor: number;
+  fold: string;
+  truth: string;
+  predicted: string;
+  probabilities: Record<string, number>;
+}
 
 export interface GroupAccuracy {
   group: string;

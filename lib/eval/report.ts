@@ -4,7 +4,7 @@
  */
 import type { Metrics } from "./metrics.ts";
 import { type RunSummary, testSpeakersText } from "./summary.ts";
-import { escapeHtml as esc } from "../plots/bundles.ts";
+import { escapeHtml as esc } from "../util/html.ts";
 
 const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
 

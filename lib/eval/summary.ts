@@ -12,7 +12,18 @@ import {
   metricsFromConfusion,
   type Spread,
 } from "./metrics.ts";
-import { PROTOCOL_TEXT } from "../experiment/splits.ts";
+
+/** What each evaluation protocol means, written into every run's summary and report. */
+export const PROTOCOL_TEXT: Record<Protocol, string> = {
+  "speaker":
+    "speaker-independent: test actors never seen in training (neither their clips nor rows derived from them)",
+  "random":
+    "random file split, stratified by emotion; only training files are augmented (speakers overlap)",
+  "cross-corpus":
+    "cross-corpus: trained on one corpus (or more), tested on another; no test speaker, recording or corpus seen in training",
+  "seed-leaky":
+    "LEAKY: every file augmented, then rows split at random, so versions of one recording sit on both sides",
+};
 
 export interface FoldSummary {
   name: string;

@@ -4,15 +4,16 @@
  * members' probabilities (`members.ts` trains them). Pure (tfjs, no Deno APIs).
  */
 import type * as tf from "@tensorflow/tfjs";
+import type { RunConfig } from "../config/config.ts";
 import {
-  inputContains,
+  concatFrames,
+  inputChannels as channelsOf,
+  type InputKind,
   inputParts,
-  isStrict,
-  type RunConfig,
-  type SequencePart,
-  type TemporalInput,
-} from "../config/config.ts";
-import { concatFrames } from "../features/extract.ts";
+  inputShape as shapeOf,
+  type SequenceName,
+} from "../schema/inputs.ts";
+import { normPolicy, perClipColumns } from "../normalise/policy.ts";
 import type { ClipWindows, FeatureDims, FeatureRows } from "../features/rows.ts";
 import type { TrainedMember } from "./members.ts";
 import { type ClipRecord, type LabelSet, labelSet } from "../corpus/ravdess.ts";
@@ -27,7 +28,7 @@ export function runLabelSet(config: RunConfig): LabelSet {
   const other = config.data.testCorpus;
   return config.eval.protocol === "cross-corpus" && other ? sharedLabelSet(own, other) : own;
 }
-import { applyScaler, fitScaler, type Scaler } from "../model/scaler.ts";
+import { applyScaler, fitScaler, type Scaler } from "../normalise/scaler.ts";
 import type { EpochRecord, Samples } from "../model/train.ts";
 import {
   argmaxRows,
@@ -42,8 +43,7 @@ import {
   applySpeakerScalers,
   fitSpeakerScalers,
   normalizeEachRow,
-  perClipColumns,
-} from "../eval/speaker_norm.ts";
+} from "../normalise/speaker.ts";
 import { createRng } from "../util/random.ts";
 
 /** Where rows come from: per-clip originals and the derived rows of augmented sets. */
@@ -61,7 +61,7 @@ export interface RowSource {
 /** Anything that knows the shape of the feature rows. */
 export type HasDims = { dims: FeatureDims };
 
-export type InputKind = "vector" | TemporalInput;
+export type { InputKind };
 
 export function inputKindOf(config: RunConfig): InputKind {
   return config.model === "seed" ? "vector" : config.temporal.input;
@@ -72,30 +72,12 @@ export function inputShape(
   kind: InputKind,
   { dims }: HasDims,
 ): { rowShape: number[]; featureDim: number } {
-  if (kind === "vector") return { rowShape: [dims.vector, 1], featureDim: dims.vector };
-  const dim = inputParts(kind).reduce((n, p) => n + dims[p], 0);
-  return { rowShape: [dims.frames, dim], featureDim: dim };
+  return shapeOf(kind, dims);
 }
 
-/**
- * The feature columns `[from, to)` of the run's input `whole` that make up `part` (inputs that
- * join sequences hold them in the order log-mel, MFCC + deltas, prosody, in every frame).
- */
-export function inputChannels(
-  whole: InputKind,
-  part: InputKind,
-  src: HasDims,
-): [number, number] {
-  // Columns of the row's last axis: a frame's features, or the clip vector's single column.
-  const width = inputShape(whole, src).rowShape.at(-1)!;
-  if (whole === part) return [0, width];
-  if (whole === "vector" || part === "vector" || !inputContains(whole, part)) {
-    throw new Error(`input ${part} is not part of input ${whole}`);
-  }
-  const parts = inputParts(whole);
-  const first = parts.indexOf(inputParts(part)[0]);
-  const from = parts.slice(0, first).reduce((n, p) => n + src.dims[p], 0);
-  return [from, from + inputShape(part, src).rowShape[1]];
+/** The feature columns `[from, to)` of the run's input `whole` that make up `part`. */
+export function inputChannels(whole: InputKind, part: InputKind, src: HasDims): [number, number] {
+  return channelsOf(whole, part, src.dims);
 }
 
 export function gatherRows(
@@ -116,7 +98,7 @@ export function gatherRows(
   }
   const { rowShape } = inputShape(kind, src);
   const size = rowShape[0] * rowShape[1];
-  const key = kind === "vector" ? "vectors" : (kind as SequencePart);
+  const key = kind === "vector" ? "vectors" : (kind as SequenceName);
   const out = new Float32Array(rows.length * size);
   rows.forEach((r, i) => {
     const from = r.window !== undefined
@@ -201,23 +183,23 @@ export function prepareFold(
   const classes = runLabelSet(config).classes.length;
   // Per-speaker statistics (declared in the protocol) for every actor this fold touches; the
   // online variant fits them for training actors only and meets test voices clip by clip.
-  const norm = config.eval.speakerNorm;
-  const statsRows = norm === "online" ? [...plan.train, ...plan.val] : [
+  const norm = normPolicy(config.eval.speakerNorm);
+  const statsRows = norm.voice === "online" ? [...plan.train, ...plan.val] : [
     ...plan.train,
     ...plan.val,
     ...plan.test,
   ];
-  const speakerScalers = isStrict(norm) ? null : fitSpeakerScalers(
+  const speakerScalers = norm.voice === "none" ? null : fitSpeakerScalers(
     src.clips,
     statsRows.map((r) => src.clips[r.clip].actor),
     featureDim,
     (clips) => gatherRows(src, clips.map((clip) => ({ clip, derived: -1 })), kind, 0),
   );
-  const ownColumns = kind === "vector" ? undefined : perClipColumns(norm, kind, featureDim);
+  const ownColumns = kind === "vector" ? undefined : perClipColumns(norm.name, kind, featureDim);
   const gather = (rows: readonly RowRef[], testRows = false) => {
     const raw = gatherRows(src, rows, kind, plan.augmented);
     if (ownColumns) return normalizeEachRow(raw, rows.length, featureDim, ownColumns);
-    if (testRows && norm === "online") {
+    if (testRows && norm.voice === "online") {
       return applyOnlineSpeakerNorm(src.clips, rows, raw, featureDim, createRng(seed + 7));
     }
     return speakerScalers ? applySpeakerScalers(speakerScalers, src.clips, rows, raw) : raw;

@@ -5,7 +5,7 @@
  */
 import type * as tf from "@tensorflow/tfjs";
 import type { RunConfig } from "../config/config.ts";
-import { selectChannels } from "../features/extract.ts";
+import { selectChannels } from "../schema/inputs.ts";
 import type { Gemm } from "../model/gemm.ts";
 import { buildSeedModel, buildTemporalModel } from "../model/networks.ts";
 import {

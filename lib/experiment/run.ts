@@ -9,7 +9,8 @@ import type { RunConfig } from "../config/config.ts";
 import type { CorpusIndex } from "../corpus/index_fs.ts";
 import type { LabelSet } from "../corpus/ravdess.ts";
 import { type PredictionRow, predictionsCsv } from "../run/predictions.ts";
-import { type FoldPlan, SPEAKER_NORM_TEXT } from "./splits.ts";
+import type { FoldPlan } from "./splits.ts";
+import { normPolicy } from "../normalise/policy.ts";
 import {
   type FoldResult,
   inputChannels,
@@ -156,7 +157,8 @@ export async function runExperiment(
       metrics7: r.metrics7,
     })),
   );
-  summary.protocolText += corporaText(config, others) + SPEAKER_NORM_TEXT[config.eval.speakerNorm];
+  summary.protocolText += corporaText(config, others) +
+    normPolicy(config.eval.speakerNorm).protocolText;
   const record = await buildRunRecord({
     runId,
     config,

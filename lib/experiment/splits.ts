@@ -180,17 +180,6 @@ export interface DerivedRows {
   rows: readonly { clipIndex: number }[];
 }
 
-export const PROTOCOL_TEXT: Record<Protocol, string> = {
-  "speaker":
-    "speaker-independent: test actors never seen in training (neither their clips nor rows derived from them)",
-  "random":
-    "random file split, stratified by emotion; only training files are augmented (speakers overlap)",
-  "cross-corpus":
-    "cross-corpus: trained on one corpus (or more), tested on another; no test speaker, recording or corpus seen in training",
-  "seed-leaky":
-    "LEAKY: every file augmented, then rows split at random, so versions of one recording sit on both sides",
-};
-
 const originals = (clips: readonly number[]): RowRef[] =>
   clips.map((clip) => ({ clip, derived: -1 }));
 
@@ -198,19 +187,6 @@ function clipsOfActors(clips: readonly ClipRecord[], actors: readonly number[]):
   const set = new Set(actors);
   return clips.flatMap((c, i) => (set.has(c.actor) ? [i] : []));
 }
-
-/** Appended to the protocol text of runs with per-speaker normalisation, by variant. */
-export const SPEAKER_NORM_TEXT = {
-  "none": "",
-  "per-speaker":
-    "; per-speaker normalisation: each actor's features z-scored with statistics of that actor's own recordings (test actors' audio included, never their labels)",
-  "per-clip":
-    "; per-clip normalisation: each clip's frame features z-scored over its own frames (strict: nothing of a voice beyond the clip itself)",
-  "per-clip-prosody":
-    "; per-clip prosody normalisation: each clip's prosody frames (pitch, loudness, ...) z-scored over its own frames (strict: nothing of a voice beyond the clip itself)",
-  "online":
-    "; online per-speaker normalisation: training actors z-scored with their own statistics; each test clip with running statistics of its actor's clips met so far (in a seeded random order, itself included, never labels)",
-} as const;
 
 /** Throws if a training row is, or derives from, a test clip. */
 export function assertNoLeak(plan: FoldPlan, derived: DerivedRows): void {

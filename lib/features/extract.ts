@@ -4,7 +4,7 @@
  * The 162-value clip vector is the classic recipe's: frame means of ZCR (1), chroma (12),
  * MFCC (20), RMS (1) and mel power (128), in that order.
  */
-import { createFilterKernel } from "../wasm/filter_rows.ts";
+import { createFilterKernel } from "./filter_rows_wasm.ts";
 import type { FeatureConfig } from "../config/config.ts";
 import { frameCount, spectrumPower, stft } from "./stft.ts";
 import {
@@ -49,48 +49,7 @@ export interface SequenceFeatures {
   prosody: Float32Array;
 }
 
-/**
- * Two frame-major sequences side by side: each frame of the result holds `a`'s `aDim` values,
- * then `b`'s `bDim`. Works on any number of rows at once (frames of consecutive rows are just
- * more frames).
- */
-export function concatFrames(
-  a: Float32Array,
-  aDim: number,
-  b: Float32Array,
-  bDim: number,
-): Float32Array {
-  const frames = a.length / aDim;
-  if (!Number.isInteger(frames) || frames * bDim !== b.length) {
-    throw new Error(
-      `concatFrames: ${a.length} values of ${aDim} and ${b.length} of ${bDim} are not the same frames`,
-    );
-  }
-  const out = new Float32Array(frames * (aDim + bDim));
-  for (let t = 0; t < frames; t++) {
-    out.set(a.subarray(t * aDim, (t + 1) * aDim), t * (aDim + bDim));
-    out.set(b.subarray(t * bDim, (t + 1) * bDim), t * (aDim + bDim) + aDim);
-  }
-  return out;
-}
-
-/**
- * Columns `[from, to)` of every frame of rows with `width` values per frame: a member's view of
- * the run's input. Scalers are per column, so this commutes with normalising and scaling.
- */
-export function selectChannels(
-  x: Float32Array,
-  width: number,
-  [from, to]: readonly [number, number],
-): Float32Array {
-  if (from === 0 && to === width) return x;
-  const frames = x.length / width;
-  const out = new Float32Array(frames * (to - from));
-  for (let t = 0; t < frames; t++) {
-    out.set(x.subarray(t * width + from, t * width + to), t * (to - from));
-  }
-  return out;
-}
+export { concatFrames, selectChannels } from "../schema/inputs.ts";
 
 export interface ClipFeatures {
   frames: FrameFeatures;

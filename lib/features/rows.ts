@@ -40,8 +40,9 @@ export interface ClipWindows {
 }
 
 /** The sequence inputs, with their per-frame width in `FeatureDims`. */
-export const SEQUENCES = ["logmel", "mfccDelta", "prosody"] as const;
-export type SequenceName = (typeof SEQUENCES)[number];
+import { type SequenceName, SEQUENCES } from "../schema/inputs.ts";
+
+export { type SequenceName, SEQUENCES };
 
 /** The `.npy` file each field is cached in. */
 export const ROW_FILES = {

@@ -48,4 +48,3 @@ export async function readRowFiles(dir: string): Promise<FeatureRows> {
     validFrames: valid.data as Int32Array,
   };
 }
-

@@ -3,15 +3,16 @@
  * fed either a file's bytes or the newest seconds of a microphone at the device's own rate.
  * Pure (no Deno APIs, no DOM): it runs in the browser bundle and in Deno tests alike.
  */
-import { isStrict, type LiveConfig, type RunConfig } from "../config/config.ts";
+import type { LiveConfig, RunConfig } from "../config/config.ts";
+import { normPolicy } from "../normalise/policy.ts";
 import { resample } from "../audio/resample.ts";
 import { createClipFeaturizer } from "../features/clip.ts";
 import { inputOf, predictClip, type Predictor } from "../model/predictor.ts";
 import { bytesSource } from "../audio/wav.ts";
 import { collectSamples, openAudioStream } from "../audio/stream.ts";
 import { analyseRecording, type RecordingAnalysis, scoreRecording } from "./timeline.ts";
-import type { Scaler } from "../model/scaler.ts";
-import { RunningStats } from "../eval/speaker_norm.ts";
+import type { Scaler } from "../normalise/scaler.ts";
+import { RunningStats } from "../normalise/speaker.ts";
 import { type Activity, speechActivity } from "./gate.ts";
 
 export interface FileResult {
@@ -51,7 +52,7 @@ export function createLiveClassifier(
   live: LiveConfig,
 ): LiveClassifier {
   const featurizer = createClipFeaturizer(run.audio, run.features);
-  const normalise = !isStrict(run.eval.speakerNorm);
+  const normalise = !normPolicy(run.eval.speakerNorm).strict;
   const dim = predictor.rowShape[predictor.rowShape.length - 1];
   let voice = new RunningStats(dim);
   // Frames a hop adds to the window: only these join the voice's running statistics, so each

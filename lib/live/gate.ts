@@ -1,10 +1,10 @@
 /**
  * The "is anyone speaking?" gate of the live page and `predict`: the speech detector
- * (`audio/speech.ts`: voiced frames in pitch tracks whose pitch moves), plus the levels the page's
+ * (`features/speech.ts`: voiced frames in pitch tracks whose pitch moves), plus the levels the page's
  * meter shows. Silence, hum, whistles, noise and held chords are "no speech" instead of an
  * emotion. Pure.
  */
-import { detectSpeech } from "../audio/speech.ts";
+import { detectSpeech } from "../features/speech.ts";
 
 export interface GateOptions {
   /** dB re full scale a voiced frame's level (DC removed) must exceed. */

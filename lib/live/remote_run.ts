@@ -8,10 +8,10 @@ import * as tf from "@tensorflow/tfjs";
 import "../model/attention_pool.ts";
 import type { RunConfig } from "../config/config.ts";
 import type { Predictor } from "../model/predictor.ts";
-import { parseScaler } from "../model/scaler.ts";
-import { perClipColumns } from "../eval/speaker_norm.ts";
+import { parseScaler } from "../normalise/scaler.ts";
 import type { RunSummary } from "../eval/summary.ts";
-import { completeRunRecord, RUN_FILES, runModels } from "../run/record.ts";
+import { completeRunRecord, RUN_FILES } from "../run/record.ts";
+import { predictorFromRecord } from "../run/predictor.ts";
 
 export interface RemoteRun {
   runId: string;
@@ -37,13 +37,12 @@ export async function fetchRun(base: string): Promise<RemoteRun> {
     `${base}/${RUN_FILES.config}`,
   );
   const summary = await getJson<RunSummary>(`${base}/${RUN_FILES.metrics}`).catch(() => null);
-  const members: Predictor["members"] = [];
-  for (const { name, channels } of runModels(record)) {
+  const predictor = await predictorFromRecord(record, async (name) => {
     const dir = `${base}/${RUN_FILES.models}/${encodeURIComponent(name)}`;
     const model = await tf.loadLayersModel(`${dir}/model.json`);
     const scaler = parseScaler(await getJson(`${dir}/${RUN_FILES.scaler}`), `${dir}/scaler.json`);
-    members.push({ name, model, scaler, channels });
-  }
+    return { model, scaler };
+  }, `${base}/${RUN_FILES.models}`);
   return {
     runId: record.runId,
     config: record.config,
@@ -52,16 +51,6 @@ export async function fetchRun(base: string): Promise<RemoteRun> {
     labels: record.labels,
     folds: record.folds,
     summary,
-    predictor: {
-      labels: record.labels,
-      input: record.input.kind,
-      rowShape: record.input.rowShape,
-      members,
-      perClip: perClipColumns(
-        record.config.eval.speakerNorm,
-        record.input.kind,
-        record.input.rowShape.at(-1)!,
-      ),
-    },
+    predictor,
   };
 }

@@ -14,15 +14,15 @@
  * numbers; model inputs are kept for reuse only for recordings held as floats, longer ones are
  * featurized again in step 3. Pure: no Deno APIs.
  */
-import { type SpeechTrack, speechTrack, voicedSpan } from "../audio/speech.ts";
-import { judgeSpeech } from "../audio/speech.ts";
+import { type SpeechTrack, speechTrack, voicedSpan } from "../features/speech.ts";
+import { judgeSpeech } from "../features/speech.ts";
 import type { SampleStore } from "../audio/stream.ts";
 import { windowStarts } from "../audio/load.ts";
 import type { FeatureExtractor } from "../features/extract.ts";
 import { assertFiniteFeatures } from "../features/clip.ts";
 import { inputOf, predictInput, type Predictor } from "../model/predictor.ts";
-import type { Scaler } from "../model/scaler.ts";
-import { RunningStats } from "../eval/speaker_norm.ts";
+import type { Scaler } from "../normalise/scaler.ts";
+import { RunningStats } from "../normalise/speaker.ts";
 import type { GateOptions } from "./gate.ts";
 
 export interface TimelineWindow {

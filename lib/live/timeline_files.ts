@@ -3,7 +3,7 @@
  * same with the file's summary) and an HTML page with a Plotly chart (plotly.js loaded from
  * beside the page, so it opens offline). Pure: strings in, strings out.
  */
-import { escapeHtml } from "../plots/bundles.ts";
+import { escapeHtml } from "../util/html.ts";
 import type { TimelineWindow } from "./timeline.ts";
 
 export interface TimelineSummary {

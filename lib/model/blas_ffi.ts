@@ -5,7 +5,7 @@
  * When no library loads, `chooseGemm` falls back to the WebAssembly SIMD kernel.
  */
 import { type Gemm, type GemmMode, jsGemm } from "./gemm.ts";
-import { createWasmGemm } from "../wasm/gemm.ts";
+import { createWasmGemm } from "./gemm_wasm.ts";
 
 const CBLAS_ROW_MAJOR = 101;
 const CBLAS_NO_TRANS = 111;

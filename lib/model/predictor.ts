@@ -3,13 +3,14 @@
  * Pure (tfjs, no Deno APIs): `deno task predict` and a browser page share it.
  */
 import type * as tf from "@tensorflow/tfjs";
-import { inputParts, type TemporalInput } from "../config/config.ts";
-import { type ClipFeatures, concatFrames, selectChannels } from "../features/extract.ts";
-import { applyScaler, fitScaler, type Scaler } from "./scaler.ts";
+import type { ClipFeatures } from "../features/extract.ts";
+import { type InputKind, inputOf, selectChannels } from "../schema/inputs.ts";
+import { applyScaler, fitScaler, type Scaler } from "../normalise/scaler.ts";
 import { predictProbabilities } from "./train.ts";
-import { normalizeEachRow } from "../eval/speaker_norm.ts";
+import { normalizeEachRow } from "../normalise/speaker.ts";
 
-export type PredictorInput = "vector" | TemporalInput;
+export type PredictorInput = InputKind;
+export { inputOf };
 
 export interface Predictor {
   labels: string[];
@@ -30,18 +31,6 @@ export interface PredictorMember {
   scaler: Scaler;
   /** The feature columns `[from, to)` of each frame this member sees; absent: all of them. */
   channels?: [number, number];
-}
-
-/** The model input of one clip, before scaling. */
-export function inputOf(features: ClipFeatures, input: PredictorInput): Float32Array {
-  if (input === "vector") return features.vector;
-  const seq = features.sequence;
-  const [first, ...rest] = inputParts(input);
-  let x = seq[first];
-  for (const p of rest) {
-    x = concatFrames(x, x.length / seq.nFrames, seq[p], seq[p].length / seq.nFrames);
-  }
-  return x;
 }
 
 /**

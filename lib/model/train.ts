@@ -14,7 +14,7 @@ import { classWeights, mixupRows, smoothLabels, specAugmentRows } from "./batch_
 import { FusedAdam, fuseTrainingLayers } from "./fused.ts";
 import { type Gemm, jsGemm } from "./gemm.ts";
 import { createSplitGemm } from "./split_gemm.ts";
-import { createWasmGemm } from "../wasm/gemm.ts";
+import { createWasmGemm } from "./gemm_wasm.ts";
 import { compilePlan, readWeights, writeWeights } from "./static/plan.ts";
 import { StaticNetwork } from "./static/network.ts";
 

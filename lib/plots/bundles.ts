@@ -3,6 +3,7 @@
  * markdown. Pure: the notebook display helpers hand these to `Deno.jupyter.display`, tests
  * inspect them, and the text/plain entry is what a terminal or a plain-text viewer shows.
  */
+import { escapeHtml } from "../util/html.ts";
 import type { Figure } from "./figures.ts";
 import { encodeWav } from "../audio/wav.ts";
 import { encodeBase64Bytes } from "../util/base64.ts";
@@ -21,11 +22,6 @@ export function figureBundle(fig: Figure): MimeBundle {
     [PLOTLY_MIME]: { data: fig.data, layout: fig.layout },
     "text/plain": `[Plotly chart: ${figureTitle(fig)}]`,
   };
-}
-
-export function escapeHtml(text: string): string {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
-    .replace(/"/g, "&quot;");
 }
 
 export type Cell = string | number | boolean | null | undefined;
@@ -98,3 +94,5 @@ export function audioBundle(items: readonly AudioItem[]): MimeBundle {
     ).join("\n"),
   };
 }
+
+export { escapeHtml };

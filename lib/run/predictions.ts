@@ -4,17 +4,9 @@
  * has a `corpus` column and reads back like any other. Pure.
  */
 
-/** One test clip's line. */
-export interface PredictionRow {
-  clip: string;
-  /** The clip's corpus; absent in runs on one corpus (the column is written only when mixed). */
-  corpus?: string;
-  actor: number;
-  fold: string;
-  truth: string;
-  predicted: string;
-  probabilities: Record<string, number>;
-}
+import type { PredictionRow } from "../eval/predictions.ts";
+
+export type { PredictionRow };
 
 const FIXED = ["clip", "corpus", "actor", "fold", "true", "predicted"] as const;
 

@@ -16,16 +16,10 @@ import {
 import { parsePredictionsCsv, type PredictionRow } from "./predictions.ts";
 import type { RunHistory, RunSummary } from "../eval/summary.ts";
 import { loadModel } from "../model/io_fs.ts";
-import type { Predictor, PredictorInput } from "../model/predictor.ts";
-import { parseScaler } from "../model/scaler.ts";
-import { perClipColumns } from "../eval/speaker_norm.ts";
-import {
-  completeRunRecord,
-  RUN_FILES,
-  type RunListing,
-  runModels,
-  type RunRecord,
-} from "./record.ts";
+import type { Predictor } from "../model/predictor.ts";
+import { parseScaler } from "../normalise/scaler.ts";
+import { predictorFromRecord } from "./predictor.ts";
+import { completeRunRecord, RUN_FILES, type RunListing, type RunRecord } from "./record.ts";
 
 export interface RunWriter {
   runId: string;
@@ -209,32 +203,16 @@ export async function loadPredictor(
   runDir: string,
 ): Promise<{ predictor: Predictor; config: RunConfig; record: RunRecord }> {
   const record = await readRunRecord(runDir);
-  const members: Predictor["members"] = [];
-  for (const { name, channels } of runModels(record)) {
+  const predictor = await predictorFromRecord(record, async (name) => {
     const dir = join(runDir, RUN_FILES.models, name);
     const scalerPath = join(dir, RUN_FILES.scaler);
     const scaler = parseScaler(
       await readJsonFile(scalerPath, "restore the run folder"),
       scalerPath,
     );
-    members.push({ name, model: await loadModel(dir), scaler, channels });
-  }
-  if (!members.length) throw new Error(`${join(runDir, RUN_FILES.models)}: no trained models`);
-  return {
-    config: record.config,
-    record,
-    predictor: {
-      labels: record.labels,
-      input: record.input.kind as PredictorInput,
-      rowShape: record.input.rowShape,
-      members,
-      perClip: perClipColumns(
-        record.config.eval.speakerNorm,
-        record.input.kind,
-        record.input.rowShape.at(-1)!,
-      ),
-    },
-  };
+    return { model: await loadModel(dir), scaler };
+  }, join(runDir, RUN_FILES.models));
+  return { config: record.config, record, predictor };
 }
 
 /** The commit the code ran from, and whether the tree had uncommitted changes. */

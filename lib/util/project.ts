@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { isAbsolute, join } from "node:path";
 
 /** The project's root folder (the one holding deno.json). */
-export const PROJECT_ROOT = fileURLToPath(new URL("../../", import.meta.url));
+export const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
 export function projectPath(...parts: string[]): string {
   return join(PROJECT_ROOT, ...parts);

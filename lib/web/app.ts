@@ -5,7 +5,8 @@
  * `live.windowS` seconds, and classifies dropped WAV files, all through the same lib code as
  * `deno task predict`. `globalThis.serState` mirrors what is on screen, for the browser test.
  */
-import { isStrict, type LiveConfig } from "../config/defaults.ts";
+import type { LiveConfig } from "../config/defaults.ts";
+import { normPolicy } from "../normalise/policy.ts";
 import { useTrainingBackend } from "../model/backend.ts";
 import { jsGemm } from "../model/gemm.ts";
 import { createLiveClassifier, type LiveClassifier } from "../live/classifier.ts";
@@ -153,7 +154,7 @@ function describeRun(r: RemoteRun): string {
     ? " WARNING: this run used the leaky protocol, so its accuracy is inflated."
     : "";
   const norm = r.config.eval.speakerNorm;
-  const normText = isStrict(norm)
+  const normText = normPolicy(norm).strict
     ? " Setting: strict. Nothing of your voice is known beforehand, as in the run's strict figure."
     : ` Setting: ${norm} speaker normalisation, as in the run's default figure: the page learns your voice's statistics as you speak (and from each file on its own), so its first seconds are less sure.`;
   return `Run ${r.runId}: ${r.config.model} model trained on ${

@@ -31,7 +31,7 @@ import {
   type BatchNormScratch,
   jsBatchNormPasses,
 } from "./batch_norm.ts";
-import { createTrainArena } from "../../wasm/train_arena.ts";
+import { createTrainArena } from "./train_arena.ts";
 
 /** Per-op buffers beyond its output and output gradient. */
 interface OpState {

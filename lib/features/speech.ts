@@ -7,7 +7,7 @@
  * to `minVoicedS` and their pitch spans at least `minPitchRangeSt` semitones.
  * Pure: no Deno APIs, so `predict`, the live page and the corpus tests share it.
  */
-import { yinTrack } from "../features/prosody.ts";
+import { yinTrack } from "./prosody.ts";
 
 export interface SpeechOptions {
   /** dB re full scale a frame's level (DC removed) must exceed. */

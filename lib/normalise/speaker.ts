@@ -5,10 +5,8 @@
  * leaves more of what the emotion changes. Using a test speaker's recordings (never labels) is
  * declared in the run's protocol. Pure.
  */
-import type { ClipRecord } from "../corpus/ravdess.ts";
-import type { SpeakerNorm } from "../config/defaults.ts";
-import { PROSODY_DIM } from "../features/prosody.ts";
-import { applyScaler, fitScaler, type Scaler } from "../model/scaler.ts";
+import type { ClipRecord } from "../schema/corpus.ts";
+import { applyScaler, fitScaler, type Scaler } from "./scaler.ts";
 import { type Rng, shuffleInPlace } from "../util/random.ts";
 
 /**
@@ -168,24 +166,4 @@ export function normalizeEachRow(
     out.set(applyScaler(s, row), r * size);
   }
   return out;
-}
-
-/**
- * The frame columns a strict per-clip setting z-scores for an input `width` columns wide:
- * all of them (`per-clip`), the prosody block, always last in a frame (`per-clip-prosody`), or
- * none (undefined) for every other setting.
- */
-export function perClipColumns(
-  norm: SpeakerNorm,
-  input: string,
-  width: number,
-): [number, number] | undefined {
-  if (norm === "per-clip") return [0, width];
-  if (norm === "per-clip-prosody") {
-    if (!/(prosody|Prosody)$/.test(input)) {
-      throw new Error(`speakerNorm=per-clip-prosody needs an input with prosody (got ${input})`);
-    }
-    return [width - PROSODY_DIM, width];
-  }
-  return undefined;
 }

@@ -5,12 +5,12 @@
  * WebAssembly GEMM) nor the passes copy anything; native BLAS reads the same views through FFI.
  * Pure: no Deno APIs. Null where the runtime lacks WebAssembly SIMD.
  */
-import type { Gemm } from "../model/gemm.ts";
-import type { BatchNormPasses } from "../model/static/batch_norm.ts";
-import type { maxPoolForward } from "../model/static/kernels.ts";
-import { ensureMemory, instantiateKernel } from "./instance.ts";
-import { align, createWasmGemm, type GemmExports } from "./gemm.ts";
-import { TRAIN_KERNEL_WASM } from "./train_kernel_wasm.ts";
+import type { Gemm } from "../gemm.ts";
+import type { BatchNormPasses } from "./batch_norm.ts";
+import type { maxPoolForward } from "./kernels.ts";
+import { ensureMemory, instantiateKernel } from "../../wasm/instance.ts";
+import { align, createWasmGemm, type GemmExports } from "../gemm_wasm.ts";
+import { TRAIN_KERNEL_WASM } from "../../wasm/train_kernel_wasm.ts";
 
 interface Exports extends GemmExports {
   maxPool(

@@ -5,10 +5,10 @@
  * copied back; the copies are O(mk + kn + mn) against the product's O(mnk). Null where the
  * runtime lacks WebAssembly SIMD.
  */
-import type { Gemm } from "../model/gemm.ts";
-import { ensureMemory, instantiateKernel } from "./instance.ts";
-import { GEMM_KERNEL_WASM } from "./gemm_kernel_wasm.ts";
-import { createTrainArena } from "./train_arena.ts";
+import type { Gemm } from "./gemm.ts";
+import { ensureMemory, instantiateKernel } from "../wasm/instance.ts";
+import { GEMM_KERNEL_WASM } from "../wasm/gemm_kernel_wasm.ts";
+import { createTrainArena } from "./static/train_arena.ts";
 
 type Exports = GemmExports;
 

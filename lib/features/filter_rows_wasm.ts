@@ -5,9 +5,9 @@
  * relative errors near 1e-7, far inside the parity tests' bounds. Pure: no Deno APIs. Returns null
  * where WebAssembly SIMD is unavailable; callers fall back to JS.
  */
-import { ensureMemory, instantiateKernel } from "./instance.ts";
-import type { FilterBank } from "../features/filters.ts";
-import { DSP_KERNEL_WASM } from "./dsp_kernel_wasm.ts";
+import { ensureMemory, instantiateKernel } from "../wasm/instance.ts";
+import type { FilterBank } from "./filters.ts";
+import { DSP_KERNEL_WASM } from "../wasm/dsp_kernel_wasm.ts";
 
 interface Exports {
   filterRows(

@@ -3,9 +3,9 @@
  * the same phasor arithmetic as `vocoderPhasor` in lib/augment/stretch.ts, float32, four bins
  * per instruction. Pure: no Deno APIs. Null where WebAssembly SIMD is unavailable.
  */
-import { ensureMemory, instantiateKernel } from "./instance.ts";
+import { ensureMemory, instantiateKernel } from "../wasm/instance.ts";
 import type { Spectrogram } from "../features/stft.ts";
-import { DSP_KERNEL_WASM } from "./dsp_kernel_wasm.ts";
+import { DSP_KERNEL_WASM } from "../wasm/dsp_kernel_wasm.ts";
 
 interface Exports {
   vocode(

@@ -1,0 +1,98 @@
+/**
+ * What each `eval.speakerNorm` setting does, in one record per setting: whether it is strict
+ * (nothing of a voice known beyond the clip), what it takes from a test voice, which frame
+ * columns each clip z-scores over its own frames, and the sentences that describe it. Training,
+ * evaluation, `predict`, the live page and the reports read the record; none branches on the
+ * setting's name. Pure.
+ */
+import type { SpeakerNorm } from "../config/defaults.ts";
+import { PROSODY_DIM } from "../features/prosody.ts";
+import { inputParts, isTemporalInput } from "../schema/inputs.ts";
+
+export interface NormPolicy {
+  name: SpeakerNorm;
+  /** Nothing of a test voice beyond the clip being classified. */
+  strict: boolean;
+  /**
+   * Statistics of a voice: none; `all` of its recordings (test speakers' audio too, never
+   * labels); or `online`, the running statistics of the clips met so far.
+   */
+  voice: "none" | "all" | "online";
+  /** Frame columns each clip z-scores over its own frames: none, all, or the prosody block. */
+  perClip: "none" | "all" | "prosody";
+  /** What it takes from the clip itself, in words ("" when nothing). */
+  ownClip: string;
+  /** Appended to the run's protocol text. */
+  protocolText: string;
+}
+
+export const NORM_POLICIES: Record<SpeakerNorm, NormPolicy> = {
+  "none": {
+    name: "none",
+    strict: true,
+    voice: "none",
+    perClip: "none",
+    ownClip: "",
+    protocolText: "",
+  },
+  "per-speaker": {
+    name: "per-speaker",
+    strict: false,
+    voice: "all",
+    perClip: "none",
+    ownClip: "",
+    protocolText:
+      "; per-speaker normalisation: each actor's features z-scored with statistics of that actor's own recordings (test actors' audio included, never their labels)",
+  },
+  "online": {
+    name: "online",
+    strict: false,
+    voice: "online",
+    perClip: "none",
+    ownClip: "",
+    protocolText:
+      "; online per-speaker normalisation: training actors z-scored with their own statistics; each test clip with running statistics of its actor's clips met so far (in a seeded random order, itself included, never labels)",
+  },
+  "per-clip": {
+    name: "per-clip",
+    strict: true,
+    voice: "none",
+    perClip: "all",
+    ownClip: "each clip normalised by itself",
+    protocolText:
+      "; per-clip normalisation: each clip's frame features z-scored over its own frames (strict: nothing of a voice beyond the clip itself)",
+  },
+  "per-clip-prosody": {
+    name: "per-clip-prosody",
+    strict: true,
+    voice: "none",
+    perClip: "prosody",
+    ownClip: "each clip's prosody relative to itself",
+    protocolText:
+      "; per-clip prosody normalisation: each clip's prosody frames (pitch, loudness, ...) z-scored over its own frames (strict: nothing of a voice beyond the clip itself)",
+  },
+};
+
+export function normPolicy(norm: SpeakerNorm): NormPolicy {
+  const policy = NORM_POLICIES[norm];
+  if (!policy) throw new Error(`unknown eval.speakerNorm '${norm}'`);
+  return policy;
+}
+
+/**
+ * The frame columns `[from, to)` a setting z-scores per clip for `input` (`width` columns per
+ * frame): all of them, the prosody block (always last in a frame), or undefined for none.
+ */
+export function perClipColumns(
+  norm: SpeakerNorm,
+  input: string,
+  width: number,
+): [number, number] | undefined {
+  const { perClip } = normPolicy(norm);
+  if (perClip === "none") return undefined;
+  if (perClip === "all") return [0, width];
+  if (!isTemporalInput(input) || !inputParts(input).includes("prosody")) {
+    throw new Error(`speakerNorm=${norm} needs an input with prosody (got ${input})`);
+  }
+  return [width - PROSODY_DIM, width];
+}

@@ -1,0 +1,39 @@
+/**
+ * A trained run as a `Predictor`, from its record and a way to load one model: files on disk
+ * (`store.ts`) or HTTP (the live page's `remote_run.ts`). Built here once for both. Pure.
+ */
+import type * as tf from "@tensorflow/tfjs";
+import type { Predictor } from "../model/predictor.ts";
+import type { Scaler } from "../normalise/scaler.ts";
+import { perClipColumns } from "../normalise/policy.ts";
+import { runModels, type RunRecord } from "./record.ts";
+
+/** One model of a run, loaded: its network and the scaler of its training rows. */
+export interface LoadedMember {
+  model: tf.LayersModel;
+  scaler: Scaler;
+}
+
+/** Every model the record lists, loaded in fold order by `load`, as one predictor. */
+export async function predictorFromRecord(
+  record: RunRecord,
+  load: (name: string) => Promise<LoadedMember>,
+  where: string,
+): Promise<Predictor> {
+  const members: Predictor["members"] = [];
+  for (const { name, channels } of runModels(record)) {
+    members.push({ name, ...(await load(name)), channels });
+  }
+  if (!members.length) throw new Error(`${where}: no trained models`);
+  return {
+    labels: record.labels,
+    input: record.input.kind,
+    rowShape: record.input.rowShape,
+    members,
+    perClip: perClipColumns(
+      record.config.eval.speakerNorm,
+      record.input.kind,
+      record.input.rowShape.at(-1)!,
+    ),
+  };
+}
