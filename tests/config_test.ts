@@ -47,7 +47,7 @@ Deno.test("config: unknown, ambiguous, mistyped and invalid settings are errors 
   assertThrows(
     () => parseArgs(["--audio.resampler=linear"]),
     Error,
-    "audio.resampler must be kaiser_best",
+    "audio.resampler must be one of kaiser_best (got linear)",
   );
   // Several networks at once share one BLAS thread pool: only one thread each.
   assertThrows(
@@ -100,7 +100,7 @@ Deno.test("config: every section is checked when parsed, before any work, with t
     [["--recipe=[original,noise@3]"], "'noise@3': only pitch and stretch take a size"],
     [["--recipe=[original,stretch@-1]"], "'stretch@-1': a stretch rate must be > 0"],
     [["--recipe=[]"], "augment.recipe must be a non-empty list"],
-    [["--augment.noise=gauss"], "augment.noise must be classic or snr (got gauss)"],
+    [["--augment.noise=gauss"], "augment.noise must be one of classic, snr (got gauss)"],
     [["--split.folds=1"], "split.folds must be an integer >= 2 (got 1"],
     [["--split.testActors=[a,b]"], "split.testActors must be a list of actor numbers"],
     [["--split.testActors=[7,7]"], "split.testActors lists an actor twice"],
@@ -108,11 +108,22 @@ Deno.test("config: every section is checked when parsed, before any work, with t
     [["--seed=1.5"], "seed must be an integer (got 1.5)"],
     [["--data.md5=xyz"], "data.md5 must be 32 hex digits"],
     [["--stretchRate=0"], "augment.stretchRate must be in (0, 4]"],
-    [["--shiftMode=wrap"], "augment.shiftMode must be roll or silence"],
-    [["--train.kernels=cuda"], "train.kernels must be fused or stock"],
+    [["--shiftMode=wrap"], "augment.shiftMode must be one of roll, silence"],
+    [["--train.kernels=cuda"], "train.kernels must be one of fused, stock"],
     [["--train.engine=torch"], "train.engine must be one of static, tfjs (got torch)"],
+    // Four settings nothing checked before.
+    [["--features.topDb=0"], "features.topDb must be > 0 dB"],
+    [["--temporal.kernelSize=0"], "temporal.kernelSize must be an integer >= 1 (got 0)"],
+    [["--temporal.denseUnits=2.5"], "temporal.denseUnits must be an integer >= 1 (got 2.5)"],
+    [["--train.minLr=0.5"], "train.minLr must be from 0 to train.learningRate (got 0.5)"],
+    [["--temporal.input=[logmel,prosody]"], "[logmel,prosody] is not an input"],
   ];
   for (const [args, message] of cases) assertThrows(() => parseArgs(args), Error, message);
+  // An input written as its parts is the input of that name (stored runs keep the names).
+  assertEquals(
+    parseArgs(["--temporal.input=[prosody,mfccDelta]"]).config.temporal.input,
+    "mfccDeltaProsody",
+  );
   // All problems at once, so one run tells the user everything to fix.
   const err = assertThrows(() => parseArgs(["--folds=1", "--noise=x"]), Error);
   assert(err.message.includes("split.folds") && err.message.includes("augment.noise"));

@@ -30,7 +30,7 @@ function buildCorpusZip(): Uint8Array {
   for (const actor of [1, 2]) {
     for (const emotion of [1, 5]) {
       files[`Actor_0${actor}/${ravdessName(actor, emotion)}`] = encodeWav(
-        tone(48000 * 3.2, 200 * emotion, 48000),
+        tone(48000 * 3.2, 200 * emotion + actor, 48000),
         48000,
       );
     }

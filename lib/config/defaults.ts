@@ -15,6 +15,20 @@ export const ZENODO_RAVDESS_MD5 = CORPUS_ARCHIVES.ravdess!.md5;
 export const GEMM_MODES = ["auto", "blas", "wasm", "js"] as const;
 export type GemmMode = (typeof GEMM_MODES)[number];
 
+/**
+ * Allowed values of every setting that takes a name: the types below come from these arrays,
+ * and `validate.ts` checks against the same arrays, so the two cannot drift apart.
+ */
+export const RESAMPLERS = ["kaiser_best"] as const;
+export const PAD_MODES = ["constant", "reflect"] as const;
+export const NOISE_KINDS = ["classic", "snr"] as const;
+export const SHIFT_MODES = ["roll", "silence"] as const;
+export const VOCODERS = ["fast", "librosa"] as const;
+export const MODEL_NAMES = ["seed", "temporal"] as const;
+export const LR_SCHEDULES = ["plateau", "cosine"] as const;
+export const TRAIN_KERNELS = ["fused", "stock"] as const;
+export const PROTOCOLS = ["speaker", "random", "seed-leaky", "cross-corpus"] as const;
+
 /** How a temporal network pools its frames into one vector. */
 export const TEMPORAL_POOLINGS = ["meanMax", "meanMaxAttention"] as const;
 export type TemporalPooling = (typeof TEMPORAL_POOLINGS)[number];
@@ -180,7 +194,7 @@ export interface AudioConfig {
   /** librosa.load offset: the classic recipe skips the silent lead-in. */
   offsetS: number;
   durationS: number;
-  resampler: "kaiser_best";
+  resampler: (typeof RESAMPLERS)[number];
   /**
    * Trim leading and trailing audio more than this many dB below the loudest frame before
    * `offsetS` applies (0: off, RAVDESS's classic window). Corpora whose clips start with speech
@@ -200,7 +214,7 @@ export interface AudioConfig {
 export interface FeatureConfig {
   nFft: number;
   hopLength: number;
-  padMode: "constant" | "reflect";
+  padMode: (typeof PAD_MODES)[number];
   nMels: number;
   nMfcc: number;
   nChroma: number;
@@ -228,7 +242,7 @@ export interface AugmentConfig {
    */
   recipe: string[];
   /** `classic`: y + f * U(0,1) * max(y) * N(0,1); `snr`: Gaussian noise at `noiseSnrDb`. */
-  noise: "classic" | "snr";
+  noise: (typeof NOISE_KINDS)[number];
   noiseFactor: number;
   noiseSnrDb: number;
   /** < 1 slows down: 0.8 makes a clip 25 % longer at the same pitch. */
@@ -236,13 +250,13 @@ export interface AugmentConfig {
   pitchSemitones: number;
   shiftMaxSamples: number;
   /** `roll` wraps around like np.roll (speech onto silence); `silence` pads without wrapping. */
-  shiftMode: "roll" | "silence";
+  shiftMode: (typeof SHIFT_MODES)[number];
   /** `fast`: phasor phase vocoder; `librosa`: librosa's float32 arithmetic (slower, closer). */
-  vocoder: "fast" | "librosa";
+  vocoder: (typeof VOCODERS)[number];
 }
 
 /** Which network trains: the classic recipe's Conv1D on the 162-vector, or the frame model. */
-export type ModelName = "seed" | "temporal";
+export type ModelName = (typeof MODEL_NAMES)[number];
 
 export {
   inputContains,
@@ -291,7 +305,7 @@ export interface TrainConfig {
    * `plateau`: ReduceLROnPlateau on the training loss (`lrFactor`, `lrPatience`), as the seed
    * recipe; `cosine`: from `learningRate` down to `minLr` along half a cosine over the epochs.
    */
-  lrSchedule: "plateau" | "cosine";
+  lrSchedule: (typeof LR_SCHEDULES)[number];
   /**
    * Keep the mean of the weights after each of the last this many epochs (batch-norm statistics
    * included) instead of the last epoch's: a flatter point than any one epoch, chosen without
@@ -324,7 +338,7 @@ export interface TrainConfig {
    * `fused`: batch norm, ReLU and Adam as one pass each with hand-written gradients
    * (`model/fused.ts`); `stock`: tfjs's own kernel chains. Equal up to float rounding.
    */
-  kernels: "fused" | "stock";
+  kernels: (typeof TRAIN_KERNELS)[number];
   /**
    * Weight each class's loss by n / (classes * count), Keras `class_weight` style: RAVDESS has
    * half as many neutral clips as any other emotion.
@@ -358,7 +372,7 @@ export interface TrainConfig {
  * split rows at random), kept to show how much leakage inflates accuracy; `cross-corpus`: train on
  * every speaker of `data.corpus` (and `data.trainAlso`), test on `data.testCorpus`.
  */
-export type Protocol = "speaker" | "random" | "seed-leaky" | "cross-corpus";
+export type Protocol = (typeof PROTOCOLS)[number];
 
 export type SpeakerNorm = "none" | "per-speaker" | "online" | "per-clip" | "per-clip-prosody";
 export const SPEAKER_NORMS: readonly SpeakerNorm[] = [

@@ -1,0 +1,283 @@
+/**
+ * Every setting checked before any work, one validator per config section; the allowed values
+ * of named settings are the same `as const` arrays their types come from. A problem names the
+ * setting and what it got. Pure.
+ */
+import { CORPUS_NAMES, LABEL_SET_NAMES } from "../schema/corpus.ts";
+import { inputContains, inputParts, TEMPORAL_INPUTS } from "../schema/inputs.ts";
+import {
+  GEMM_MODES,
+  LR_SCHEDULES,
+  MODEL_NAMES,
+  NOISE_KINDS,
+  PAD_MODES,
+  PROTOCOLS,
+  RESAMPLERS,
+  type RunConfig,
+  SHIFT_MODES,
+  SPEAKER_NORMS,
+  TEMPORAL_POOLINGS,
+  TRAIN_ENGINES,
+  TRAIN_KERNELS,
+  VOCODERS,
+} from "./defaults.ts";
+import { parseStep } from "./recipe.ts";
+
+type Problems = string[];
+
+/** `name` must be one of `allowed`. */
+function oneOf(p: Problems, name: string, value: unknown, allowed: readonly string[]): boolean {
+  if (allowed.includes(value as string)) return true;
+  p.push(`${name} must be one of ${allowed.join(", ")} (got ${value})`);
+  return false;
+}
+
+const isInt = (v: unknown): v is number => Number.isInteger(v);
+
+function validateTop(c: RunConfig, p: Problems): void {
+  if (!Number.isSafeInteger(c.seed)) p.push(`seed must be an integer (got ${c.seed})`);
+  if (!isInt(c.workers) || c.workers < 0) p.push("workers must be an integer >= 0");
+  oneOf(p, "model", c.model, MODEL_NAMES);
+}
+
+function validateFeatures({ features: f }: RunConfig, p: Problems): void {
+  if (!isInt(f.nFft) || f.nFft < 16 || (f.nFft & (f.nFft - 1)) !== 0) {
+    p.push(`features.nFft must be a power of two >= 16 (got ${f.nFft})`);
+  }
+  if (!isInt(f.hopLength) || f.hopLength < 1) p.push("features.hopLength must be >= 1");
+  oneOf(p, "features.padMode", f.padMode, PAD_MODES);
+  for (const k of ["nMels", "nMfcc", "nChroma", "sequenceMels"] as const) {
+    if (!isInt(f[k]) || f[k] < 1) p.push(`features.${k} must be a positive integer`);
+  }
+  if (f.nMfcc > f.nMels) p.push("features.nMfcc cannot exceed features.nMels");
+  if (!(f.topDb > 0)) {
+    p.push(`features.topDb must be > 0 dB (the floor below each clip's peak; got ${f.topDb})`);
+  }
+}
+
+function validateData(c: RunConfig, p: Problems): void {
+  const d = c.data;
+  if (oneOf(p, "data.corpus", d.corpus, CORPUS_NAMES) && d.corpus !== "ravdess") {
+    if (c.eval.labels !== "8class") {
+      p.push(
+        `eval.labels=${c.eval.labels} is RAVDESS's (calm merged into neutral); ${d.corpus} has its own emotions`,
+      );
+    }
+  }
+  if (typeof d.dir !== "string") p.push("data.dir must be a folder path");
+  if (!Array.isArray(d.trainAlso)) p.push("data.trainAlso must be a list like [emodb]");
+  else {
+    for (const name of d.trainAlso) {
+      if (!CORPUS_NAMES.includes(name)) {
+        p.push(`data.trainAlso: ${name} is not one of ${CORPUS_NAMES.join(", ")}`);
+      } else if (name === d.corpus || name === d.testCorpus) {
+        p.push(`data.trainAlso: ${name} is already the run's corpus or test corpus`);
+      }
+    }
+    if (new Set(d.trainAlso).size !== d.trainAlso.length) {
+      p.push("data.trainAlso lists a corpus twice");
+    }
+    if (d.trainAlso.length && !["speaker", "cross-corpus"].includes(c.eval.protocol)) {
+      p.push("data.trainAlso needs a speaker-independent protocol (speaker or cross-corpus)");
+    }
+  }
+  if (d.testCorpus !== "") oneOf(p, "data.testCorpus", d.testCorpus, CORPUS_NAMES);
+  if (c.eval.protocol === "cross-corpus") {
+    if (d.testCorpus === "") {
+      p.push("eval.protocol=cross-corpus needs --data.testCorpus=NAME (the corpus to test on)");
+    } else if (d.testCorpus === d.corpus) {
+      p.push(
+        `data.testCorpus=${d.testCorpus} is the training corpus too; cross-corpus tests on another one`,
+      );
+    }
+  } else if (d.testCorpus !== "") {
+    p.push(`data.testCorpus is read by --eval.protocol=cross-corpus only`);
+  }
+  if (d.url !== "" && !/^(https?|file):\/\//.test(d.url)) {
+    p.push(`data.url must be an http(s) or file URL, or empty (got ${d.url})`);
+  }
+  if (d.md5 !== "" && !/^[0-9a-fA-F]{32}$/.test(d.md5)) {
+    p.push(`data.md5 must be 32 hex digits, or empty to skip the check (got ${d.md5})`);
+  }
+}
+
+function validateSplit({ split: sp }: RunConfig, p: Problems): void {
+  const actorList = (name: string, v: unknown) => {
+    if (!Array.isArray(v) || !v.every((x) => isInt(x) && x >= 1)) {
+      p.push(`split.${name} must be a list of actor numbers like [7,8] (got ${JSON.stringify(v)})`);
+      return [];
+    }
+    if (new Set(v).size !== v.length) p.push(`split.${name} lists an actor twice`);
+    return v as number[];
+  };
+  const test = actorList("testActors", sp.testActors);
+  for (const actor of actorList("valActors", sp.valActors)) {
+    if (test.includes(actor)) p.push(`split: actor ${actor} is both a test and a validation actor`);
+  }
+  if (!isInt(sp.folds) || sp.folds < 2) {
+    p.push(
+      `split.folds must be an integer >= 2 (got ${sp.folds}; one fold would leave nothing to train on)`,
+    );
+  }
+}
+
+function validateAugment({ augment: au }: RunConfig, p: Problems): void {
+  if (!Array.isArray(au.recipe) || au.recipe.length === 0) {
+    p.push(`augment.recipe must be a non-empty list of rows like ["original","noise"]`);
+  } else {
+    for (const row of au.recipe) {
+      if (typeof row !== "string") {
+        p.push(`augment.recipe: ${JSON.stringify(row)} is not a row like "stretch+pitch"`);
+        continue;
+      }
+      for (const text of row.split("+")) {
+        const step = parseStep(text);
+        if (typeof step === "string") {
+          p.push(
+            `augment.recipe: row '${row}': ${step} (join steps with + as in stretch+pitch; sizes as in pitch@-2)`,
+          );
+        }
+      }
+    }
+    if (new Set(au.recipe).size !== au.recipe.length) p.push("augment.recipe lists a row twice");
+  }
+  oneOf(p, "augment.noise", au.noise, NOISE_KINDS);
+  if (!(au.noiseFactor >= 0)) p.push(`augment.noiseFactor must be >= 0 (got ${au.noiseFactor})`);
+  if (!Number.isFinite(au.noiseSnrDb)) p.push("augment.noiseSnrDb must be a number");
+  if (!(au.stretchRate > 0 && au.stretchRate <= 4)) {
+    p.push(`augment.stretchRate must be in (0, 4] (got ${au.stretchRate})`);
+  }
+  if (!(Math.abs(au.pitchSemitones) <= 24)) {
+    p.push(`augment.pitchSemitones must be within +-24 (got ${au.pitchSemitones})`);
+  }
+  if (!isInt(au.shiftMaxSamples) || au.shiftMaxSamples < 0) {
+    p.push(`augment.shiftMaxSamples must be an integer >= 0 (got ${au.shiftMaxSamples})`);
+  }
+  oneOf(p, "augment.shiftMode", au.shiftMode, SHIFT_MODES);
+  oneOf(p, "augment.vocoder", au.vocoder, VOCODERS);
+}
+
+function validateAudio({ audio: a }: RunConfig, p: Problems): void {
+  if (!isInt(a.sampleRateHz) || a.sampleRateHz < 1000) {
+    p.push(`audio.sampleRateHz must be an integer >= 1000 (got ${a.sampleRateHz})`);
+  }
+  if (!(a.offsetS >= 0)) p.push("audio.offsetS must be >= 0");
+  if (!(a.durationS > 0)) p.push("audio.durationS must be > 0");
+  oneOf(p, "audio.resampler", a.resampler, RESAMPLERS);
+  if (!(a.trimDb >= 0)) p.push(`audio.trimDb must be >= 0 (got ${a.trimDb})`);
+  if (!(a.windowHopS >= 0)) p.push(`audio.windowHopS must be >= 0 (got ${a.windowHopS})`);
+  else if (a.windowHopS > 0 && a.windowHopS < 0.1) {
+    p.push(`audio.windowHopS must be 0 (off) or at least 0.1 s (got ${a.windowHopS})`);
+  }
+}
+
+function validateTemporal({ temporal: t }: RunConfig, p: Problems): void {
+  const inputOk = oneOf(p, "temporal.input", t.input, TEMPORAL_INPUTS);
+  for (const part of t.memberInputs) {
+    if (!TEMPORAL_INPUTS.includes(part)) {
+      p.push(`temporal.memberInputs: ${part} is not one of ${TEMPORAL_INPUTS.join(", ")}`);
+    } else if (inputOk && !inputContains(t.input, part)) {
+      p.push(
+        `temporal.memberInputs: ${part} is not part of temporal.input=${t.input} (members see a contiguous part of the input, e.g. logmel or mfccDeltaProsody of logmelMfccDeltaProsody)`,
+      );
+    }
+  }
+  if (!t.filters.length || !t.filters.every((n) => isInt(n) && n > 0)) {
+    p.push("temporal.filters must be a non-empty list of positive integers");
+  }
+  if (!isInt(t.kernelSize) || t.kernelSize < 1) {
+    p.push(`temporal.kernelSize must be an integer >= 1 (got ${t.kernelSize})`);
+  }
+  if (!isInt(t.denseUnits) || t.denseUnits < 1) {
+    p.push(`temporal.denseUnits must be an integer >= 1 (got ${t.denseUnits})`);
+  }
+  if (!(t.dropout >= 0 && t.dropout < 1)) p.push("temporal.dropout must be in [0, 1)");
+  oneOf(p, "temporal.pooling", t.pooling, TEMPORAL_POOLINGS);
+}
+
+function validateTrain({ train: tr }: RunConfig, p: Problems): void {
+  for (const k of ["epochs", "batchSize", "lrPatience"] as const) {
+    if (!isInt(tr[k]) || tr[k] < 1) p.push(`train.${k} must be an integer >= 1`);
+  }
+  if (!(tr.learningRate > 0)) p.push("train.learningRate must be > 0");
+  if (!(tr.minLr >= 0 && tr.minLr <= tr.learningRate)) {
+    p.push(`train.minLr must be from 0 to train.learningRate (got ${tr.minLr})`);
+  }
+  oneOf(p, "train.lrSchedule", tr.lrSchedule, LR_SCHEDULES);
+  if (!isInt(tr.averageLast) || tr.averageLast < 0 || tr.averageLast > tr.epochs) {
+    p.push(`train.averageLast must be an integer from 0 to train.epochs (got ${tr.averageLast})`);
+  }
+  if (!(tr.lrFactor > 0 && tr.lrFactor <= 1)) p.push("train.lrFactor must be in (0, 1]");
+  if (!isInt(tr.threads) || tr.threads < 0) p.push("train.threads must be an integer >= 0");
+  if (!isInt(tr.parallel) || tr.parallel < 0) {
+    p.push("train.parallel must be an integer >= 0");
+  } else if (tr.threads !== 1 && tr.parallel !== 1) {
+    // OpenBLAS keeps one thread pool per process; several networks sharing it is not safe.
+    p.push(
+      `train.threads=${tr.threads} needs train.parallel=1 (networks training side by side use one BLAS thread each)`,
+    );
+  }
+  oneOf(p, "train.engine", tr.engine, TRAIN_ENGINES);
+  oneOf(p, "train.kernels", tr.kernels, TRAIN_KERNELS);
+  oneOf(p, "train.gemm", tr.gemm, GEMM_MODES);
+  for (const k of ["specTimeMasks", "specTimeWidth", "specFreqMasks", "specFreqWidth"] as const) {
+    if (!isInt(tr[k]) || tr[k] < 0) p.push(`train.${k} must be an integer >= 0`);
+  }
+  if (!(tr.mixupAlpha >= 0)) p.push("train.mixupAlpha must be >= 0");
+  if (!(tr.labelSmoothing >= 0 && tr.labelSmoothing < 1)) {
+    p.push(`train.labelSmoothing must be in [0, 1) (got ${tr.labelSmoothing})`);
+  }
+  if (!(tr.weightDecay >= 0)) p.push(`train.weightDecay must be >= 0 (got ${tr.weightDecay})`);
+  if (!isInt(tr.ensemble) || tr.ensemble < 1) {
+    p.push(`train.ensemble must be an integer >= 1 (got ${tr.ensemble})`);
+  }
+}
+
+function validateEval(c: RunConfig, p: Problems): void {
+  const e = c.eval;
+  oneOf(p, "eval.protocol", e.protocol, PROTOCOLS);
+  oneOf(p, "eval.labels", e.labels, LABEL_SET_NAMES);
+  if (!(e.testFraction > 0 && e.testFraction < 1)) p.push("eval.testFraction must be in (0, 1)");
+  if (!oneOf(p, "eval.speakerNorm", e.speakerNorm, SPEAKER_NORMS)) return;
+  if (e.speakerNorm.startsWith("per-clip") && c.model === "seed") {
+    p.push(`eval.speakerNorm=${e.speakerNorm} needs frame inputs (--model=temporal)`);
+  } else if (
+    e.speakerNorm === "per-clip-prosody" && TEMPORAL_INPUTS.includes(c.temporal.input) &&
+    !inputParts(c.temporal.input).includes("prosody")
+  ) {
+    p.push(
+      `eval.speakerNorm=per-clip-prosody needs prosody in temporal.input (got ${c.temporal.input})`,
+    );
+  }
+}
+
+function validateLive({ live: l }: RunConfig, p: Problems): void {
+  if (!(l.windowS > 0 && l.hopS > 0 && l.timelineS > 0 && l.fileHopS > 0)) {
+    p.push("live.windowS, live.hopS, live.fileHopS and live.timelineS must be > 0");
+  }
+  if (!(l.ownVoiceMinS >= 0)) p.push("live.ownVoiceMinS must be >= 0 seconds");
+  if (!(l.minVoicedS >= 0 && l.minVoicedS <= l.windowS)) {
+    p.push("live.minVoicedS must be between 0 and live.windowS");
+  }
+  if (!(l.gateDbfs < 0)) p.push("live.gateDbfs must be below 0 dB");
+}
+
+const SECTIONS = [
+  validateTop,
+  validateFeatures,
+  validateData,
+  validateSplit,
+  validateAugment,
+  validateAudio,
+  validateTemporal,
+  validateTrain,
+  validateEval,
+  validateLive,
+];
+
+/** Throws one error listing every problem of `c`, each naming its setting. */
+export function validateConfig(c: RunConfig): void {
+  const problems: Problems = [];
+  for (const section of SECTIONS) section(c, problems);
+  if (problems.length) throw new Error(`invalid configuration:\n  ${problems.join("\n  ")}`);
+}
