@@ -21,6 +21,7 @@ import { fitVoiceScaler, inputOf, predictClip } from "../lib/model/predictor.ts"
 import { loadPredictor, readRunRecord, resolveRun } from "../lib/run/store.ts";
 import { encodeWav } from "../lib/audio/wav.ts";
 import { voice } from "./synthetic_run.ts";
+import { checkHtmlRender, haveChromium } from "../lib/notebook/chromium.ts";
 import type { ClipFeatures } from "../lib/features/extract.ts";
 
 const quiet = { isTerminal: false, write: () => {} };
@@ -58,7 +59,6 @@ Deno.test({
       "metrics.json",
       "models",
       "per_class.csv",
-      "plotly.js",
       "predictions.csv",
       "report.html",
     ]);
@@ -80,7 +80,21 @@ Deno.test({
     );
     assert(out.table.includes("speaker"));
     const report = Deno.readTextFileSync(join(out.runDir, "report.html"));
-    assert(report.includes("Confusion matrix") && report.includes('<script src="plotly.js">'));
+    assert(report.includes("Confusion matrix") && report.includes('<script src="../plotly.js">'));
+    // One plotly.js for the whole results folder; a run folder moved alone tries its own folder.
+    assert((await Deno.stat(join(tmp, "results", "plotly.js"))).size > 1_000_000);
+    assert(report.includes(`window.Plotly || document.write('<script src="plotly.js">`));
+    if (await haveChromium()) {
+      // Drawn from the shared copy; a run folder moved alone draws once plotly.js is beside it.
+      const drawn = await checkHtmlRender(join(out.runDir, "report.html"));
+      assert(drawn.plotlySvgs > 0, `report charts: ${JSON.stringify(drawn)}`);
+      const moved = join(tmp, "elsewhere", "run");
+      await Deno.mkdir(moved, { recursive: true });
+      await Deno.copyFile(join(out.runDir, "report.html"), join(moved, "report.html"));
+      assertEquals((await checkHtmlRender(join(moved, "report.html"))).plotlySvgs, 0);
+      await Deno.copyFile(join(tmp, "results", "plotly.js"), join(moved, "plotly.js"));
+      assert((await checkHtmlRender(join(moved, "report.html"))).plotlySvgs > 0, "drawn again");
+    } else console.warn("report chart check skipped: no chromium");
     assert(!/(src|href)="(https?:)?\/\//.test(report), "nothing is fetched from the network");
     assert(report.includes("chart-confusion-counts") && report.includes("chart-curves"));
 

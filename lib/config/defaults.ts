@@ -238,7 +238,7 @@ export interface AugmentConfig {
   /**
    * Rows each training clip yields: the classic `["original", "noise", "stretch+pitch"]`, and
    * by default the voice 3 semitones lower and higher besides (`pitch@-3`, `pitch@3`): more
-   * voices than the corpus has, measured +2.7 points on held-out speakers (docs/results.md).
+   * voices than the corpus has (what it measured: docs/results.md).
    */
   recipe: string[];
   /** `classic`: y + f * U(0,1) * max(y) * N(0,1); `snr`: Gaussian noise at `noiseSnrDb`. */

@@ -24,12 +24,8 @@ export function membersFor(
 /**
  * The strict twin `reproduce` trains beside a per-speaker run: nothing of a test voice known
  * (`speakerNorm=none`), and the spectral inputs only; everything else (the pitch-shifted rows
- * too) as the run. Prosody's absolute pitch and loudness say who speaks as much as how: measured
- * on the development protocol (seed 42) they add 2.5 points with per-speaker normalisation and
- * cost 3.6 points without it (docs/results.md), so the twin drops them. Per-clip normalisation
- * measured worse than none (54.2 % against 59.2 %). Prosody z-scored per clip beside the
- * spectral inputs (`per-clip-prosody`) scored 63.6 % against this twin's 61.5 % over seeds 42-44
- * (docs/results.md), measured as this session ended: the twin's next form.
+ * too) as the run. Prosody's absolute pitch and loudness say who speaks as much as how, so the
+ * twin drops them (the measurements behind that choice: docs/results.md, issue 20's section).
  */
 export function strictTwin(config: RunConfig): RunConfig {
   const spectral = spectralPart;

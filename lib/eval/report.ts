@@ -40,8 +40,23 @@ export interface ReportContext {
   corpus: string;
   /** Extra HTML sections (charts) appended after the tables. */
   extraSections?: string[];
-  /** Local scripts the page loads first, e.g. `plotly.js` beside it. */
-  scripts?: string[];
+  /**
+   * Local scripts the page loads first. Each is tried at its first path, then at the next ones
+   * while `window.Plotly` is still missing: a report loads the results folder's one plotly.js
+   * (`../plotly.js`), or one copied beside it when the run folder was moved on its own.
+   */
+  scripts?: string[][];
+}
+
+/** `<script>` for `paths[0]`, then each later path written only if the earlier did not load. */
+function scriptTags(paths: string[]): string {
+  const [first, ...rest] = paths;
+  return [
+    `<script src="${esc(first)}"></script>`,
+    ...rest.map((src) =>
+      `<script>window.Plotly || document.write('<script src="${esc(src)}"><\\/script>');</script>`
+    ),
+  ].join("\n");
 }
 
 export function renderReport(s: RunSummary, ctx: ReportContext): string {
@@ -69,7 +84,7 @@ th:first-child,td:first-child{text-align:left}.cm td{min-width:3em;text-align:ce
 .leaky{background:#fdd;border:2px solid #c00;padding:.8em;font-weight:bold}
 pre{background:#f6f6f6;padding:1em;overflow:auto;font-size:12px}
 </style>
-${(ctx.scripts ?? []).map((src) => `<script src="${esc(src)}"></script>`).join("\n")}
+${(ctx.scripts ?? []).map(scriptTags).join("\n")}
 </head><body>
 <h1>Run ${esc(s.runId)}</h1>
 <p>Model <b>${esc(s.model)}</b>. Protocol <b>${esc(s.protocol)}</b>: ${esc(s.protocolText)}.</p>

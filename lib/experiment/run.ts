@@ -39,7 +39,7 @@ import { layerRows } from "../model/networks.ts";
 import { createRunWriter, findRun, gitState, loadRun, type StoredRun } from "../run/store.ts";
 import { makeRunId, RUN_FILES } from "../run/record.ts";
 import { buildRunRecord } from "../run/build.ts";
-import { copyPlotly, PLOTLY_FILE } from "../plots/plotly_fs.ts";
+import { PLOTLY_FILE, sharePlotly } from "../plots/plotly_fs.ts";
 import { type FeatureSet, featurizeCorpus } from "../pipeline/featurize.ts";
 import type { ProgressSink } from "../util/progress.ts";
 import { PROJECT_ROOT } from "../util/project.ts";
@@ -205,7 +205,7 @@ export async function runExperiment(
   const history: RunHistory = {
     folds: results.map((r) => ({ name: r.name, epochs: r.history })),
   };
-  const plotly = await copyPlotly(writer.dir);
+  const plotly = await sharePlotly(resultsDir);
   if (!plotly.ok) sink.write(`report: charts need plotly.js (${plotly.why}); tables only\n`);
   await writer.writeText(
     RUN_FILES.report,
@@ -219,7 +219,7 @@ export async function runExperiment(
           o.corpus.manifestHash.slice(0, 12)
         })`
       ).join("; "),
-      scripts: plotly.ok ? [PLOTLY_FILE] : [],
+      scripts: plotly.ok ? [[`../${PLOTLY_FILE}`, PLOTLY_FILE]] : [],
       extraSections: [`<h2>Charts</h2>\n${figuresHtml(runFigures(summary, history))}`],
     }),
   );
