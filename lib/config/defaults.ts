@@ -3,6 +3,9 @@
  * follows (the typed sections after it). Every stage reads its section of one `RunConfig`; every
  * result records the whole of it; `--key=value` overrides any leaf (see `config.ts`, which parses,
  * validates and hashes). Pure: no Deno APIs.
+ *
+ * Over 400 lines on purpose: every default in one visible block, then every section's type with
+ * what each setting means, in one file a reader scrolls through once.
  */
 import { CORPUS_ARCHIVES, type CorpusName } from "../schema/corpus.ts";
 import type { TemporalInput } from "../schema/inputs.ts";

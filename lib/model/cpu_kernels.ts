@@ -11,6 +11,9 @@
  * `computeConv2DInfo`, so "same"/"valid" padding and strides match the stock kernels exactly;
  * anything else (NCHW, dilation) is handed back to the stock kernel.
  *
+ * Over 400 lines on purpose: the kernels replace one family of tfjs ops and are registered
+ * together (`registerFusedKernels`); split, a reader would chase one op pair across files.
+ *
  * No Deno APIs here: the GEMM is injected (native BLAS under Deno, JavaScript elsewhere).
  */
 import * as tf from "@tensorflow/tfjs";

@@ -4,6 +4,9 @@
  * a fixed sequence of kernels (`kernels.ts`) and matrix products. Pure: no tfjs, no Deno APIs;
  * the products go through the injected `Gemm` (OpenBLAS, the WebAssembly kernel, or either split
  * across two threads by `split_gemm.ts`, which changes only the time).
+ *
+ * Over 400 lines on purpose: the forward pass, the backward pass and the optimizer step of one
+ * network read top to bottom here, in the order they run.
  */
 import type { Gemm } from "../gemm.ts";
 import { createRng } from "../../util/random.ts";
