@@ -8,23 +8,20 @@
  * chart). Each file is its own voice unless `--sameSpeaker` says they are one.
  */
 import { basename, extname, join } from "node:path";
-import {
-  DEFAULT_CONFIG,
-  type FlagSpec,
-  parseArgs,
-  type RunConfig,
-  strictTwin,
-} from "../config/config.ts";
-import { createFeatureExtractor, type FeatureExtractor } from "../features/extract.ts";
+import { DEFAULT_CONFIG, type FlagSpec, parseArgs, strictTwin } from "../config/config.ts";
 import { chooseGemm } from "../model/blas_ffi.ts";
 import { useTrainingBackend } from "../model/backend.ts";
-import type { Predictor } from "../model/predictor.ts";
-import type { Scaler } from "../normalise/scaler.ts";
-import { findRun, loadPredictor, resolveRun } from "../run/store.ts";
+import { findRun, loadRunModel, resolveRun } from "../run/store.ts";
 import { fromRoot, runCli, withUserPaths } from "./common.ts";
 import { openFileSource } from "../audio/read_file.ts";
-import { collectSamples, openAudioStream } from "../audio/stream.ts";
-import { analyseRecording, type RecordingAnalysis, scoreRecording } from "../live/timeline.ts";
+import {
+  type AnalysedRecording,
+  analyseSource,
+  answerRecording,
+  chooseVoice,
+  type RunModel,
+  type VoiceChoice,
+} from "../live/recording.ts";
 import {
   timelineCsv,
   timelineHtml,
@@ -49,20 +46,6 @@ const USAGE =
   "usage: deno task predict clip.wav [more.wav ...] [--run=<run id or folder>] [--json] " +
   "[--timeline] [--out=DIR] [--sameSpeaker]";
 
-interface Model {
-  predictor: Predictor;
-  config: RunConfig;
-  extractor: FeatureExtractor;
-  dir: string;
-}
-
-/** How one file's voice is normalised, in words, and with what. */
-interface VoiceUse {
-  text: string;
-  model: Model;
-  speaker?: Scaler;
-}
-
 if (import.meta.main) {
   await runCli(async () => {
     const parsed = parseArgs(Deno.args, DEFAULT_CONFIG, PREDICT_FLAGS);
@@ -70,22 +53,12 @@ if (import.meta.main) {
     const { positional, flags } = parsed;
     const json = flags.json === true;
     const wantTimeline = flags.timeline === true;
-    const sameSpeaker = flags.sameSpeaker === true;
     if (!positional.length) throw new Error(USAGE);
     const resultsDir = fromRoot(cli.resultsDir);
     const runDir = await resolveRun(resultsDir, (flags.run as string | undefined) ?? "");
     const { gemm } = chooseGemm(cli.train.gemm, 1);
     await useTrainingBackend(gemm);
-    const load = async (dir: string): Promise<Model> => {
-      const { predictor, config } = await loadPredictor(dir);
-      const extractor = createFeatureExtractor(
-        config.features,
-        config.audio.sampleRateHz,
-        config.audio.durationS,
-      );
-      return { predictor, config, extractor, dir };
-    };
-    const main = await load(runDir);
+    const main = await loadRunModel(runDir);
     const { predictor, config } = main;
     const say = (text: string) => json || console.log(text);
     const n = predictor.members.length;
@@ -97,37 +70,13 @@ if (import.meta.main) {
       }, ${config.eval.protocol} protocol)`,
     );
     const live = cli.live;
-    const settings = {
-      windowS: config.audio.durationS,
-      hopS: live.fileHopS,
-      gate: { gateDbfs: live.gateDbfs, minVoicedS: live.minVoicedS },
-    };
     const errors: { file: string; error: string }[] = [];
-    const analyses: {
-      file: string;
-      a: RecordingAnalysis;
-      nativeRateHz: number;
-      channels: number;
-    }[] = [];
+    const analysed: AnalysedRecording[] = [];
     for (const file of positional) {
-      const path = userPath(file);
       try {
-        const src = openFileSource(path);
+        const src = openFileSource(userPath(file));
         try {
-          const stream = openAudioStream(
-            src,
-            file,
-            config.audio.sampleRateHz,
-            config.audio.resampler,
-          );
-          const store = collectSamples(stream);
-          if (store.length === 0) throw new Error(`${file}: no samples (an empty WAV)`);
-          analyses.push({
-            file,
-            a: analyseRecording(store, file, main.extractor, predictor, settings),
-            nativeRateHz: stream.layout.sampleRateHz,
-            channels: stream.layout.channels,
-          });
+          analysed.push(analyseSource(src, file, main, live));
         } finally {
           src.close();
         }
@@ -138,114 +87,63 @@ if (import.meta.main) {
         say(`\n${file}\n  error: ${named}`);
       }
     }
-
-    // Whose statistics normalise each file: none (strict runs), each file's own, all files
-    // pooled (--sameSpeaker), or, for a file too short to give any, the run's strict twin.
-    const norm = config.eval.speakerNorm;
-    const policy = normPolicy(norm);
-    const strict = policy.strict;
-    let twin: Model | null | undefined;
-    const strictTwinModel = async () => {
-      if (twin === undefined) {
-        const dir = await findRun(resultsDir, strictTwin(config));
-        twin = dir ? await load(dir) : null;
-      }
-      return twin;
-    };
-    const speaking = analyses.filter((x) => x.a.windows.some((w) => w.speech));
-    let pooled: Scaler | undefined;
-    if (!strict && sameSpeaker && speaking.length) {
+    // Each file is its own voice unless --sameSpeaker pools them; a strict run needs none.
+    const speaking = analysed.filter((r) => r.analysis.windows.some((w) => w.speech));
+    let pooled: VoiceChoice["pooled"];
+    if (
+      flags.sameSpeaker === true && speaking.length && !normPolicy(config.eval.speakerNorm).strict
+    ) {
       const all = new RunningStats(predictor.rowShape[predictor.rowShape.length - 1]);
-      for (const { a } of speaking) all.merge(a.voice);
-      pooled = all.scaler();
-    }
-    const pooledS = speaking.reduce((s, x) => s + x.a.speechS, 0);
-    const voiceFor = async (a: RecordingAnalysis): Promise<VoiceUse> => {
-      if (strict) {
-        const own = policy.ownClip;
-        return {
-          text: `strict setting (nothing of the voice known beforehand${own ? `; ${own}` : ""})`,
-          model: main,
-        };
-      }
-      if (pooled) {
-        return {
-          text:
-            `${norm} normalisation with the statistics of all ${speaking.length} file(s) given, pooled as one voice (--sameSpeaker; ${
-              pooledS.toFixed(0)
-            } s of speech)`,
-          model: main,
-          speaker: pooled,
-        };
-      }
-      if (a.speechS >= live.ownVoiceMinS) {
-        return {
-          text: `${norm} normalisation with this file's own statistics (${
-            a.speechS.toFixed(0)
-          } s of speech)`,
-          model: main,
-          speaker: a.voice.scaler(),
-        };
-      }
-      const twinModel = await strictTwinModel();
-      const short = `${
-        a.speechS.toFixed(1)
-      } s of speech, under live.ownVoiceMinS=${live.ownVoiceMinS} s`;
-      if (twinModel) {
-        return {
-          text: `the run's strict twin ${twinModel.dir} (${short} to give this voice's statistics)`,
-          model: twinModel,
-        };
-      }
-      return {
-        text:
-          `${norm} normalisation with this file's own statistics, a rough estimate (${short}, and no strict twin of the run in ${resultsDir}: \`deno task reproduce\` trains it)`,
-        model: main,
-        speaker: a.voice.scaler(),
+      for (const r of speaking) all.merge(r.analysis.voice);
+      pooled = {
+        scaler: all.scaler(),
+        files: speaking.length,
+        speechS: speaking.reduce((s, r) => s + r.analysis.speechS, 0),
       };
+    }
+    let twin: Promise<RunModel | null> | undefined;
+    const choice: VoiceChoice = {
+      main,
+      live,
+      pooled,
+      twin: () =>
+        twin ??= findRun(resultsDir, strictTwin(config)).then((dir) =>
+          dir ? loadRunModel(dir) : null
+        ),
+      twinWhere: resultsDir,
     };
-
     const w = Math.max(8, ...predictor.labels.map((l) => l.length)) + 1;
     const outDir = wantTimeline
       ? ((flags.out as string | undefined)
         ? userPath(flags.out as string)
         : join(resultsDir, "timelines"))
       : "";
-    const results: unknown[] = [];
-    for (const { file, a, nativeRateHz, channels } of analyses) {
-      const head = `${file} (${nativeRateHz} Hz, ${channels} ch, ${a.durationS.toFixed(2)} s)`;
-      if (!a.windows.some((x) => x.speech)) {
+    const results: Record<string, unknown>[] = [];
+    for (const r of analysed) {
+      const a = r.analysis;
+      const head = `${r.file} (${r.nativeRateHz} Hz, ${r.channels} ch, ${
+        a.durationS.toFixed(2)
+      } s)`;
+      const speech = a.windows.some((x) => x.speech);
+      const voice = speech ? await chooseVoice(a, choice) : null;
+      const { json: answer, summary } = answerRecording(r, voice, runDir, wantTimeline);
+      if (!summary) {
         say(`\n${head}: no speech (${a.why})`);
-        results.push({
-          file,
-          speech: false,
-          why: a.why,
-          durationS: a.durationS,
-          predicted: null,
-          probabilities: null,
-        });
+        results.push(answer);
         continue;
       }
-      const voice = await voiceFor(a);
-      const labels = voice.model.predictor.labels;
-      const mean = scoreRecording(
-        a,
-        voice.model.predictor,
-        voice.model.extractor,
-        voice.speaker,
-        voice.model === main,
-      )!;
+      const mean = summary.mean!;
+      const labels = summary.labels;
       const best = mean.indexOf(Math.max(...mean));
-      const speechWindows = a.windows.filter((x) => x.speech).length;
       const span = a.speechSpanS!;
       say(
         `\n${head}: ${labels[best]} ${(100 * mean[best]).toFixed(1)} %\n  speech ${
           span[0].toFixed(2)
-        }-${span[1].toFixed(2)} s, mean of ${speechWindows} window${
-          speechWindows === 1 ? "" : "s"
-        } of ${settings.windowS} s${
+        }-${span[1].toFixed(2)} s, mean of ${answer.windows} window${
+          answer.windows === 1 ? "" : "s"
+        } of ${config.audio.durationS} s${
           a.store.length < a.window ? " (padded, as training pads short clips)" : ""
-        }\n  voice: ${voice.text}`,
+        }\n  voice: ${summary.voice}`,
       );
       const order = [...mean.keys()].sort((x, y) => mean[y] - mean[x]);
       for (const c of order) {
@@ -255,40 +153,19 @@ if (import.meta.main) {
           }`,
         );
       }
-      const summary: TimelineSummary = {
-        file,
-        run: runDir,
-        labels,
-        durationS: a.durationS,
-        speechSpanS: a.speechSpanS,
-        voice: voice.text,
-        mean,
-        windows: a.windows,
-      };
-      let written: string[] = [];
       if (wantTimeline) {
         printTimeline(say, summary);
-        written = await writeTimeline(outDir, summary);
+        const written = await writeTimeline(outDir, summary);
         say(`  timeline written: ${written.join(", ")}`);
+        answer.written = written;
       }
-      results.push({
-        file,
-        speech: true,
-        durationS: a.durationS,
-        speechSpanS: a.speechSpanS,
-        windows: speechWindows,
-        voice: voice.text,
-        predicted: labels[best],
-        probabilities: Object.fromEntries(labels.map((l, c) => [l, mean[c]])),
-        ...(wantTimeline
-          ? { timeline: (timelineJson(summary) as { windows: unknown[] }).windows, written }
-          : {}),
-      });
+      results.push(answer);
     }
     if (json) {
-      const order = (f: string) => positional.indexOf(f);
-      (results as { file: string }[]).sort((x, y) => order(x.file) - order(y.file));
-      const setting = strict ? "strict" : norm;
+      const order = (f: unknown) => positional.indexOf(f as string);
+      results.sort((x, y) => order(x.file) - order(y.file));
+      const policy = normPolicy(config.eval.speakerNorm);
+      const setting = policy.strict ? "strict" : policy.name;
       console.log(
         JSON.stringify({ run: runDir, setting, labels: predictor.labels, results, errors }),
       );

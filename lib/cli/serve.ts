@@ -10,6 +10,7 @@ import { PROJECT_ROOT } from "../util/project.ts";
 import { buildLiveBundle } from "../web/bundle.ts";
 import { PLOTLY_SOURCE } from "../plots/plotly_fs.ts";
 import { createLiveHandler } from "../web/server.ts";
+import { createPredictApi, DEFAULT_MAX_BODY_BYTES } from "../web/predict_api.ts";
 import { listRuns } from "../run/store.ts";
 import { fromRoot, runCli, withUserPaths } from "./common.ts";
 
@@ -21,6 +22,10 @@ export const SERVE_FLAGS = {
   },
   host: { kind: "string" },
   run: { kind: "string" },
+  maxBodyMb: {
+    kind: "integer",
+    check: (v) => (v as number) >= 1 ? undefined : "expected a size in MB >= 1",
+  },
 } satisfies Record<string, FlagSpec>;
 
 if (import.meta.main) {
@@ -50,7 +55,21 @@ if (import.meta.main) {
       live: config.live,
       defaultRun: run,
       host,
+      predict: createPredictApi({
+        resultsDir,
+        live: config.live,
+        defaultRun: run,
+        maxBodyBytes: flags.maxBodyMb
+          ? (flags.maxBodyMb as number) * 1024 * 1024
+          : DEFAULT_MAX_BODY_BYTES,
+      }),
     });
+    if (!["127.0.0.1", "localhost", "::1"].includes(host)) {
+      console.error(
+        `WARNING: --host=${host} exposes the page and POST /api/predict to every machine that can ` +
+          "reach this one; anyone there can classify audio with your runs and read their reports",
+      );
+    }
     Deno.serve({
       port,
       hostname: host,
@@ -59,7 +78,7 @@ if (import.meta.main) {
         console.log(
           `live page: http://${shown}:${port}/ (${runs.length} run(s); newest ${
             runs[0]?.id ?? "none"
-          }); Ctrl-C stops`,
+          }); POST a WAV to http://${shown}:${port}/api/predict; Ctrl-C stops`,
         );
       },
     }, handler);

@@ -4,6 +4,8 @@
  */
 import type * as tf from "@tensorflow/tfjs";
 import type { Predictor } from "../model/predictor.ts";
+import type { RunConfig } from "../config/config.ts";
+import { createFeatureExtractor, type FeatureExtractor } from "../features/extract.ts";
 import type { Scaler } from "../normalise/scaler.ts";
 import { perClipColumns } from "../normalise/policy.ts";
 import { runModels, type RunRecord } from "./record.ts";
@@ -35,5 +37,23 @@ export async function predictorFromRecord(
       record.input.kind,
       record.input.rowShape.at(-1)!,
     ),
+  };
+}
+
+/** A trained run ready to classify: its predictor, config, feature extractor and folder. */
+export interface RunModel {
+  predictor: Predictor;
+  config: RunConfig;
+  extractor: FeatureExtractor;
+  dir: string;
+}
+
+export function runModelOf(predictor: Predictor, config: RunConfig, dir: string): RunModel {
+  const a = config.audio;
+  return {
+    predictor,
+    config,
+    extractor: createFeatureExtractor(config.features, a.sampleRateHz, a.durationS),
+    dir,
   };
 }

@@ -18,7 +18,7 @@ import type { RunHistory, RunSummary } from "../eval/summary.ts";
 import { loadModel } from "../model/io_fs.ts";
 import type { Predictor } from "../model/predictor.ts";
 import { parseScaler } from "../normalise/scaler.ts";
-import { predictorFromRecord } from "./predictor.ts";
+import { predictorFromRecord, type RunModel, runModelOf } from "./predictor.ts";
 import { completeRunRecord, RUN_FILES, type RunListing, type RunRecord } from "./record.ts";
 
 export interface RunWriter {
@@ -213,6 +213,12 @@ export async function loadPredictor(
     return { model: await loadModel(dir), scaler };
   }, join(runDir, RUN_FILES.models));
   return { config: record.config, record, predictor };
+}
+
+/** A run folder's predictor with its config and feature extractor: ready to classify. */
+export async function loadRunModel(runDir: string): Promise<RunModel> {
+  const { predictor, config } = await loadPredictor(runDir);
+  return runModelOf(predictor, config, runDir);
 }
 
 /** The commit the code ran from, and whether the tree had uncommitted changes. */

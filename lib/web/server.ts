@@ -19,6 +19,8 @@ export interface LiveServerOptions {
   defaultRun: string;
   /** The address the server listens on (`--host`), also accepted as a Host header. */
   host?: string;
+  /** `POST /api/predict`: absent, the route answers 404. */
+  predict?: (req: Request) => Promise<Response>;
 }
 
 /**
@@ -117,8 +119,9 @@ export function createLiveHandler(opts: LiveServerOptions): (req: Request) => Pr
     if (!hostAllowed(req.headers.get("host") ?? new URL(req.url).host, opts.host)) {
       return refuse(421, "unknown Host (this server answers to its address and localhost only)");
     }
-    if (req.method !== "GET" && req.method !== "HEAD") return refuse(405, "method not allowed");
     const { pathname } = new URL(req.url);
+    if (pathname === "/api/predict" && opts.predict) return opts.predict(req);
+    if (req.method !== "GET" && req.method !== "HEAD") return refuse(405, "method not allowed");
     if (pathname === "/") return serveFile(...fixed[""], req.method);
     const segs = safeSegments(pathname);
     if (!segs) return refuse(403, "forbidden path");
