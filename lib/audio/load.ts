@@ -5,6 +5,7 @@
 import { type ByteSource, decodeWav, toMono, windowFrames } from "./wav.ts";
 import { resample, type ResamplerName } from "./resample.ts";
 
+/** How `loadAudio` reads a clip: `librosa.load`'s sample rate, offset and duration. */
 export interface LoadOptions {
   /** Target rate; `null` keeps the file's own rate. */
   sampleRateHz: number | null;
@@ -12,6 +13,7 @@ export interface LoadOptions {
   offsetS: number;
   /** Seconds kept after the offset (librosa's `duration`); `null` keeps the rest. */
   durationS: number | null;
+  /** The resampling filter (librosa's default, `kaiser_best`). */
   resampler: ResamplerName;
   /**
    * Trim leading and trailing audio quieter than the loudest frame by more than this many dB
@@ -20,10 +22,15 @@ export interface LoadOptions {
   trimDb?: number;
 }
 
+/** A clip as `loadAudio` returns it: mono samples at the asked rate, and what the file held. */
 export interface LoadedClip {
+  /** Mono samples in [-1, 1). */
   samples: Float32Array;
+  /** The rate of `samples`. */
   sampleRateHz: number;
+  /** The file's own sample rate. */
   nativeSampleRateHz: number;
+  /** Channels in the file (averaged to mono). */
   nativeChannels: number;
   /** Length of the whole file in seconds, before cropping. */
   nativeDurationS: number;
@@ -81,6 +88,7 @@ export function windowStarts(length: number, window: number, hop: number): numbe
   return starts;
 }
 
+/** `librosa.load` on a WAV file's bytes: decode, mix to mono, crop, resample; errors name `source`. */
 export function loadAudio(
   bytes: Uint8Array | ByteSource,
   opts: LoadOptions,

@@ -41,9 +41,10 @@ export const KAISER_BEST: SincFilterSpec = {
   rolloff: 0.917347,
 };
 
-export const FILTERS = { kaiser_best: KAISER_BEST } as const;
+/** The resampling filters there are (`kaiser_best`, resampy's and librosa's default). */
+export type ResamplerName = "kaiser_best";
 
-export type ResamplerName = keyof typeof FILTERS;
+export const FILTERS: Record<ResamplerName, SincFilterSpec> = { kaiser_best: KAISER_BEST };
 
 /** Modified Bessel function of the first kind, order 0 (power series; converges for any x). */
 export function besselI0(x: number): number {

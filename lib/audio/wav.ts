@@ -6,13 +6,17 @@
  */
 import wavDecoder from "wav-decoder";
 
+/** A WAV file's samples as floats, per channel, with what its header said. */
 export interface DecodedAudio {
+  /** The file's sample rate. */
   sampleRateHz: number;
   /** Frames in the whole file (the channels may hold only a cropped part of them). */
   totalFrames: number;
   /** One Float32Array per channel, samples in [-1, 1). */
   channels: Float32Array[];
+  /** Bits per sample in the file. */
   bitDepth: number;
+  /** Integer PCM or IEEE float samples. */
   format: "pcm" | "float";
 }
 
@@ -86,7 +90,9 @@ export function riffChunks(input: Uint8Array | ByteSource, source: string): Riff
 
 /** A part of a file to decode, in seconds, with `librosa.load`'s `offset` and `duration`. */
 export interface DecodeWindow {
+  /** Seconds skipped at the start. */
   offsetS: number;
+  /** Seconds kept after the offset; null keeps the rest. */
   durationS: number | null;
 }
 

@@ -23,6 +23,7 @@ export type GemmMode = (typeof GEMM_MODES)[number];
  * and `validate.ts` checks against the same arrays, so the two cannot drift apart.
  */
 export const RESAMPLERS = ["kaiser_best"] as const;
+/** How frames at a clip's edges may be padded (librosa's `pad_mode`). */
 export const PAD_MODES = ["constant", "reflect"] as const;
 export const NOISE_KINDS = ["classic", "snr"] as const;
 export const SHIFT_MODES = ["roll", "silence"] as const;
@@ -214,13 +215,21 @@ export interface AudioConfig {
   windowHopS: number;
 }
 
+/** How features are computed (librosa's parameters). */
 export interface FeatureConfig {
+  /** FFT size in samples. */
   nFft: number;
+  /** Samples between frames. */
   hopLength: number;
+  /** How frames at the edges are padded. */
   padMode: (typeof PAD_MODES)[number];
+  /** Mel bands of the 162-value vector. */
   nMels: number;
+  /** MFCCs. */
   nMfcc: number;
+  /** Chroma bins. */
   nChroma: number;
+  /** Log-mel floor below each clip's peak, dB (librosa's `top_db`). */
   topDb: number;
   /** Mel bands of the log-mel frame sequences fed to temporal models. */
   sequenceMels: number;

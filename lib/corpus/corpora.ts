@@ -37,7 +37,9 @@ export {
 export interface ParsedClip {
   /** A number per speaker, unique within the corpus (the corpus's own where it numbers them). */
   speaker: number;
+  /** The emotion, on the common vocabulary. */
   emotion: CommonEmotion;
+  /** The speaker's sex, where the corpus says. */
   sex?: "male" | "female";
   /** Corpus-specific fields (sentence, intensity, ...), kept in the clip record. */
   extra?: Record<string, string | number>;
@@ -45,8 +47,11 @@ export interface ParsedClip {
   ignored?: string;
 }
 
+/** A corpus: how its file names say who speaks and which emotion, and where it comes from. */
 export interface CorpusSpec {
+  /** Its short name (`--data.corpus`). */
   name: CorpusName;
+  /** Its full name. */
   title: string;
   /** The corpus's label set, in the order models and tables use. */
   emotions: readonly CommonEmotion[];
@@ -68,6 +73,7 @@ export interface CorpusSpec {
   archive?: CorpusArchive;
   /** Where the corpus comes from and the layout this project expects. */
   source: string;
+  /** The paper to cite. */
   citation: string;
 }
 
@@ -356,6 +362,7 @@ const EMOVO: CorpusSpec = {
   citation: "Costantini G et al. (2014) EMOVO Corpus. LREC 2014",
 };
 
+/** Every corpus the project reads, by name. */
 export const CORPORA: Record<CorpusName, CorpusSpec> = {
   ravdess: RAVDESS,
   emodb: EMODB,
@@ -365,6 +372,7 @@ export const CORPORA: Record<CorpusName, CorpusSpec> = {
   emovo: EMOVO,
 };
 
+/** The corpus named `name`; an error listing the known ones otherwise. */
 export function corpusSpec(name: string): CorpusSpec {
   const spec = CORPORA[name as CorpusName];
   if (!spec) throw new Error(`unknown corpus '${name}' (known: ${CORPUS_NAMES.join(", ")})`);

@@ -26,16 +26,23 @@ import { PROSODY_DIM, prosodyFrames, silentProsodyFrame } from "./prosody.ts";
 
 /** Feature-major matrices `[rows][nFrames]`, as librosa returns them. */
 export interface FrameFeatures {
+  /** Frames of every matrix. */
   nFrames: number;
+  /** Zero-crossing rate per frame. */
   zcr: Float64Array;
+  /** RMS per frame. */
   rms: Float64Array;
+  /** Chroma, `nChroma` rows. */
   chroma: Float64Array;
+  /** Mel power, `nMels` rows. */
   mel: Float64Array;
+  /** MFCCs, `nMfcc` rows. */
   mfcc: Float64Array;
   /** Tuning (fraction of a semitone) librosa's chroma estimated for this clip. */
   tuning: number;
 }
 
+/** The frame sequences the frame networks read, frame-major. */
 export interface SequenceFeatures {
   /** Frames per sequence (fixed by the config's clip duration). */
   nFrames: number;
@@ -51,9 +58,13 @@ export interface SequenceFeatures {
 
 export { concatFrames, selectChannels } from "../schema/inputs.ts";
 
+/** Everything computed for one clip: the frame matrices, the 162-value vector, the sequences. */
 export interface ClipFeatures {
+  /** Feature-major matrices (ZCR, RMS, chroma, mel, MFCC), as librosa returns them. */
   frames: FrameFeatures;
+  /** The classic 162 values: ZCR 1, chroma 12, MFCC 20, RMS 1, mel 128, time-averaged. */
   vector: Float32Array;
+  /** Frame-major sequences for the frame networks: log-mel, MFCC + deltas, prosody. */
   sequence: SequenceFeatures;
 }
 
@@ -83,14 +94,19 @@ export function sequenceFrameCount(
 
 /** Filter banks and the DCT depend only on the config; build them once per extractor. */
 export interface FeatureExtractor {
+  /** The feature settings it computes with. */
   config: FeatureConfig;
+  /** The rate clips must have. */
   sampleRateHz: number;
+  /** Frames of every sequence (clips are padded or cut to the window). */
   sequenceFrames: number;
+  /** The features of one clip of `sampleRateHz` samples. */
   extract(y: Float32Array): ClipFeatures;
   /** Only the frame features and the clip vector (what the classic recipe uses). */
   extractVector(y: Float32Array): Omit<ClipFeatures, "sequence">;
 }
 
+/** A feature extractor for `config` at `sampleRateHz`, for windows of `durationS` seconds. */
 export function createFeatureExtractor(
   config: FeatureConfig,
   sampleRateHz: number,

@@ -26,16 +26,21 @@ export const PROSODY_COLUMNS = [
 ] as const;
 export const PROSODY_DIM = PROSODY_COLUMNS.length;
 
+/** Settings of `yinTrack`, as `librosa.yin` takes them. */
 export interface YinOptions {
+  /** Lowest pitch searched, Hz. */
   fminHz: number;
+  /** Highest pitch searched, Hz. */
   fmaxHz: number;
   /** Samples per analysis frame (librosa's `frame_length`). */
   frameLength: number;
+  /** Samples between frames. */
   hopLength: number;
   /** A trough of the normalised difference below this counts as a period (librosa's 0.1). */
   troughThreshold: number;
 }
 
+/** Pitch per frame by YIN, with how periodic each frame is. */
 export interface YinTrack {
   /** Hz per frame; NaN where no trough fell under the threshold (unvoiced). */
   f0Hz: Float64Array;

@@ -9,6 +9,7 @@
  */
 import { yinTrack } from "./prosody.ts";
 
+/** Settings of the speech detector. */
 export interface SpeechOptions {
   /** dB re full scale a frame's level (DC removed) must exceed. */
   gateDbfs: number;
@@ -35,7 +36,9 @@ export const SPEECH_HOP_S = 0.02;
 
 /** Per 20 ms frame: level, pitch and whether it belongs to a voiced track. */
 export interface SpeechTrack {
+  /** The rate of the signal it was made of. */
   sampleRateHz: number;
+  /** Samples between frames. */
   hop: number;
   /** Frames; frame t is centred on sample `t * hop`. */
   length: number;
@@ -58,7 +61,9 @@ function frameLengthFor(sampleRateHz: number): number {
 
 /** Samples `[from, to)` of a signal, as floats: an array in memory or a `SampleStore`. */
 export interface SampleReader {
+  /** Samples in the signal. */
   length: number;
+  /** Samples `[from, to)` as floats. */
   read(from: number, to: number): Float32Array;
 }
 
@@ -131,7 +136,9 @@ export function speechTrack(
   return { sampleRateHz, hop, length, signalLength: reader.length, levelDb, pitchSt, voiced };
 }
 
+/** What the speech detector says about a stretch of audio, and why. */
 export interface SpeechVerdict {
+  /** Whether it is speech. */
   speech: boolean;
   /** Seconds of voiced-track frames. */
   voicedS: number;

@@ -3,7 +3,9 @@
  * Sequences are scaled per feature dimension over all frames of all training rows.
  */
 export interface Scaler {
+  /** Features per row (the last axis). */
   dim: number;
+  /** Mean per feature. */
   mean: number[];
   /** Standard deviation per feature; constant features get 1, as scikit-learn does. */
   scale: number[];

@@ -15,6 +15,7 @@ export const EMOTIONS_8 = [
   "disgust",
   "surprised",
 ] as const;
+/** One of RAVDESS's eight emotions. */
 export type Emotion = typeof EMOTIONS_8[number];
 
 /** The 7-class variant merges calm into neutral. */
@@ -22,22 +23,30 @@ export const EMOTIONS_7 = EMOTIONS_8.filter((e) => e !== "calm");
 
 /** Every emotion any corpus has: RAVDESS's eight in their order, then boredom (EmoDB). */
 export const COMMON_EMOTIONS = [...EMOTIONS_8, "boredom"] as const;
+/** An emotion of any corpus, on the common vocabulary. */
 export type CommonEmotion = (typeof COMMON_EMOTIONS)[number];
 
+/** The corpora the project reads. */
 export const CORPUS_NAMES = ["ravdess", "emodb", "cremad", "tess", "savee", "emovo"] as const;
+/** A corpus the project reads. */
 export type CorpusName = (typeof CORPUS_NAMES)[number];
 
+/** RAVDESS's label sets. */
 export const LABEL_SET_NAMES = ["8class", "7class"] as const;
+/** RAVDESS's label sets: `8class`, or `7class` with calm merged into neutral. */
 export type LabelSetName = (typeof LABEL_SET_NAMES)[number];
 
+/** The classes a run tells apart, and how an emotion maps onto them. */
 export interface LabelSet {
   /** `8class` / `7class` (RAVDESS), or a corpus's own set (its name). */
   name: string;
+  /** Class names, in the order of the model's outputs. */
   classes: readonly string[];
   /** Class index of an emotion under this label set (-1: not one of its classes). */
   indexOf(emotion: CommonEmotion): number;
 }
 
+/** RAVDESS's eight emotions, or seven with calm merged into neutral. */
 export function labelSet(name: LabelSetName): LabelSet {
   if (name === "8class") {
     return { name, classes: EMOTIONS_8, indexOf: (e) => EMOTIONS_8.indexOf(e as Emotion) };
@@ -54,12 +63,19 @@ export function labelSet(name: LabelSetName): LabelSet {
 
 /** What a RAVDESS file name says. */
 export interface RavdessName {
+  /** Audio-visual, video-only or audio-only. */
   modality: "full-AV" | "video-only" | "audio-only";
+  /** Spoken or sung. */
   vocalChannel: "speech" | "song";
+  /** The emotion acted. */
   emotion: Emotion;
+  /** Normal or strong intensity (neutral is only normal). */
   intensity: "normal" | "strong";
+  /** Statement 1 ("Kids are talking by the door") or 2 ("Dogs are sitting by the door"). */
   statement: 1 | 2;
+  /** First or second repetition. */
   repetition: 1 | 2;
+  /** The actor, 1-24. */
   actor: number;
   /** RAVDESS actors with odd numbers are male, even numbers female. */
   sex: "male" | "female";
@@ -75,20 +91,27 @@ export interface ClipRecord extends Partial<Omit<RavdessName, "actor" | "emotion
   id: string;
   /** Path relative to the corpus root, with `/` separators, e.g. `Actor_01/03-01-...wav`. */
   relPath: string;
+  /** The file's size in bytes. */
   sizeBytes: number;
   /** The speaker. */
   actor: number;
+  /** The emotion, on the common vocabulary. */
   emotion: CommonEmotion;
+  /** The speaker's sex, where the corpus says. */
   sex?: "male" | "female";
   /** Absent for RAVDESS. */
   corpus?: CorpusName;
+  /** Corpus-specific fields (sentence, intensity, level, ...). */
   [field: string]: unknown;
 }
 
 /** The audio settings a corpus chooses (the rest of `audio` is the same for every corpus). */
 export interface CorpusAudio {
+  /** Seconds skipped at the start of each clip. */
   offsetS: number;
+  /** Trim audio this many dB below the loudest frame at both ends (0: off). */
   trimDb: number;
+  /** Seconds between the windows a long clip is scored over (0: one window). */
   windowHopS: number;
 }
 
@@ -111,7 +134,9 @@ export const CORPUS_AUDIO: Record<CorpusName, CorpusAudio> = {
   emovo: SPEECH_WINDOWS,
 };
 
+/** A public archive a corpus is downloaded from. */
 export interface CorpusArchive {
+  /** Where it is downloaded from. */
   url: string;
   /** Published MD5 of the archive; empty where none is published (its entries' CRC-32s still are). */
   md5: string;

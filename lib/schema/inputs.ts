@@ -10,6 +10,7 @@
 
 /** The frame sequences a clip has, in the order they sit side by side in a frame. */
 export const SEQUENCES = ["logmel", "mfccDelta", "prosody"] as const;
+/** A frame sequence: log-mel, MFCC + deltas, or prosody. */
 export type SequenceName = (typeof SEQUENCES)[number];
 
 /** Every combination a temporal network reads, by name; its parts are `INPUT_PARTS[name]`. */
@@ -22,7 +23,9 @@ export const INPUT_PARTS = {
   logmelMfccDeltaProsody: ["logmel", "mfccDelta", "prosody"],
 } as const satisfies Record<string, readonly SequenceName[]>;
 
+/** An input of the frame networks, by name. */
 export type TemporalInput = keyof typeof INPUT_PARTS;
+/** Every input of the frame networks, by name. */
 export const TEMPORAL_INPUTS = Object.keys(INPUT_PARTS) as TemporalInput[];
 
 /** A model input: the clip vector, or frame sequences. */
@@ -150,7 +153,9 @@ export function selectChannels(
 
 /** What `inputOf` reads of a clip's features. */
 export interface InputSource {
+  /** The 162-value vector. */
   vector: Float32Array;
+  /** The frame sequences, frame-major, with their frame count. */
   sequence: { nFrames: number } & Record<SequenceName, Float32Array>;
 }
 
