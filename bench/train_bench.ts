@@ -5,7 +5,7 @@
  * `results/bench/train.json`.
  */
 import os from "node:os";
-import * as tf from "@tensorflow/tfjs";
+import type * as tf from "@tensorflow/tfjs";
 import {
   DEFAULT_CONFIG,
   parseArgs,

@@ -6,7 +6,7 @@
  * `predict --json` prints. Pure: the run's models and any strict twin are handed in.
  */
 import type { LiveConfig, RunConfig } from "../config/config.ts";
-import { type RunModel } from "../run/predictor.ts";
+import type { RunModel } from "../run/predictor.ts";
 import type { Scaler } from "../normalise/scaler.ts";
 import { normPolicy } from "../normalise/policy.ts";
 
