@@ -73,7 +73,7 @@ Deno.test("corpora: a name that fits no rule is an error saying what the corpus'
 });
 
 /** A few files named and laid out as each corpus ships them. */
-const LAYOUTS: Record<Exclude<CorpusName, "ravdess">, string[]> = {
+const LAYOUTS: Record<Exclude<CorpusName, "ravdess" | "manifest" | "audiofolder">, string[]> = {
   emodb: ["wav/03a01Fa.wav", "wav/03a01Wa.wav", "wav/08b02Lb.wav", "wav/08b02Ta.wav"],
   cremad: ["AudioWAV/1001_DFA_ANG_XX.wav", "AudioWAV/1002_IEO_HAP_HI.wav"],
   tess: ["OAF_angry/OAF_back_angry.wav", "YAF_pleasant_surprised/YAF_dog_ps.wav"],
@@ -95,7 +95,9 @@ Deno.test("corpora: a folder of each corpus indexes from its layout alone (any r
     assertEquals(idx.corpus, corpus);
     assertEquals(idx.clips.length, files.length, corpus);
     assert(
-      idx.clips.every((c) => c.corpus === corpus && CORPORA[corpus].emotions.includes(c.emotion)),
+      idx.clips.every((c) =>
+        c.corpus === corpus && (CORPORA[corpus].emotions as readonly string[]).includes(c.emotion)
+      ),
     );
     assertEquals(new Set(idx.clips.map((c) => c.id)).size, files.length, `${corpus}: unique ids`);
     // A file of another corpus in the folder is an error naming it, not a silent skip.

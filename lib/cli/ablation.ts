@@ -13,6 +13,7 @@ import {
 } from "../eval/ablation.ts";
 import { PROTOCOL_TEXT } from "../eval/summary.ts";
 import { runAblation, writeAblation } from "../experiment/ablation.ts";
+import { configForCorpus } from "../experiment/plan.ts";
 import { checkBeforeWork, fromRoot, openCorpus, runCli, withUserPaths } from "./common.ts";
 import { DEFAULT_CONFIG, type FlagSpec, parseArgs } from "../config/config.ts";
 import { stderrSink } from "../util/terminal.ts";
@@ -42,6 +43,7 @@ if (import.meta.main) {
       DEFAULT_ABLATION_SEEDS;
     const tableOnly = parsed.flags["table-only"] === true;
     const corpus = await openCorpus(ctx);
+    ctx.config = configForCorpus(ctx.config, corpus);
     await checkBeforeWork(ctx.config, corpus);
     const resultsDir = fromRoot(ctx.config.resultsDir);
     const { rows, missing } = await runAblation(

@@ -9,6 +9,7 @@
 import { checkBeforeWork, cliContext, fromRoot, openCorpus, runCli } from "./common.ts";
 import { featurizeCorpus } from "../pipeline/featurize.ts";
 import { ensureRun, runExperiment } from "../experiment/run.ts";
+import { configForCorpus } from "../experiment/plan.ts";
 import { headline } from "../eval/summary.ts";
 import { strictTwin } from "../config/config.ts";
 import { normPolicy } from "../normalise/policy.ts";
@@ -16,10 +17,12 @@ import { normPolicy } from "../normalise/policy.ts";
 if (import.meta.main) {
   await runCli(async () => {
     const ctx = cliContext();
-    const { config, sink } = ctx;
+    const { sink } = ctx;
     const started = performance.now();
     sink.write("stage 1/4: corpus\n");
     const corpus = await openCorpus(ctx);
+    // A corpus of your own brings its labels (and a manifest's split column its test speakers).
+    const config = configForCorpus(ctx.config, corpus);
     await checkBeforeWork(config, corpus);
     sink.write("stage 2/4: featurize\n");
     const set = await featurizeCorpus(config, corpus, sink, fromRoot(config.cacheDir));

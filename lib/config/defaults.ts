@@ -49,6 +49,8 @@ export const DEFAULT_CONFIG: RunConfig = {
     download: true,
     trainAlso: [],
     testCorpus: "",
+    labels: [],
+    speakerPattern: "",
   },
   audio: {
     sampleRateHz: 22050,
@@ -166,7 +168,10 @@ export const LEVERS_OFF = {
 export interface DataConfig {
   /**
    * Which corpus `dir` holds: ravdess, emodb, cremad, tess, savee or emovo (`lib/corpus/
-   * corpora.ts` says how each names its files). Labels are the corpus's own emotions.
+   * corpora.ts` says how each names its files), or a corpus of your own: `manifest` (`--data`
+   * is a CSV with `file,speaker,emotion[,split]` columns, paths relative to it) or
+   * `audiofolder` (Hugging Face's layout: `metadata.csv` with `file_name` and a label column,
+   * or `<label>/<clip>.wav` folders). Labels are the corpus's own emotions.
    */
   corpus: CorpusName;
   /** Corpus folder; empty means: `RAVDESS_DIR`, then `data/ravdess`, then `../shared/ravdess`. */
@@ -191,6 +196,16 @@ export interface DataConfig {
    * `trainAlso`), scored on every clip of this one, on the emotions they share.
    */
   testCorpus: CorpusName | "";
+  /**
+   * The emotions of a corpus of your own, in the order models use: filled in from the corpus
+   * when it is indexed (names of the common vocabulary first, in its order, then the others).
+   */
+  labels: string[];
+  /**
+   * `audiofolder` without a speaker column: a regular expression whose first group, matched on
+   * each file name, is the speaker (e.g. `^(\w+?)_` for `spk3_clip.wav`).
+   */
+  speakerPattern: string;
 }
 
 export interface AudioConfig {

@@ -58,6 +58,8 @@ const SETTINGS_BEFORE_THEY_EXISTED: Record<string, unknown> = {
   "audio.windowHopS": 0,
   "data.trainAlso": [],
   "data.testCorpus": "",
+  "data.labels": [],
+  "data.speakerPattern": "",
   "eval.strictToo": false,
 };
 

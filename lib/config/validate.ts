@@ -25,6 +25,9 @@ import { parseStep } from "./recipe.ts";
 
 type Problems = string[];
 
+/** Corpora of the user's own: their labels come from the corpus, not from a table here. */
+const USER_CORPORA: readonly string[] = ["manifest", "audiofolder"];
+
 /** `name` must be one of `allowed`. */
 function oneOf(p: Problems, name: string, value: unknown, allowed: readonly string[]): boolean {
   if (allowed.includes(value as string)) return true;
@@ -92,6 +95,23 @@ function validateData(c: RunConfig, p: Problems): void {
     }
   } else if (d.testCorpus !== "") {
     p.push(`data.testCorpus is read by --eval.protocol=cross-corpus only`);
+  }
+  if (!Array.isArray(d.labels) || !d.labels.every((l) => typeof l === "string" && l !== "")) {
+    p.push("data.labels must be a list of emotion names (filled in from your corpus)");
+  } else if (d.labels.length && !USER_CORPORA.includes(d.corpus)) {
+    p.push(
+      `data.labels is read for manifest and audiofolder corpora only (${d.corpus} has its own)`,
+    );
+  }
+  if (d.speakerPattern !== "") {
+    try {
+      new RegExp(d.speakerPattern);
+    } catch (err) {
+      p.push(`data.speakerPattern is not a regular expression: ${(err as Error).message}`);
+    }
+  }
+  if (USER_CORPORA.includes(d.corpus) && d.trainAlso.length) {
+    p.push(`data.trainAlso does not mix with a ${d.corpus} corpus (its labels are its own)`);
   }
   if (d.url !== "" && !/^(https?|file):\/\//.test(d.url)) {
     p.push(`data.url must be an http(s) or file URL, or empty (got ${d.url})`);

@@ -362,6 +362,35 @@ const EMOVO: CorpusSpec = {
   citation: "Costantini G et al. (2014) EMOVO Corpus. LREC 2014",
 };
 
+/** A corpus of the user's own: indexed from its listing (`user_corpus_fs.ts`), not by a rule. */
+function userCorpus(name: "manifest" | "audiofolder", title: string, source: string): CorpusSpec {
+  return {
+    name,
+    title,
+    emotions: [],
+    speakerNames: {},
+    parse(relPath) {
+      throw new Error(`${relPath}: a ${name} corpus is read from its listing, not its file names`);
+    },
+    audio: CORPUS_AUDIO[name],
+    source,
+    citation: "",
+  };
+}
+
+const MANIFEST = userCorpus(
+  "manifest",
+  "your corpus (a CSV manifest)",
+  "a CSV file with columns file,speaker,emotion (and optionally split: train, val or test), " +
+    "paths relative to the CSV; pass it as --data meta.csv",
+);
+const AUDIOFOLDER = userCorpus(
+  "audiofolder",
+  "your corpus (a Hugging Face audiofolder)",
+  "a folder with metadata.csv (file_name, a label column: label or emotion, and speaker or " +
+    "speaker_id), or <label>/<clip>.wav folders with --data.speakerPattern naming the speaker",
+);
+
 /** Every corpus the project reads, by name. */
 export const CORPORA: Record<CorpusName, CorpusSpec> = {
   ravdess: RAVDESS,
@@ -370,6 +399,8 @@ export const CORPORA: Record<CorpusName, CorpusSpec> = {
   tess: TESS,
   savee: SAVEE,
   emovo: EMOVO,
+  manifest: MANIFEST,
+  audiofolder: AUDIOFOLDER,
 };
 
 /** The corpus named `name`; an error listing the known ones otherwise. */
@@ -381,11 +412,23 @@ export function corpusSpec(name: string): CorpusSpec {
 
 /**
  * The classes a run trains on: RAVDESS's eight, or seven with calm merged into neutral
- * (`eval.labels`); any other corpus, its own emotions.
+ * (`eval.labels`); a corpus of your own, the labels its index found (`data.labels`); any other
+ * corpus, its own emotions.
  */
-export function labelSetOf(corpus: CorpusName, labels: "8class" | "7class"): LabelSet {
+export function labelSetOf(
+  corpus: CorpusName,
+  labels: "8class" | "7class",
+  own: readonly string[] = [],
+): LabelSet {
   if (corpus === "ravdess") return labelSet(labels);
-  const classes = CORPORA[corpus].emotions;
+  const classes: readonly string[] = CORPORA[corpus].emotions.length
+    ? CORPORA[corpus].emotions
+    : own;
+  if (!classes.length) {
+    throw new Error(
+      `${corpus}: no labels yet (data.labels is filled in when the corpus is indexed)`,
+    );
+  }
   return { name: corpus, classes, indexOf: (e) => classes.indexOf(e) };
 }
 

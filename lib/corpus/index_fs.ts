@@ -25,6 +25,12 @@ export interface CorpusIndex {
   contentHashes: string[];
   /** Clips of one speaker that hold the same audio under two names (a warning, not an error). */
   duplicates: { speaker: number; relPaths: string[] }[];
+  /** A corpus of the user's own (a manifest, an audio folder): its emotions, in model order. */
+  labels?: string[];
+  /** A user corpus's speaker names, by the numbers its clips carry. */
+  speakerNames?: Record<number, string>;
+  /** A manifest's `split` column: each speaker's side, where the manifest gives one. */
+  splitOf?: Record<number, "train" | "val" | "test">;
   /** Files of the corpus that are not used, and why (e.g. RAVDESS's song set). */
   ignored: { relPath: string; why: string }[];
 }
@@ -146,6 +152,22 @@ export async function indexCorpus(
     const what = corpus === "ravdess" ? "RAVDESS speech" : spec.title;
     throw new Error(`${root}: no ${what} clips in this folder (expected: ${spec.source})`);
   }
+  return await finishIndex(root, corpus, clips, ignored, cacheDir);
+}
+
+/**
+ * A corpus index from its clip records: sorted by speaker, each clip's content hash (remembered
+ * under `cacheDir`), one recording under two speakers refused and under one speaker noted, and
+ * the manifest and cache-key hashes. Every way of indexing a corpus ends here.
+ */
+export async function finishIndex(
+  root: string,
+  corpus: CorpusName,
+  clips: ClipRecord[],
+  ignored: CorpusIndex["ignored"],
+  cacheDir: string | null,
+  extra: Pick<CorpusIndex, "labels" | "speakerNames" | "splitOf"> = {},
+): Promise<CorpusIndex> {
   clips.sort((a, b) => a.actor - b.actor || a.id.localeCompare(b.id));
   const realRoot = await Deno.realPath(root);
   const hashes = await contentHashes(
@@ -179,6 +201,7 @@ export async function indexCorpus(
     `${realRoot}\n` + clips.map((c, i) => `${c.relPath}\t${hashes[i]}\n`).join(""),
   );
   return {
+    ...extra,
     root,
     corpus,
     clips,

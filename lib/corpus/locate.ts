@@ -12,6 +12,7 @@ import { exists, writeJsonAtomic } from "../cache/files.ts";
 import { downloadFile, extractZip } from "./download.ts";
 import { type CorpusIndex, indexCorpus } from "./index_fs.ts";
 import { corpusSpec } from "./corpora.ts";
+import { indexAudioFolder, indexManifest } from "./user_corpus_fs.ts";
 import { PROJECT_ROOT, projectPath, userCwd } from "../util/project.ts";
 
 export interface CorpusCandidate {
@@ -154,7 +155,11 @@ export async function openConfiguredCorpus(
   cacheDir: string | null = null,
 ): Promise<CorpusIndex> {
   const dir = await ensureCorpus(config, sink);
-  const corpus = await indexCorpus(dir, config.corpus, cacheDir);
+  const corpus = config.corpus === "manifest"
+    ? await indexManifest(dir, cacheDir)
+    : config.corpus === "audiofolder"
+    ? await indexAudioFolder(dir, config.speakerPattern, cacheDir)
+    : await indexCorpus(dir, config.corpus, cacheDir);
   const actors = new Set(corpus.clips.map((c) => c.actor));
   const published = corpusSpec(config.corpus).archive?.clips;
   const partial = published && corpus.clips.length < published

@@ -6,7 +6,7 @@
  * `data.trainAlso` corpora added to every fold's training side.
  */
 import { dirname } from "node:path";
-import { audioFor, dataFor, type RunConfig } from "../config/config.ts";
+import { audioFor, dataFor, type RunConfig, validateConfig } from "../config/config.ts";
 import type { CorpusName } from "../corpus/corpora.ts";
 import type { ClipRecord } from "../corpus/ravdess.ts";
 import { openConfiguredCorpus } from "../corpus/locate.ts";
@@ -179,4 +179,27 @@ export function rowSourceOf(features: FeatureSet, augmented: readonly AugmentedS
     augmented: augmented.map((a) => a.features),
     windows: features.windows,
   };
+}
+
+/**
+ * The config a corpus of your own completes: its labels (`data.labels`, found when it was
+ * indexed), and, where its manifest has a `split` column, the speakers it puts on the test and
+ * validation sides (`split.testActors` and `valActors`) unless the command line names them.
+ */
+export function configForCorpus(config: RunConfig, corpus: CorpusIndex): RunConfig {
+  if (!corpus.labels) return config;
+  const out = structuredClone(config);
+  out.data.labels = [...corpus.labels];
+  const sides = corpus.splitOf;
+  if (sides && !config.split.testActors.length) {
+    const on = (side: string) =>
+      Object.entries(sides).filter(([, s]) => s === side).map(([a]) => Number(a));
+    out.split.testActors = on("test");
+    out.split.valActors = on("val");
+    if (!out.split.testActors.length) {
+      throw new Error(`${corpus.root}: the manifest's split column puts no speaker in test`);
+    }
+  }
+  validateConfig(out);
+  return out;
 }

@@ -8,6 +8,7 @@ import type { CorpusIndex } from "../corpus/index_fs.ts";
 import { openConfiguredCorpus } from "../corpus/locate.ts";
 import type { ProgressSink } from "../util/progress.ts";
 import { fromRoot } from "../util/project.ts";
+import { configForCorpus } from "../experiment/plan.ts";
 
 export interface NotebookSession extends ParsedArgs {
   sink: ProgressSink;
@@ -51,6 +52,8 @@ export async function openSession(extra: string[] = []): Promise<NotebookSession
   );
   return {
     ...ctx,
+    // A corpus of your own brings its labels (and a manifest's split its test speakers).
+    config: configForCorpus(ctx.config, corpus),
     overrides,
     corpus,
     cacheDir: fromRoot(ctx.config.cacheDir),

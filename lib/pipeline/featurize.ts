@@ -153,7 +153,10 @@ export async function featurizeCorpus(
     }
     await write(
       "emotion.npy",
-      encodeNpy(Int32Array.from(clips, (c) => COMMON_EMOTIONS.indexOf(c.emotion)), [N]),
+      encodeNpy(
+        Int32Array.from(clips, (c) => (COMMON_EMOTIONS as readonly string[]).indexOf(c.emotion)),
+        [N],
+      ),
     );
     await write("actor.npy", encodeNpy(Int32Array.from(clips, (c) => c.actor), [N]));
     await Deno.writeTextFile(join(tmp, "clips.json"), JSON.stringify(records) + "\n");

@@ -27,7 +27,16 @@ export const COMMON_EMOTIONS = [...EMOTIONS_8, "boredom"] as const;
 export type CommonEmotion = (typeof COMMON_EMOTIONS)[number];
 
 /** The corpora the project reads. */
-export const CORPUS_NAMES = ["ravdess", "emodb", "cremad", "tess", "savee", "emovo"] as const;
+export const CORPUS_NAMES = [
+  "ravdess",
+  "emodb",
+  "cremad",
+  "tess",
+  "savee",
+  "emovo",
+  "manifest",
+  "audiofolder",
+] as const;
 /** A corpus the project reads. */
 export type CorpusName = (typeof CORPUS_NAMES)[number];
 
@@ -43,7 +52,7 @@ export interface LabelSet {
   /** Class names, in the order of the model's outputs. */
   classes: readonly string[];
   /** Class index of an emotion under this label set (-1: not one of its classes). */
-  indexOf(emotion: CommonEmotion): number;
+  indexOf(emotion: string): number;
 }
 
 /** RAVDESS's eight emotions, or seven with calm merged into neutral. */
@@ -95,8 +104,11 @@ export interface ClipRecord extends Partial<Omit<RavdessName, "actor" | "emotion
   sizeBytes: number;
   /** The speaker. */
   actor: number;
-  /** The emotion, on the common vocabulary. */
-  emotion: CommonEmotion;
+  /**
+   * The emotion, on the common vocabulary (a user's own corpus may have labels beyond it: they
+   * are kept as they are).
+   */
+  emotion: string;
   /** The speaker's sex, where the corpus says. */
   sex?: "male" | "female";
   /** Absent for RAVDESS. */
@@ -132,6 +144,8 @@ export const CORPUS_AUDIO: Record<CorpusName, CorpusAudio> = {
   tess: SPEECH_WINDOWS,
   savee: SPEECH_WINDOWS,
   emovo: SPEECH_WINDOWS,
+  manifest: SPEECH_WINDOWS,
+  audiofolder: SPEECH_WINDOWS,
 };
 
 /** A public archive a corpus is downloaded from. */
