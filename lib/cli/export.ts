@@ -1,0 +1,88 @@
+/**
+ * `deno task export [--run=<run id or folder>]`: a trained run as ONNX, to run where you deploy
+ * (Python, C++, mobile). Writes `<run>/onnx/<member>/model.onnx` per ensemble member (standard
+ * opset 13; the member's scaler and columns inside, so each takes the unscaled input rows) and
+ * `<run>/onnx/ensemble.json`: the label order, the input, how the members are averaged, and what
+ * must happen before the input (features, speaker normalisation) for the numbers to mean what
+ * they meant in training.
+ */
+import { join } from "node:path";
+import { DEFAULT_CONFIG, type FlagSpec, parseArgs } from "../config/config.ts";
+import { chooseGemm } from "../model/blas_ffi.ts";
+import { useTrainingBackend } from "../model/backend.ts";
+import { exportOnnx } from "../model/onnx.ts";
+import { loadPredictor, resolveRun } from "../run/store.ts";
+import { normPolicy } from "../normalise/policy.ts";
+import { fromRoot, runCli, withUserPaths } from "./common.ts";
+import { writeFileAtomic, writeJsonAtomic } from "../cache/files.ts";
+
+export const EXPORT_FLAGS = { run: { kind: "string" } } satisfies Record<string, FlagSpec>;
+
+/** Writes the run folder's ONNX export; returns the files written. */
+export async function exportRun(runDir: string): Promise<string[]> {
+  const { predictor, config, record } = await loadPredictor(runDir);
+  const out = join(runDir, "onnx");
+  const width = predictor.rowShape[predictor.rowShape.length - 1];
+  const written: string[] = [];
+  const members = [];
+  for (const m of predictor.members) {
+    const bytes = exportOnnx({
+      model: m.model,
+      scaler: m.scaler,
+      channels: m.channels ?? [0, width],
+      rowShape: predictor.rowShape,
+    }, m.name);
+    const file = join(out, m.name, "model.onnx");
+    await Deno.mkdir(join(out, m.name), { recursive: true });
+    await writeFileAtomic(file, bytes);
+    written.push(file);
+    members.push({
+      name: m.name,
+      file: `${m.name}/model.onnx`,
+      channels: m.channels ?? [0, width],
+    });
+  }
+  const policy = normPolicy(config.eval.speakerNorm);
+  const ensemble = {
+    run: record.runId,
+    labels: predictor.labels,
+    input: {
+      name: "input",
+      kind: predictor.input,
+      shape: ["batch", ...predictor.rowShape],
+      note:
+        "unscaled model inputs: each model.onnx applies its own scaler and columns; compute them as lib/features does (librosa's parameters in `features`, clips of `audio.durationS` seconds at `audio.sampleRateHz`)",
+    },
+    output: { name: "probs", shape: ["batch", predictor.labels.length] },
+    averaging: "mean of the members' probabilities (one member per fold and ensemble network)",
+    members,
+    normalisation: {
+      speakerNorm: policy.name,
+      strict: policy.strict,
+      perClipColumns: predictor.perClip ?? null,
+      before: policy.voice === "none"
+        ? (predictor.perClip
+          ? "z-score each clip's columns perClipColumns over its own frames, then feed it"
+          : "nothing: feed the input as computed")
+        : "z-score each column with the speaker's own mean and spread over their clips (the run used per-speaker statistics), then feed it",
+    },
+    audio: config.audio,
+    features: config.features,
+    opset: 13,
+  };
+  const manifest = join(out, "ensemble.json");
+  await writeJsonAtomic(manifest, ensemble);
+  written.push(manifest);
+  return written;
+}
+
+if (import.meta.main) {
+  await runCli(async () => {
+    const parsed = parseArgs(Deno.args, DEFAULT_CONFIG, EXPORT_FLAGS);
+    const cli = withUserPaths(parsed.config, Deno.args);
+    const runDir = await resolveRun(fromRoot(cli.resultsDir), (parsed.flags.run as string) ?? "");
+    await useTrainingBackend(chooseGemm("auto", 1).gemm);
+    const files = await exportRun(runDir);
+    console.log(`ONNX export of ${runDir}:\n  ${files.join("\n  ")}`);
+  });
+}
