@@ -49,7 +49,7 @@ export const DEFAULT_CONFIG: RunConfig = {
     download: true,
     trainAlso: [],
     testCorpus: "",
-    labels: [],
+    ownLabels: [],
     speakerPattern: "",
   },
   audio: {
@@ -200,7 +200,7 @@ export interface DataConfig {
    * The emotions of a corpus of your own, in the order models use: filled in from the corpus
    * when it is indexed (names of the common vocabulary first, in its order, then the others).
    */
-  labels: string[];
+  ownLabels: string[];
   /**
    * `audiofolder` without a speaker column: a regular expression whose first group, matched on
    * each file name, is the speaker (e.g. `^(\w+?)_` for `spk3_clip.wav`).

@@ -58,7 +58,7 @@ const SETTINGS_BEFORE_THEY_EXISTED: Record<string, unknown> = {
   "audio.windowHopS": 0,
   "data.trainAlso": [],
   "data.testCorpus": "",
-  "data.labels": [],
+  "data.ownLabels": [],
   "data.speakerPattern": "",
   "eval.strictToo": false,
 };

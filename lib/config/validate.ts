@@ -96,11 +96,11 @@ function validateData(c: RunConfig, p: Problems): void {
   } else if (d.testCorpus !== "") {
     p.push(`data.testCorpus is read by --eval.protocol=cross-corpus only`);
   }
-  if (!Array.isArray(d.labels) || !d.labels.every((l) => typeof l === "string" && l !== "")) {
-    p.push("data.labels must be a list of emotion names (filled in from your corpus)");
-  } else if (d.labels.length && !USER_CORPORA.includes(d.corpus)) {
+  if (!Array.isArray(d.ownLabels) || !d.ownLabels.every((l) => typeof l === "string" && l !== "")) {
+    p.push("data.ownLabels must be a list of emotion names (filled in from your corpus)");
+  } else if (d.ownLabels.length && !USER_CORPORA.includes(d.corpus)) {
     p.push(
-      `data.labels is read for manifest and audiofolder corpora only (${d.corpus} has its own)`,
+      `data.ownLabels is read for manifest and audiofolder corpora only (${d.corpus} has its own)`,
     );
   }
   if (d.speakerPattern !== "") {

@@ -412,7 +412,7 @@ export function corpusSpec(name: string): CorpusSpec {
 
 /**
  * The classes a run trains on: RAVDESS's eight, or seven with calm merged into neutral
- * (`eval.labels`); a corpus of your own, the labels its index found (`data.labels`); any other
+ * (`eval.labels`); a corpus of your own, the labels its index found (`data.ownLabels`); any other
  * corpus, its own emotions.
  */
 export function labelSetOf(
@@ -426,7 +426,7 @@ export function labelSetOf(
     : own;
   if (!classes.length) {
     throw new Error(
-      `${corpus}: no labels yet (data.labels is filled in when the corpus is indexed)`,
+      `${corpus}: no labels yet (data.ownLabels is filled in when the corpus is indexed)`,
     );
   }
   return { name: corpus, classes, indexOf: (e) => classes.indexOf(e) };

@@ -24,7 +24,7 @@ import { labelSetOf, reportsSevenClasses, sharedLabelSet } from "../corpus/corpo
  * those the test corpus has too under the cross-corpus protocol.
  */
 export function runLabelSet(config: RunConfig): LabelSet {
-  const own = labelSetOf(config.data.corpus, config.eval.labels, config.data.labels);
+  const own = labelSetOf(config.data.corpus, config.eval.labels, config.data.ownLabels);
   const other = config.data.testCorpus;
   return config.eval.protocol === "cross-corpus" && other ? sharedLabelSet(own, other) : own;
 }

@@ -182,14 +182,14 @@ export function rowSourceOf(features: FeatureSet, augmented: readonly AugmentedS
 }
 
 /**
- * The config a corpus of your own completes: its labels (`data.labels`, found when it was
+ * The config a corpus of your own completes: its labels (`data.ownLabels`, found when it was
  * indexed), and, where its manifest has a `split` column, the speakers it puts on the test and
  * validation sides (`split.testActors` and `valActors`) unless the command line names them.
  */
 export function configForCorpus(config: RunConfig, corpus: CorpusIndex): RunConfig {
   if (!corpus.labels) return config;
   const out = structuredClone(config);
-  out.data.labels = [...corpus.labels];
+  out.data.ownLabels = [...corpus.labels];
   const sides = corpus.splitOf;
   if (sides && !config.split.testActors.length) {
     const on = (side: string) =>
