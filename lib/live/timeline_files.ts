@@ -103,9 +103,9 @@ export function timelineHtml(s: TimelineSummary, plotlySrc = "plotly.js"): strin
 <script>
 const d = ${data};
 if (window.Plotly) {
-  Plotly.newPlot("timeline", d.lines, {title: "Emotion over time (each speech window)",
+  Plotly.newPlot("timeline", d.lines, {title: {text: "Emotion over time (each speech window)"},
     xaxis: {title: {text: "seconds"}}, yaxis: {title: {text: "probability"}, range: [0, 1]}});
-  Plotly.newPlot("mean", d.bars, {title: "Mean over the speech windows",
+  Plotly.newPlot("mean", d.bars, {title: {text: "Mean over the speech windows"},
     yaxis: {range: [0, 1]}});
 } else {
   document.getElementById("timeline").textContent = "plotly.js did not load: the CSV beside this page has the numbers.";
