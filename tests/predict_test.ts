@@ -18,6 +18,10 @@ async function predict(cwd: string, ...args: string[]) {
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["task", "-q", "--config", join(PROJECT_ROOT, "deno.json"), "predict", ...args],
     cwd,
+    // As typed in a fresh shell: `deno task` keeps an INIT_CWD it inherits (this test itself
+    // runs under `deno task test`, whose INIT_CWD is the project), and sets it only when unset.
+    clearEnv: true,
+    env: Object.fromEntries(Object.entries(Deno.env.toObject()).filter(([k]) => k !== "INIT_CWD")),
     stdout: "piped",
     stderr: "piped",
   }).output();
