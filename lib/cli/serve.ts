@@ -10,6 +10,8 @@ import { PROJECT_ROOT } from "../util/project.ts";
 import { buildLiveBundle } from "../web/bundle.ts";
 import { PLOTLY_SOURCE } from "../plots/plotly_fs.ts";
 import { createLiveHandler } from "../web/server.ts";
+import { chooseGemm } from "../model/blas_ffi.ts";
+import { useTrainingBackend } from "../model/backend.ts";
 import { createPredictApi, DEFAULT_MAX_BODY_BYTES } from "../web/predict_api.ts";
 import { listRuns } from "../run/store.ts";
 import { fromRoot, runCli, withUserPaths } from "./common.ts";
@@ -37,6 +39,8 @@ if (import.meta.main) {
     const host = (flags.host as string | undefined) ?? "127.0.0.1";
     const run = (flags.run as string | undefined) ?? "";
     const resultsDir = fromRoot(config.resultsDir);
+    // POST /api/predict runs the models here: on the project's backend (BLAS or wasm GEMMs).
+    await useTrainingBackend(chooseGemm(config.train.gemm, 1).gemm);
     const bundlePath = join(PROJECT_ROOT, "data", "web", "app.js");
     console.error("bundling lib/web/app.ts (esbuild)…");
     await buildLiveBundle(bundlePath);
