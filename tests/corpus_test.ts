@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { assert, assertEquals, assertRejects, assertThrows } from "./assert.ts";
-import { EMOTIONS_7, labelSet, parseRavdessName } from "../lib/corpus/ravdess.ts";
+import { parseRavdessName } from "../lib/corpus/ravdess.ts";
+import { EMOTIONS_7, labelSet } from "../lib/schema/corpus.ts";
 import { actorKFold, applySplit, speakerSplit } from "../lib/experiment/splits.ts";
 import { indexCorpus } from "../lib/corpus/index_fs.ts";
 import { corpusCandidates, findCorpus } from "../lib/corpus/locate.ts";

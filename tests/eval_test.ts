@@ -23,7 +23,8 @@ import {
   stratifiedClipSplit,
 } from "../lib/experiment/splits.ts";
 import { actorKFold } from "../lib/experiment/splits.ts";
-import { type ClipRecord, EMOTIONS_8, parseRavdessName } from "../lib/corpus/ravdess.ts";
+import { parseRavdessName } from "../lib/corpus/ravdess.ts";
+import { type ClipRecord, EMOTIONS_8 } from "../lib/schema/corpus.ts";
 import { ravdessName } from "./helpers.ts";
 import { formatSummary, summarizeRun } from "../lib/eval/summary.ts";
 import { createRng } from "../lib/util/random.ts";

@@ -9,7 +9,7 @@ import { encodeWav } from "../lib/audio/wav.ts";
 import { windowStarts } from "../lib/audio/load.ts";
 import { parseArgs } from "../lib/config/config.ts";
 import { sharedLabelSet, speakerLabel, speakerOffset } from "../lib/corpus/corpora.ts";
-import { labelSet } from "../lib/corpus/ravdess.ts";
+import { labelSet } from "../lib/schema/corpus.ts";
 import { createClipFeaturizer } from "../lib/features/clip.ts";
 import { perClipMean } from "../lib/experiment/fold.ts";
 import { openConfiguredCorpus } from "../lib/corpus/locate.ts";

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { assert, assertEquals, assertThrows } from "./assert.ts";
 import { checkSplitSettings } from "../lib/experiment/splits.ts";
 import { DEFAULT_CONFIG } from "../lib/config/config.ts";
-import type { ClipRecord } from "../lib/corpus/ravdess.ts";
+import type { ClipRecord } from "../lib/schema/corpus.ts";
 import { PROJECT_ROOT } from "../lib/util/project.ts";
 import { writeSyntheticCorpus } from "./helpers.ts";
 

@@ -2,7 +2,8 @@
  * Indexes a RAVDESS folder on disk into typed clip records (Deno-only).
  */
 import { basename, join, relative, sep } from "node:path";
-import { type ClipRecord, parseRavdessName } from "./ravdess.ts";
+import { parseRavdessName } from "./ravdess.ts";
+import type { ClipRecord } from "../schema/corpus.ts";
 import { type CorpusName, corpusSpec } from "./corpora.ts";
 import { sha256Hex } from "../util/hash.ts";
 import { contentHashes, hashCachePath, sameContent } from "./content_hash.ts";

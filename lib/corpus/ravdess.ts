@@ -17,17 +17,6 @@ import {
   type RavdessName,
 } from "../schema/corpus.ts";
 
-export {
-  type ClipRecord,
-  type Emotion,
-  EMOTIONS_7,
-  EMOTIONS_8,
-  type LabelSet,
-  labelSet,
-  type LabelSetName,
-  type RavdessName,
-};
-
 const NAME_RE = /^(\d{2})-(\d{2})-(\d{2})-(\d{2})-(\d{2})-(\d{2})-(\d{2})\.wav$/i;
 
 /** Parses a RAVDESS file name (basename only); throws an error that names the file and field. */

@@ -4,7 +4,7 @@
  * tabulates it; it is also how one finds the odd files (RAVDESS has a few stereo ones).
  */
 import { join } from "node:path";
-import type { ClipRecord } from "./ravdess.ts";
+import type { ClipRecord } from "../schema/corpus.ts";
 import { CORPORA, type CorpusName } from "./corpora.ts";
 import type { CorpusIndex } from "./index_fs.ts";
 import { type WavInfo, wavInfo } from "../audio/wav.ts";

@@ -16,7 +16,7 @@ import {
 import { normPolicy, perClipColumns } from "../normalise/policy.ts";
 import type { ClipWindows, FeatureDims, FeatureRows } from "../features/rows.ts";
 import type { TrainedMember } from "./members.ts";
-import { type ClipRecord, type LabelSet, labelSet } from "../corpus/ravdess.ts";
+import { type ClipRecord, type LabelSet, labelSet } from "../schema/corpus.ts";
 import { labelSetOf, reportsSevenClasses, sharedLabelSet } from "../corpus/corpora.ts";
 
 /**

@@ -4,7 +4,7 @@
  * keeps its numbers; another corpus's speaker s becomes `speakerOffset(name) + s`, e.g. EmoDB's
  * speaker 3 is 20003). Pure: no Deno APIs.
  */
-import type { ClipRecord, LabelSet } from "../corpus/ravdess.ts";
+import type { ClipRecord, LabelSet } from "../schema/corpus.ts";
 import { type CorpusName, speakerOffset } from "../corpus/corpora.ts";
 import { type ClipWindows, concatRows, type FeatureRows } from "../features/rows.ts";
 import type { AugmentedRow } from "../pipeline/augment.ts";

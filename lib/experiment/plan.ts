@@ -8,7 +8,7 @@
 import { dirname } from "node:path";
 import { audioFor, dataFor, type RunConfig, validateConfig } from "../config/config.ts";
 import type { CorpusName } from "../corpus/corpora.ts";
-import type { ClipRecord } from "../corpus/ravdess.ts";
+import type { ClipRecord } from "../schema/corpus.ts";
 import { openConfiguredCorpus } from "../corpus/locate.ts";
 import type { CorpusIndex } from "../corpus/index_fs.ts";
 import { keepLabelled, mixCorpora } from "./mix.ts";

@@ -7,7 +7,7 @@ import * as tf from "@tensorflow/tfjs";
 import { join } from "node:path";
 import type { RunConfig } from "../config/config.ts";
 import type { CorpusIndex } from "../corpus/index_fs.ts";
-import type { LabelSet } from "../corpus/ravdess.ts";
+import type { LabelSet } from "../schema/corpus.ts";
 import { type PredictionRow, predictionsCsv } from "../run/predictions.ts";
 import type { FoldPlan } from "./splits.ts";
 import { normPolicy } from "../normalise/policy.ts";

@@ -8,7 +8,7 @@
  * and no row derived from a test clip, may reach training.
  */
 import type { SpeakerSplit } from "../schema/split.ts";
-import type { ClipRecord } from "../corpus/ravdess.ts";
+import type { ClipRecord } from "../schema/corpus.ts";
 import type { Protocol, SplitConfig } from "../config/config.ts";
 import { createRng, shuffleInPlace } from "../util/random.ts";
 

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import type { RunConfig } from "../config/config.ts";
 import { canonicalJson } from "../config/config.ts";
 import type { SpeakerSplit } from "../schema/split.ts";
-import type { ClipRecord } from "../corpus/ravdess.ts";
+import type { ClipRecord } from "../schema/corpus.ts";
 import { derivedRows } from "../augment/recipe.ts";
 import {
   createTempDir,
