@@ -1,21 +1,13 @@
 /**
- * RAVDESS file names, label sets and clip records. Pure: no file system access here.
+ * RAVDESS file names (the label sets and clip records all corpora share are in schema/corpus.ts).
+ * Pure: no file system access here.
  *
  * A name is `modality-channel-emotion-intensity-statement-repetition-actor.wav`, seven
  * two-digit fields, e.g. `03-01-05-02-01-01-01.wav` = audio-only, speech, angry, strong,
  * "Kids are talking by the door", first repetition, actor 1.
  */
 
-import {
-  type ClipRecord,
-  type Emotion,
-  EMOTIONS_7,
-  EMOTIONS_8,
-  type LabelSet,
-  labelSet,
-  type LabelSetName,
-  type RavdessName,
-} from "../schema/corpus.ts";
+import { EMOTIONS_8, type RavdessName } from "../schema/corpus.ts";
 
 const NAME_RE = /^(\d{2})-(\d{2})-(\d{2})-(\d{2})-(\d{2})-(\d{2})-(\d{2})\.wav$/i;
 
