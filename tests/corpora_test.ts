@@ -5,7 +5,8 @@
  */
 import { join } from "node:path";
 import { assert, assertEquals, assertRejects, assertThrows } from "./assert.ts";
-import { CORPORA, type CorpusName, labelSetOf } from "../lib/corpus/corpora.ts";
+import { CORPORA, labelSetOf } from "../lib/corpus/corpora.ts";
+import type { CorpusName } from "../lib/schema/corpus.ts";
 import { indexCorpus } from "../lib/corpus/index_fs.ts";
 import { encodeWav } from "../lib/audio/wav.ts";
 import { parseArgs } from "../lib/config/config.ts";

@@ -8,17 +8,9 @@ import { buildTemporalModel } from "../lib/model/networks.ts";
 import { saveModel } from "../lib/model/io_fs.ts";
 import { useTrainingBackend } from "../lib/model/backend.ts";
 import { jsGemm } from "../lib/model/gemm.ts";
+import { EMOTIONS_8 } from "../lib/schema/corpus.ts";
 
-export const LABELS = [
-  "neutral",
-  "calm",
-  "happy",
-  "sad",
-  "angry",
-  "fearful",
-  "disgust",
-  "surprised",
-];
+export const LABELS: string[] = [...EMOTIONS_8];
 
 /** A voiced, vowel-like signal: gliding pitch, ten harmonics, syllables at 4 per second. */
 export function voice(

@@ -11,7 +11,6 @@
  */
 import { parseRavdessName } from "./ravdess.ts";
 import {
-  COMMON_EMOTIONS,
   type CommonEmotion,
   CORPUS_ARCHIVES,
   CORPUS_AUDIO,
@@ -23,15 +22,6 @@ import {
   type LabelSet,
   labelSet,
 } from "../schema/corpus.ts";
-
-export {
-  COMMON_EMOTIONS,
-  type CommonEmotion,
-  CORPUS_NAMES,
-  type CorpusArchive,
-  type CorpusAudio,
-  type CorpusName,
-};
 
 /** What a clip's path says about it. */
 export interface ParsedClip {

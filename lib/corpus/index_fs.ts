@@ -4,7 +4,8 @@
 import { basename, join, relative, sep } from "node:path";
 import { parseRavdessName } from "./ravdess.ts";
 import type { ClipRecord } from "../schema/corpus.ts";
-import { type CorpusName, corpusSpec } from "./corpora.ts";
+import { corpusSpec } from "./corpora.ts";
+import type { CorpusName } from "../schema/corpus.ts";
 import { sha256Hex } from "../util/hash.ts";
 import { contentHashes, hashCachePath, sameContent } from "./content_hash.ts";
 

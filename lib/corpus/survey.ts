@@ -5,7 +5,8 @@
  */
 import { join } from "node:path";
 import type { ClipRecord } from "../schema/corpus.ts";
-import { CORPORA, type CorpusName } from "./corpora.ts";
+import { CORPORA } from "./corpora.ts";
+import type { CorpusName } from "../schema/corpus.ts";
 import type { CorpusIndex } from "./index_fs.ts";
 import { type WavInfo, wavInfo } from "../audio/wav.ts";
 

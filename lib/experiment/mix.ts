@@ -5,7 +5,8 @@
  * speaker 3 is 20003). Pure: no Deno APIs.
  */
 import type { ClipRecord, LabelSet } from "../schema/corpus.ts";
-import { type CorpusName, speakerOffset } from "../corpus/corpora.ts";
+import { speakerOffset } from "../corpus/corpora.ts";
+import type { CorpusName } from "../schema/corpus.ts";
 import { type ClipWindows, concatRows, type FeatureRows } from "../features/rows.ts";
 import type { AugmentedRow } from "../pipeline/augment.ts";
 import type { FoldPlan, RowRef } from "./splits.ts";

@@ -7,7 +7,7 @@
  */
 import { dirname } from "node:path";
 import { audioFor, dataFor, type RunConfig, validateConfig } from "../config/config.ts";
-import type { CorpusName } from "../corpus/corpora.ts";
+import type { CorpusName } from "../schema/corpus.ts";
 import type { ClipRecord } from "../schema/corpus.ts";
 import { openConfiguredCorpus } from "../corpus/locate.ts";
 import type { CorpusIndex } from "../corpus/index_fs.ts";

@@ -9,8 +9,8 @@ import { resample } from "../audio/resample.ts";
 import { createClipFeaturizer } from "../features/clip.ts";
 import { inputOf, predictClip, type Predictor } from "../model/predictor.ts";
 import { bytesSource } from "../audio/wav.ts";
-import { collectSamples, openAudioStream } from "../audio/stream.ts";
-import { analyseRecording, type RecordingAnalysis, scoreRecording } from "./timeline.ts";
+import { type RecordingAnalysis, scoreRecording } from "./timeline.ts";
+import { analyseSource } from "./recording.ts";
 import type { Scaler } from "../normalise/scaler.ts";
 import { RunningStats } from "../normalise/speaker.ts";
 import { type Activity, speechActivity } from "./gate.ts";
@@ -64,29 +64,16 @@ export function createLiveClassifier(
   return {
     labels: predictor.labels,
     classifyFile(bytes, name) {
-      const stream = openAudioStream(
-        bytesSource(bytes),
-        name,
-        run.audio.sampleRateHz,
-        run.audio.resampler,
-      );
-      const analysis = analyseRecording(
-        collectSamples(stream),
-        name,
-        featurizer.extractor,
-        predictor,
-        {
-          windowS: run.audio.durationS,
-          hopS: live.fileHopS,
-          gate: live,
-        },
-      );
+      // predict's own path for one file: streamed, speech found, windows scored.
+      const model = { predictor, config: run, extractor: featurizer.extractor, dir: "" };
+      const r = analyseSource(bytesSource(bytes), name, model, live);
+      const analysis = r.analysis;
       const speaking = analysis.windows.some((w) => w.speech);
       const speaker = normalise && speaking ? analysis.voice.scaler() : undefined;
       return {
         analysis,
-        nativeSampleRateHz: stream.layout.sampleRateHz,
-        nativeChannels: stream.layout.channels,
+        nativeSampleRateHz: r.nativeRateHz,
+        nativeChannels: r.channels,
         probs: speaking ? scoreRecording(analysis, predictor, featurizer.extractor, speaker) : null,
       };
     },

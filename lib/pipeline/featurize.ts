@@ -19,7 +19,7 @@ import { join } from "node:path";
 import type { RunConfig } from "../config/config.ts";
 import { canonicalJson } from "../config/config.ts";
 import type { ClipRecord } from "../schema/corpus.ts";
-import { COMMON_EMOTIONS } from "../corpus/corpora.ts";
+import { COMMON_EMOTIONS } from "../schema/corpus.ts";
 import type { CorpusIndex } from "../corpus/index_fs.ts";
 import { PROSODY_DIM } from "../features/prosody.ts";
 import { CLIP_VECTOR_LAYOUT, clipVectorLength, sequenceFrameCount } from "../features/extract.ts";
