@@ -122,6 +122,7 @@ export const DEFAULT_CONFIG: RunConfig = {
     testFraction: 0.25,
     speakerNorm: "per-speaker",
     strictToo: true,
+    tta: [],
   },
   live: {
     windowS: 2.5,
@@ -163,6 +164,7 @@ export const LEVERS_OFF = {
   "train.lrSchedule": "plateau",
   "train.averageLast": 0,
   "temporal.pooling": "meanMax",
+  "eval.tta": [],
 } as const;
 
 export interface DataConfig {
@@ -436,6 +438,13 @@ export interface EvalConfig {
    * numbers. Changes what is run, not what either run computes.
    */
   strictToo: boolean;
+  /**
+   * Test-time augmentation: recipe rows (as `augment.recipe` writes them, e.g. `pitch@-1`) whose
+   * variants of every test clip are scored too; a clip's probabilities are the mean over the clip
+   * itself and its variants. Costs nothing at training time (`deno task rescore` applies it to a
+   * stored run). Empty: the clip alone.
+   */
+  tta: string[];
 }
 
 /** The live page (`deno task serve`): how often it listens, and when it hears speech. */

@@ -141,25 +141,34 @@ function validateSplit({ split: sp }: RunConfig, p: Problems): void {
   }
 }
 
-function validateAugment({ augment: au }: RunConfig, p: Problems): void {
-  if (!Array.isArray(au.recipe) || au.recipe.length === 0) {
-    p.push(`augment.recipe must be a non-empty list of rows like ["original","noise"]`);
-  } else {
-    for (const row of au.recipe) {
-      if (typeof row !== "string") {
-        p.push(`augment.recipe: ${JSON.stringify(row)} is not a row like "stretch+pitch"`);
-        continue;
-      }
-      for (const text of row.split("+")) {
-        const step = parseStep(text);
-        if (typeof step === "string") {
-          p.push(
-            `augment.recipe: row '${row}': ${step} (join steps with + as in stretch+pitch; sizes as in pitch@-2)`,
-          );
-        }
+/** Problems of a list of recipe rows (`augment.recipe`, `eval.tta`), each naming `what`. */
+function recipeRowProblems(what: string, rows: unknown, p: Problems): void {
+  if (!Array.isArray(rows)) {
+    p.push(`${what} must be a list of rows like ["original","noise"]`);
+    return;
+  }
+  for (const row of rows) {
+    if (typeof row !== "string") {
+      p.push(`${what}: ${JSON.stringify(row)} is not a row like "stretch+pitch"`);
+      continue;
+    }
+    for (const text of row.split("+")) {
+      const step = parseStep(text);
+      if (typeof step === "string") {
+        p.push(
+          `${what}: row '${row}': ${step} (join steps with + as in stretch+pitch; sizes as in pitch@-2)`,
+        );
       }
     }
-    if (new Set(au.recipe).size !== au.recipe.length) p.push("augment.recipe lists a row twice");
+  }
+  if (new Set(rows).size !== rows.length) p.push(`${what} lists a row twice`);
+}
+
+function validateAugment({ augment: au }: RunConfig, p: Problems): void {
+  if (Array.isArray(au.recipe) && au.recipe.length === 0) {
+    p.push(`augment.recipe must be a non-empty list of rows like ["original","noise"]`);
+  } else {
+    recipeRowProblems("augment.recipe", au.recipe, p);
   }
   oneOf(p, "augment.noise", au.noise, NOISE_KINDS);
   if (!(au.noiseFactor >= 0)) p.push(`augment.noiseFactor must be >= 0 (got ${au.noiseFactor})`);
@@ -258,6 +267,7 @@ function validateEval(c: RunConfig, p: Problems): void {
   oneOf(p, "eval.protocol", e.protocol, PROTOCOLS);
   oneOf(p, "eval.labels", e.labels, LABEL_SET_NAMES);
   if (!(e.testFraction > 0 && e.testFraction < 1)) p.push("eval.testFraction must be in (0, 1)");
+  validateTta(c, p);
   if (!oneOf(p, "eval.speakerNorm", e.speakerNorm, SPEAKER_NORMS)) return;
   if (e.speakerNorm.startsWith("per-clip") && c.model === "seed") {
     p.push(`eval.speakerNorm=${e.speakerNorm} needs frame inputs (--model=temporal)`);
@@ -267,6 +277,24 @@ function validateEval(c: RunConfig, p: Problems): void {
   ) {
     p.push(
       `eval.speakerNorm=per-clip-prosody needs prosody in temporal.input (got ${c.temporal.input})`,
+    );
+  }
+}
+
+function validateTta(c: RunConfig, p: Problems): void {
+  const { tta } = c.eval;
+  recipeRowProblems("eval.tta", tta, p);
+  if (!Array.isArray(tta) || !tta.length) return;
+  if (tta.includes("original")) {
+    p.push("eval.tta: 'original' is the clip itself, always scored; list only its variants");
+  }
+  if (c.eval.speakerNorm === "online") {
+    // Online statistics count every clip met; a clip's variants would count as more clips.
+    p.push("eval.tta does not combine with eval.speakerNorm=online");
+  }
+  if (c.data.trainAlso.length || c.eval.protocol === "cross-corpus") {
+    p.push(
+      "eval.tta scores the run's own corpus: it does not combine with data.trainAlso or cross-corpus",
     );
   }
 }

@@ -56,6 +56,8 @@ export interface RowSource {
   augmented: readonly FeatureRows[];
   /** Later windows of long clips, scored with their clip's first (absent: one window each). */
   windows?: ClipWindows;
+  /** Test-time variants of clips (`eval.tta`), scored with their clip (absent: none). */
+  variants?: ClipWindows;
 }
 
 /** Anything that knows the shape of the feature rows. */
@@ -103,10 +105,12 @@ export function gatherRows(
   rows.forEach((r, i) => {
     const from = r.window !== undefined
       ? src.windows!.rows[key]
+      : r.variant !== undefined
+      ? src.variants!.rows[key]
       : r.derived < 0
       ? src.original[key]
       : src.augmented[augmented][key];
-    const at = r.window ?? (r.derived < 0 ? r.clip : r.derived);
+    const at = r.window ?? r.variant ?? (r.derived < 0 ? r.clip : r.derived);
     out.set(from.subarray(at * size, (at + 1) * size), i * size);
   });
   return out;
@@ -160,13 +164,18 @@ export interface PreparedFold {
   scaler: Scaler;
 }
 
-/** The plan's test rows and, after them, every later window of the same clips. */
+/**
+ * The plan's test rows and, after them, every later window of the same clips and every
+ * test-time variant of them: the rows a clip's probabilities are averaged over.
+ */
 export function withLaterWindows(src: RowSource, test: readonly RowRef[]): RowRef[] {
-  if (!src.windows) return [...test];
   const clips = new Set(test.filter((r) => r.derived < 0).map((r) => r.clip));
   const later: RowRef[] = [];
-  src.windows.clip.forEach((clip, w) => {
+  src.windows?.clip.forEach((clip, w) => {
     if (clips.has(clip)) later.push({ clip, derived: -1, window: w });
+  });
+  src.variants?.clip.forEach((clip, v) => {
+    if (clips.has(clip)) later.push({ clip, derived: -1, variant: v });
   });
   return [...test, ...later];
 }

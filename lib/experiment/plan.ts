@@ -25,6 +25,7 @@ import { type RowSource, runLabelSet } from "./fold.ts";
 import { type FeatureSet, featurizeCorpus } from "../pipeline/featurize.ts";
 import { type AugmentedSet, augmentForSplits } from "../pipeline/augment.ts";
 import type { ProgressSink } from "../util/progress.ts";
+import type { ClipWindows } from "../features/rows.ts";
 
 /** Another corpus a run reads: one that trains too (`data.trainAlso`) or the test corpus. */
 export interface OtherCorpus {
@@ -67,10 +68,11 @@ export async function planExperiment(
       : [allOf(`${config.data.corpus}-to-${config.data.testCorpus}`, clips)];
     const augmented = await augmentForSplits(config, features, corpus.root, splits, sink);
     if (!others.length) {
+      const variants = await testTimeVariants(config, features, corpus.root, sink);
       return {
         plans: speakerPlans(clips, splits, augmented, keepOriginals),
         augmented,
-        src: rowSourceOf(features, augmented),
+        src: rowSourceOf(features, augmented, variants),
         others,
       };
     }
@@ -129,7 +131,31 @@ export async function planExperiment(
   const plan = protocol === "random"
     ? randomPlan(clips, augmented[0], f, config.seed, keepOriginals)
     : leakyPlan(clips, augmented[0], f, config.seed, keepOriginals);
-  return { plans: [plan], augmented, src: rowSourceOf(features, augmented), others };
+  const variants = await testTimeVariants(config, features, corpus.root, sink);
+  return { plans: [plan], augmented, src: rowSourceOf(features, augmented, variants), others };
+}
+
+/**
+ * The test-time variants of every clip (`eval.tta`), made by the augmentation pipeline and cached
+ * as its rows are; undefined when the config asks for none. They are only ever scored (a plan's
+ * training rows come from the per-split sets), so every actor's clips are varied.
+ */
+async function testTimeVariants(
+  config: RunConfig,
+  features: FeatureSet,
+  corpusRoot: string,
+  sink: ProgressSink,
+): Promise<ClipWindows | undefined> {
+  if (!config.eval.tta.length) return undefined;
+  const varied = { ...config, augment: { ...config.augment, recipe: config.eval.tta } };
+  const split: SpeakerSplit = {
+    name: "test-time variants",
+    trainActors: actorsOf(features.clips),
+    testActors: [],
+    valActors: [],
+  };
+  const [set] = await augmentForSplits(varied, features, corpusRoot, [split], sink);
+  return { clip: Int32Array.from(set.rows, (r) => r.clipIndex), rows: set.features };
 }
 
 /** What the protocol text adds about the other corpora a run reads. */
@@ -171,13 +197,18 @@ async function openOtherCorpora(
   return out;
 }
 
-export function rowSourceOf(features: FeatureSet, augmented: readonly AugmentedSet[]): RowSource {
+export function rowSourceOf(
+  features: FeatureSet,
+  augmented: readonly AugmentedSet[],
+  variants?: ClipWindows,
+): RowSource {
   return {
     clips: features.clips,
     dims: features.rows.dims,
     original: features.rows,
     augmented: augmented.map((a) => a.features),
     windows: features.windows,
+    variants,
   };
 }
 

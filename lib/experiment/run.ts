@@ -4,7 +4,7 @@
  * `deno task reproduce` calls this.
  */
 import * as tf from "@tensorflow/tfjs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import type { RunConfig } from "../config/config.ts";
 import type { CorpusIndex } from "../corpus/index_fs.ts";
 import type { LabelSet } from "../schema/corpus.ts";
@@ -22,6 +22,7 @@ import {
 } from "./fold.ts";
 import { buildModel, memberInput, memberNames, memberSeed } from "./members.ts";
 import { type MemberEpochHook, parallelNetworks, trainFolds } from "./train.ts";
+import { scoreStoredFolds } from "./rescore.ts";
 import { corporaText, planExperiment, rowSourceOf } from "./plan.ts";
 import {
   confusionCsv,
@@ -60,12 +61,27 @@ const corpusEntry = (c: CorpusIndex) => ({
 export interface ExperimentHooks {
   /** `member` counts ensemble members (0 for a single network). */
   onEpoch?: MemberEpochHook;
+  /**
+   * A stored run whose networks score the folds instead of training new ones (`deno task
+   * rescore`): its config must train exactly what this one trains.
+   */
+  networksOf?: string;
 }
 
 export interface ExperimentOutcome {
   runDir: string;
   summary: RunSummary;
   table: string;
+}
+
+/** What the protocol text says of test-time augmentation ("" without it). */
+export function ttaText(config: RunConfig): string {
+  const rows = config.eval.tta;
+  return rows.length
+    ? `; test-time augmentation: each test clip's probabilities are the mean over the clip and its variants ${
+      rows.join(", ")
+    }`
+    : "";
 }
 
 export const foldSeed = (seed: number, fold: number) => seed + 1000 * fold;
@@ -118,7 +134,7 @@ export async function runExperiment(
   const results: FoldResult[] = [];
   try {
     const folds = plans.map((plan, i) => prepareFold(config, src, plan, foldSeed(config.seed, i)));
-    await trainFolds(config, backend.product, src, folds, sink, hooks.onEpoch, async (result) => {
+    const onFold = async (result: FoldResult) => {
       const last = result.history[result.history.length - 1];
       sink.write(
         `${result.name}: loss ${last.loss.toFixed(3)}, train acc ${
@@ -133,7 +149,9 @@ export async function runExperiment(
         model.dispose();
       }
       results.push(result);
-    });
+    };
+    if (hooks.networksOf) await scoreStoredFolds(config, src, folds, hooks.networksOf, onFold);
+    else await trainFolds(config, backend.product, src, folds, sink, hooks.onEpoch, onFold);
   } catch (err) {
     await writer.discard();
     throw err;
@@ -158,7 +176,10 @@ export async function runExperiment(
     })),
   );
   summary.protocolText += corporaText(config, others) +
-    normPolicy(config.eval.speakerNorm).protocolText;
+    normPolicy(config.eval.speakerNorm).protocolText + ttaText(config);
+  if (hooks.networksOf) {
+    summary.protocolText += `; scored with the networks ${basename(hooks.networksOf)} trained`;
+  }
   const record = await buildRunRecord({
     runId,
     config,

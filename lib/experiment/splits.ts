@@ -159,6 +159,8 @@ export interface RowRef {
   derived: number;
   /** A later window of the clip (its index in the source's windows) instead of its first. */
   window?: number;
+  /** A test-time variant of the clip (`eval.tta`: its index in the source's variants). */
+  variant?: number;
 }
 
 export interface FoldPlan {

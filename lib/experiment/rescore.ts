@@ -1,0 +1,80 @@
+/**
+ * Scoring a fold with networks a stored run already trained, instead of training them again
+ * (Deno only: reads the run folder). What `deno task rescore` uses to measure settings that
+ * change only how test clips are scored (`eval.tta`) at no training cost: the fold is prepared
+ * exactly as training prepared it, so the scaler fitted now must equal the one stored beside
+ * each network, and a run whose features or splits changed since is refused.
+ */
+import { join } from "node:path";
+import type { RunConfig } from "../config/config.ts";
+import { selectChannels } from "../schema/inputs.ts";
+import { loadModel } from "../model/io_fs.ts";
+import { predictProbabilities } from "../model/train.ts";
+import { parseScaler, type Scaler } from "../normalise/scaler.ts";
+import { RUN_FILES } from "../run/record.ts";
+import type { RunHistory } from "../eval/summary.ts";
+import { readJsonFile } from "../cache/files.ts";
+import {
+  finishFold,
+  type FoldResult,
+  inputChannels,
+  inputKindOf,
+  type PreparedFold,
+  type RowSource,
+} from "./fold.ts";
+import { memberInput, memberNames, type TrainedMember } from "./members.ts";
+
+/** Largest difference between two scalers' means and spreads. */
+function scalerDistance(a: Scaler, b: Scaler): number {
+  if (a.mean.length !== b.mean.length) return Infinity;
+  let worst = 0;
+  for (let i = 0; i < a.mean.length; i++) {
+    worst = Math.max(worst, Math.abs(a.mean[i] - b.mean[i]), Math.abs(a.scale[i] - b.scale[i]));
+  }
+  return worst;
+}
+
+/**
+ * Each fold scored with the networks `runDir` trained for it (its members in order), the
+ * fold's training history taken from the run. `onFold` gets each result as training would.
+ */
+export async function scoreStoredFolds(
+  config: RunConfig,
+  src: RowSource,
+  folds: readonly PreparedFold[],
+  runDir: string,
+  onFold: (result: FoldResult, index: number) => Promise<void>,
+): Promise<void> {
+  const history = await readJsonFile<RunHistory>(join(runDir, RUN_FILES.history));
+  const k = config.train.ensemble;
+  for (const [f, fold] of folds.entries()) {
+    const name = fold.plan.name;
+    const epochs = history.folds.find((h) => h.name === name)?.epochs;
+    if (!epochs) throw new Error(`${runDir}: its history has no fold ${name}`);
+    const width = fold.rowShape[fold.rowShape.length - 1];
+    const members: TrainedMember[] = [];
+    for (const [m, member] of memberNames(name, k).entries()) {
+      const dir = join(runDir, RUN_FILES.models, member);
+      const scalerPath = join(dir, RUN_FILES.scaler);
+      const stored = parseScaler(await readJsonFile(scalerPath), scalerPath);
+      // The fold is prepared from today's cache; the same rows give the same scaler.
+      const off = scalerDistance(stored, fold.scaler);
+      if (!(off <= 1e-4 * (1 + Math.max(...stored.scale.map(Math.abs))))) {
+        throw new Error(
+          `${scalerPath}: the scaler fitted now differs from the stored one (by ${off}): the ` +
+            `features, augmentation or split differ from the run's; train it again instead`,
+        );
+      }
+      const channels = inputChannels(inputKindOf(config), memberInput(config, m), src);
+      const rowShape = [...fold.rowShape.slice(0, -1), channels[1] - channels[0]];
+      const model = await loadModel(dir);
+      const probabilities = predictProbabilities(
+        model,
+        selectChannels(fold.test.x, width, channels),
+        rowShape,
+      );
+      members.push({ model, history: epochs, probabilities, trainSeconds: 0 });
+    }
+    await onFold(finishFold(config, src, fold, members), f);
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * Scoring a trained run again without training (`deno task rescore`), and test-time
+ * augmentation (`eval.tta`): the same networks give the same predictions, the variants of a
+ * test clip are averaged into it, and a setting that would change the networks is refused.
+ */
+import { join } from "node:path";
+import { assert, assertEquals, assertRejects, assertThrows } from "./assert.ts";
+import { writeSyntheticCorpus } from "./helpers.ts";
+import { parseArgs, validateConfig } from "../lib/config/config.ts";
+import { indexCorpus } from "../lib/corpus/index_fs.ts";
+import { featurizeCorpus } from "../lib/pipeline/featurize.ts";
+import { planExperiment, runExperiment } from "../lib/experiment/run.ts";
+import { withLaterWindows } from "../lib/experiment/fold.ts";
+import { SCORING_SETTINGS, typedSettings } from "../lib/cli/rescore.ts";
+
+const quiet = { isTerminal: false, write: () => {} };
+
+const TINY = [
+  "--workers=2",
+  "--folds=2",
+  "--epochs=2",
+  "--batchSize=8",
+  "--temporal.filters=[8,8]",
+  "--denseUnits=8",
+  '--recipe=["original","noise"]',
+  "--train.ensemble=2",
+  "--temporal.memberInputs=[logmel,mfccDelta]",
+  "--temporal.input=logmelMfccDelta",
+  "--train.gemm=wasm",
+];
+
+Deno.test({
+  name:
+    "a stored run scored again by its own networks gives the same predictions; with eval.tta each test clip averages its variants",
+  sanitizeResources: false,
+  fn: async () => {
+    const tmp = await Deno.makeTempDir();
+    await writeSyntheticCorpus(join(tmp, "corpus"), [1, 2, 3, 4], [1, 3, 5, 6]);
+    const corpus = await indexCorpus(join(tmp, "corpus"));
+    const results = join(tmp, "results");
+    const { config } = parseArgs([...TINY, `--resultsDir=${results}`]);
+    const features = await featurizeCorpus(config, corpus, quiet, join(tmp, "cache"));
+    const trained = await runExperiment(config, features, corpus, quiet, results);
+    const csv = (dir: string) => Deno.readTextFileSync(join(dir, "predictions.csv"));
+
+    const again = await runExperiment(config, features, corpus, quiet, results, {
+      networksOf: trained.runDir,
+    });
+    assert(again.runDir !== trained.runDir, "a new run folder; the trained one is untouched");
+    assertEquals(csv(again.runDir), csv(trained.runDir));
+    assertEquals(again.summary.primary.accuracy, trained.summary.primary.accuracy);
+    assert(again.summary.protocolText.includes(`scored with the networks`));
+
+    // Two variants of every clip: each test clip is now scored on three rows.
+    const tta = parseArgs([...TINY, "--eval.tta=[pitch@-1,stretch@1.1]"]).config;
+    const { plans, src } = await planExperiment(tta, features, corpus, quiet);
+    assertEquals(src.variants!.clip.length, 2 * corpus.clips.length);
+    const rows = withLaterWindows(src, plans[0].test);
+    assertEquals(rows.length, 3 * plans[0].test.length);
+    for (const r of rows.slice(plans[0].test.length)) {
+      assert(plans[0].test.some((t) => t.clip === r.clip), "only the plan's test clips vary");
+    }
+    // Variants are never training rows.
+    assert(plans.every((p) => p.train.every((r) => r.variant === undefined)));
+    const varied = await runExperiment(tta, features, corpus, quiet, results, {
+      networksOf: trained.runDir,
+    });
+    assert(csv(varied.runDir) !== csv(trained.runDir), "the variants move the probabilities");
+    assert(varied.summary.protocolText.includes("variants pitch@-1, stretch@1.1"));
+    const record = JSON.parse(Deno.readTextFileSync(join(varied.runDir, "config.json")));
+    assertEquals(record.config.eval.tta, ["pitch@-1", "stretch@1.1"]);
+
+    // Networks of another config are refused, naming the scaler that does not match.
+    const other = parseArgs([...TINY, '--recipe=["original"]']).config;
+    await assertRejects(
+      () => runExperiment(other, features, corpus, quiet, results, { networksOf: trained.runDir }),
+      Error,
+      "scaler.json: the scaler fitted now differs",
+    );
+  },
+});
+
+Deno.test("rescore changes only how clips are scored; eval.tta takes variants only", () => {
+  assertEquals(typedSettings(["--run=x", "--eval.tta=[pitch@1]", "--data", "d"]), [
+    "eval.tta",
+    "data.dir",
+  ]);
+  assert(typedSettings(["--epochs=3"]).every((k) => !SCORING_SETTINGS.includes(k)));
+  assertThrows(
+    () => validateConfig(parseArgs(["--eval.tta=[original]"]).config),
+    Error,
+    "'original' is the clip itself",
+  );
+  assertThrows(
+    () => validateConfig(parseArgs(["--eval.tta=[pitch@0]"]).config),
+    Error,
+    "a pitch shift of 0 changes nothing",
+  );
+  assertThrows(
+    () => validateConfig(parseArgs(["--eval.tta=[pitch@1]", "--speakerNorm=online"]).config),
+    Error,
+    "does not combine with eval.speakerNorm=online",
+  );
+});
