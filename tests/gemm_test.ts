@@ -5,7 +5,12 @@
  */
 import { assert, assertAlmostEquals, assertEquals, assertThrows } from "./assert.ts";
 import { type Gemm, jsGemm } from "../lib/model/gemm.ts";
-import { chooseGemm, loadNativeGemm } from "../lib/model/blas_ffi.ts";
+import {
+  chooseGemm,
+  loadNativeGemm,
+  openblasCoreFor,
+  readCpuFlags,
+} from "../lib/model/blas_ffi.ts";
 import { createWasmGemm } from "../lib/model/gemm_wasm.ts";
 import { createRng } from "../lib/util/random.ts";
 import { DEFAULT_CONFIG, parseArgs } from "../lib/config/config.ts";
@@ -118,4 +123,20 @@ Deno.test("without native BLAS, auto falls back to wasm and train.gemm=blas is a
   assert(autoNote.startsWith("gemm: wasm-simd"), autoNote);
   assert(blasError.includes("train.gemm=blas: no native BLAS loaded"), blasError);
   assert(blasError.includes("apt-get install libopenblas0-pthread"), blasError);
+});
+
+Deno.test("OpenBLAS is told its AVX-512 kernels on Intel CPUs its detection does not know", () => {
+  // An Emerald Rapids core (cpuinfo model 207), which OpenBLAS 0.3.21 runs with SSE3 kernels.
+  const xeon = readCpuFlags(
+    "processor\t: 0\nvendor_id\t: GenuineIntel\nmodel\t\t: 207\n" +
+      "flags\t\t: fpu sse3 avx avx2 fma avx512f avx512dq avx512cd avx512bw avx512vl\n",
+  );
+  assertEquals(openblasCoreFor(xeon), "SkylakeX");
+  const laptop = readCpuFlags("vendor_id\t: GenuineIntel\nflags\t\t: sse3 avx avx2 fma\n");
+  assertEquals(openblasCoreFor(laptop), "Haswell");
+  const old = readCpuFlags("vendor_id\t: GenuineIntel\nflags\t\t: sse3 avx\n");
+  assertEquals(openblasCoreFor(old), null, "no better kernels to name");
+  const epyc = readCpuFlags("vendor_id\t: AuthenticAMD\nflags\t\t: avx2 fma avx512f avx512bw\n");
+  assertEquals(openblasCoreFor(epyc), null, "OpenBLAS knows AMD's cores itself");
+  assertEquals(openblasCoreFor(null), null);
 });
