@@ -7,6 +7,7 @@ import { assert, assertAlmostEquals, assertEquals, assertThrows } from "./assert
 import { type Gemm, jsGemm } from "../lib/model/gemm.ts";
 import {
   chooseGemm,
+  compilerCpuFlags,
   loadNativeGemm,
   openblasCoreFor,
   readCpuFlags,
@@ -139,4 +140,20 @@ Deno.test("OpenBLAS is told its AVX-512 kernels on Intel CPUs its detection does
   const epyc = readCpuFlags("vendor_id\t: AuthenticAMD\nflags\t\t: avx2 fma avx512f avx512bw\n");
   assertEquals(openblasCoreFor(epyc), null, "OpenBLAS knows AMD's cores itself");
   assertEquals(openblasCoreFor(null), null);
+});
+
+Deno.test("the CPU's features read through libgcc's __cpu_model agree with /proc/cpuinfo", async () => {
+  const fromGcc = compilerCpuFlags();
+  if (Deno.build.os !== "linux" || Deno.build.arch !== "x86_64" || !fromGcc) {
+    console.warn("skipped: no glibc x86-64 libgcc_s here");
+    return;
+  }
+  // Deno reads /proc only with --allow-all; cat can.
+  const out = await new Deno.Command("cat", { args: ["/proc/cpuinfo"], stdout: "piped" }).output();
+  const fromProc = readCpuFlags(new TextDecoder().decode(out.stdout))!;
+  assertEquals(fromGcc.vendor, fromProc.vendor);
+  for (const f of ["sse4_2", "avx", "avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512dq"]) {
+    assertEquals(fromGcc.flags.has(f), fromProc.flags.has(f), f);
+  }
+  assertEquals(openblasCoreFor(fromGcc), openblasCoreFor(fromProc));
 });

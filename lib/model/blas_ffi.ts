@@ -94,12 +94,85 @@ export function openblasCoreFor(cpu: CpuFlags | null): string | null {
   return null;
 }
 
+/**
+ * The first 32 feature bits of GCC's `__builtin_cpu_supports` (its documented ABI, in order);
+ * they include the AVX-512 ones, and GCC sets them only when the OS saves the vector state.
+ */
+const GCC_FEATURE_BITS = [
+  "cmov",
+  "mmx",
+  "popcnt",
+  "sse",
+  "sse2",
+  "sse3",
+  "ssse3",
+  "sse4_1",
+  "sse4_2",
+  "avx",
+  "avx2",
+  "sse4a",
+  "fma4",
+  "xop",
+  "fma",
+  "avx512f",
+  "bmi1",
+  "bmi2",
+  "aes",
+  "pclmulqdq",
+  "avx512vl",
+  "avx512bw",
+  "avx512dq",
+  "avx512cd",
+  "avx512er",
+  "avx512pf",
+  "avx512vbmi",
+  "avx512ifma",
+  "avx5124vnniw",
+  "avx5124fmaps",
+  "avx512_vpopcntdq",
+  "avx512_vbmi2",
+]; // deno-fmt-ignore
+
+/**
+ * The CPU's features as the compiler runtime found them (`__cpu_model` in libgcc_s, which Deno's
+ * own binary loads), read through FFI: Deno refuses to read `/proc/cpuinfo` without
+ * `--allow-all`, and FFI is what loading OpenBLAS needs anyway. Null where there is no glibc
+ * and libgcc_s (then OpenBLAS detects on its own).
+ */
+export function compilerCpuFlags(): CpuFlags | null {
+  try {
+    const libc = Deno.dlopen("libc.so.6", {
+      dlopen: { parameters: ["buffer", "i32"], result: "pointer" },
+      dlvsym: { parameters: ["pointer", "buffer", "buffer"], result: "pointer" },
+    });
+    const text = (s: string) => new TextEncoder().encode(s + "\0");
+    const RTLD_LAZY = 1;
+    const gcc = libc.symbols.dlopen(text("libgcc_s.so.1"), RTLD_LAZY);
+    const model = gcc && libc.symbols.dlvsym(gcc, text("__cpu_model"), text("GCC_4.8.0"));
+    if (!model) return null;
+    // struct { unsigned vendor, type, subtype; unsigned features[1]; }
+    const view = new Deno.UnsafePointerView(model);
+    const vendor = ["", "GenuineIntel", "AuthenticAMD"][view.getUint32(0)] ?? "";
+    const bits = view.getUint32(12);
+    const flags = new Set(GCC_FEATURE_BITS.filter((_, i) => (bits >>> i) & 1));
+    return vendor ? { vendor, flags } : null;
+  } catch {
+    return null;
+  }
+}
+
 /** Names OpenBLAS's kernels before it loads, unless the user already chose them. */
 function chooseOpenblasCore(): string | null {
   try {
     const chosen = Deno.env.get("OPENBLAS_CORETYPE");
     if (chosen) return chosen;
-    const core = openblasCoreFor(readCpuFlags());
+    let cpu = null;
+    try {
+      cpu = readCpuFlags();
+    } catch {
+      // not readable under these permissions
+    }
+    const core = openblasCoreFor(cpu ?? compilerCpuFlags());
     if (core) Deno.env.set("OPENBLAS_CORETYPE", core);
     return core;
   } catch {
