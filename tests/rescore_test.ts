@@ -12,6 +12,13 @@ import { featurizeCorpus } from "../lib/pipeline/featurize.ts";
 import { planExperiment, runExperiment } from "../lib/experiment/run.ts";
 import { withLaterWindows } from "../lib/experiment/fold.ts";
 import { SCORING_SETTINGS, typedSettings } from "../lib/cli/rescore.ts";
+import { DEFAULT_CONFIG, withOverrides } from "../lib/config/config.ts";
+import { loadRunModel } from "../lib/run/store.ts";
+import { analyseSource } from "../lib/live/recording.ts";
+import { scoreRecording } from "../lib/live/timeline.ts";
+import { bytesSource, encodeWav } from "../lib/audio/wav.ts";
+import { inputOf, predictInput } from "../lib/model/predictor.ts";
+import { voice, writeSyntheticRun } from "./synthetic_run.ts";
 
 const quiet = { isTerminal: false, write: () => {} };
 
@@ -101,4 +108,46 @@ Deno.test("rescore changes only how clips are scored; eval.tta takes variants on
     Error,
     "does not combine with eval.speakerNorm=online",
   );
+});
+
+Deno.test({
+  name:
+    "predict and the live page score a run's test-time variants beside each window, as evaluation does",
+  sanitizeResources: false,
+  fn: async () => {
+    const tmp = await Deno.makeTempDir();
+    const config = withOverrides(DEFAULT_CONFIG, {
+      "eval.speakerNorm": "none",
+      "eval.tta": "[pitch@-1,pitch@1]",
+      "temporal.input": "logmelMfccDelta",
+    });
+    const id = await writeSyntheticRun(tmp, config);
+    const model = await loadRunModel(join(tmp, id));
+    const wav = encodeWav(voice(2.4, 22050), 22050);
+    const r = analyseSource(bytesSource(wav), "voice.wav", model, config.live);
+    const a = r.analysis;
+    const w = a.windows.findIndex((x) => x.speech);
+    assert(w >= 0, "the voice is heard");
+    const y = a.store.read(a.starts[w], a.starts[w] + a.window);
+    const variants = model.variants(y);
+    assertEquals(variants.length, 2);
+    const probsOf = (s: Float32Array) =>
+      predictInput(model.predictor, inputOf(model.extractor.extract(s), model.predictor.input));
+    const expected = [y, ...variants].map(probsOf).reduce(
+      (sum, p) => sum.map((v, c) => v + p[c] / 3),
+      new Float32Array(8),
+    );
+    const mean = scoreRecording(
+      a,
+      model.predictor,
+      model.extractor,
+      undefined,
+      true,
+      model.variants,
+    )!;
+    assertEquals(a.windows.filter((x) => x.speech).length, 1);
+    mean.forEach((p, c) => assert(Math.abs(p - expected[c]) < 1e-5, `${p} vs ${expected[c]}`));
+    const alone = scoreRecording(a, model.predictor, model.extractor)!;
+    assert(alone.some((p, c) => Math.abs(p - mean[c]) > 1e-6), "the variants move the answer");
+  },
 });

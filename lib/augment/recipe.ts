@@ -93,3 +93,19 @@ export function applyEachStep(
     sampleRateHz,
   }));
 }
+
+/**
+ * The test-time variants of a window of audio (`eval.tta`), made as evaluation makes them for a
+ * test clip: each row applied to the samples with the generator of (seed, `source`, row). An
+ * empty list where the run scores clips alone.
+ */
+export function testTimeVariants(
+  rows: readonly string[],
+  sampleRateHz: number,
+  cfg: AugmentConfig,
+  seed: number,
+): (y: Float32Array, source?: string) => Float32Array[] {
+  const parsed = derivedRows(rows);
+  return (y, source = "clip") =>
+    parsed.map((row) => applyRow(y, row, sampleRateHz, cfg, rowRng(seed, source, row.name)));
+}

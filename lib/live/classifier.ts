@@ -6,6 +6,7 @@
 import type { LiveConfig, RunConfig } from "../config/config.ts";
 import { normPolicy } from "../normalise/policy.ts";
 import { resample } from "../audio/resample.ts";
+import { testTimeVariants } from "../augment/recipe.ts";
 import { createClipFeaturizer } from "../features/clip.ts";
 import { inputOf, predictClip, type Predictor } from "../model/predictor.ts";
 import { bytesSource } from "../audio/wav.ts";
@@ -52,6 +53,12 @@ export function createLiveClassifier(
   live: LiveConfig,
 ): LiveClassifier {
   const featurizer = createClipFeaturizer(run.audio, run.features);
+  const variants = testTimeVariants(
+    run.eval.tta,
+    run.audio.sampleRateHz,
+    run.augment,
+    run.seed,
+  );
   const normalise = !normPolicy(run.eval.speakerNorm).strict;
   const dim = predictor.rowShape[predictor.rowShape.length - 1];
   let voice = new RunningStats(dim);
@@ -65,7 +72,7 @@ export function createLiveClassifier(
     labels: predictor.labels,
     classifyFile(bytes, name) {
       // predict's own path for one file: streamed, speech found, windows scored.
-      const model = { predictor, config: run, extractor: featurizer.extractor, dir: "" };
+      const model = { predictor, config: run, extractor: featurizer.extractor, dir: "", variants };
       const r = analyseSource(bytesSource(bytes), name, model, live);
       const analysis = r.analysis;
       const speaking = analysis.windows.some((w) => w.speech);
@@ -74,7 +81,9 @@ export function createLiveClassifier(
         analysis,
         nativeSampleRateHz: r.nativeRateHz,
         nativeChannels: r.channels,
-        probs: speaking ? scoreRecording(analysis, predictor, featurizer.extractor, speaker) : null,
+        probs: speaking
+          ? scoreRecording(analysis, predictor, featurizer.extractor, speaker, true, variants)
+          : null,
       };
     },
     classifyWindow(samples, sampleRateHz) {
@@ -88,7 +97,14 @@ export function createLiveClassifier(
         voice.add(dim === 1 ? input : input.subarray(Math.max(0, input.length - newFrames * dim)));
         speaker = voice.scaler();
       }
-      return { activity, probs: predictClip(predictor, features, speaker) };
+      const probs = predictClip(predictor, features, speaker);
+      const more = variants(y);
+      for (const v of more) {
+        const p = predictClip(predictor, featurizer.extractor.extract(v), speaker);
+        for (let c = 0; c < p.length; c++) probs[c] += p[c];
+      }
+      for (let c = 0; c < probs.length; c++) probs[c] /= 1 + more.length;
+      return { activity, probs };
     },
     resetVoice() {
       voice = new RunningStats(dim);

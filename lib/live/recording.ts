@@ -161,6 +161,7 @@ export function answerRecording(
     voice.model.extractor,
     voice.speaker,
     voice.model.dir === runDir,
+    voice.model.variants,
   )!;
   const best = mean.indexOf(Math.max(...mean));
   const summary: TimelineSummary = {

@@ -165,6 +165,7 @@ export function scoreRecording(
   extractor: FeatureExtractor,
   speaker?: Scaler,
   sameInputs = true,
+  variants?: (y: Float32Array) => Float32Array[],
 ): Float32Array | null {
   const sum = new Float32Array(predictor.labels.length);
   let n = 0;
@@ -173,6 +174,18 @@ export function scoreRecording(
     const input = (sameInputs ? a.kept.get(w) : undefined) ??
       windowInput(a.store, a.starts[w], a.window, extractor, predictor, a.source);
     win.probs = predictInput(predictor, input, speaker);
+    if (variants) {
+      // The run's test-time variants of this window, averaged with it as evaluation does.
+      const start = a.starts[w];
+      const more = variants(a.store.read(start, start + a.window));
+      const at = `${a.source} (window at ${(start / a.sampleRateHz).toFixed(2)} s, a variant)`;
+      for (const y of more) {
+        const x = inputOf(assertFiniteFeatures(extractor.extract(y), at), predictor.input);
+        const p = predictInput(predictor, x, speaker);
+        for (let c = 0; c < p.length; c++) win.probs[c] += p[c];
+      }
+      for (let c = 0; c < win.probs.length; c++) win.probs[c] /= 1 + more.length;
+    }
     for (let c = 0; c < sum.length; c++) sum[c] += win.probs[c];
     n++;
   }

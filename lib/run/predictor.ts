@@ -9,6 +9,7 @@ import { createFeatureExtractor, type FeatureExtractor } from "../features/extra
 import type { Scaler } from "../normalise/scaler.ts";
 import { perClipColumns } from "../normalise/policy.ts";
 import { runModels, type RunRecord } from "./record.ts";
+import { testTimeVariants } from "../augment/recipe.ts";
 
 /** One model of a run, loaded: its network and the scaler of its training rows. */
 export interface LoadedMember {
@@ -46,6 +47,11 @@ export interface RunModel {
   config: RunConfig;
   extractor: FeatureExtractor;
   dir: string;
+  /**
+   * The test-time variants of a window of audio the run's evaluation scored beside it
+   * (`eval.tta`; none: an empty list): a window's probabilities are the mean over all of them.
+   */
+  variants: (y: Float32Array) => Float32Array[];
 }
 
 export function runModelOf(predictor: Predictor, config: RunConfig, dir: string): RunModel {
@@ -55,5 +61,6 @@ export function runModelOf(predictor: Predictor, config: RunConfig, dir: string)
     config,
     extractor: createFeatureExtractor(config.features, a.sampleRateHz, a.durationS),
     dir,
+    variants: testTimeVariants(config.eval.tta, a.sampleRateHz, config.augment, config.seed),
   };
 }
