@@ -3,25 +3,73 @@
  * within a speaker (`lib/eval/separability.ts`), printed as a Markdown table. Reads the
  * configured corpus's cached features (computing them if missing), no model:
  *
- *   deno run -A tools/hard_pairs.ts --data=/tmp/ravdess20 [--top=4]
+ *   deno run -A tools/hard_pairs.ts --data=/tmp/ravdess20 [--top=4] [--run=RUN_DIR]
+ *
+ * With `--run`, the pairs are the run's most confused ones (its confusion matrix, both
+ * directions added) and each class's recall is split by RAVDESS's intensity (normal / strong).
  */
 import { cliContext, fromRoot, openCorpus, runCli } from "../lib/cli/common.ts";
 import { featurizeCorpus } from "../lib/pipeline/featurize.ts";
 import { PROSODY_DIM } from "../lib/features/prosody.ts";
 import { clipProsodyStats, separatePairs, zScoreWithinSpeaker } from "../lib/eval/separability.ts";
 
-const PAIRS = [
+const PAIRS: [string, string][] = [
   ["happy", "calm"],
   ["happy", "surprised"],
   ["happy", "neutral"],
   ["neutral", "calm"],
   ["angry", "calm"],
-] as const;
+];
+
+/** The `count` most confused pairs of a confusion CSV (true rows, predicted columns). */
+function confusedPairs(csv: string, count: number): { pair: [string, string]; clips: number }[] {
+  const [head, ...rows] = csv.trim().split("\n").map((l) => l.split(","));
+  const labels = head.slice(1);
+  const m = rows.map((r) => r.slice(1).map(Number));
+  const out: { pair: [string, string]; clips: number }[] = [];
+  for (let i = 0; i < labels.length; i++) {
+    for (let j = i + 1; j < labels.length; j++) {
+      out.push({ pair: [labels[i], labels[j]], clips: m[i][j] + m[j][i] });
+    }
+  }
+  return out.sort((a, b) => b.clips - a.clips).slice(0, count);
+}
+
+/** Recall per class and RAVDESS intensity (the id's fourth field: 01 normal, 02 strong). */
+function recallByIntensity(csv: string): string[] {
+  const rows = csv.trim().split("\n").slice(1).map((l) => l.split(","));
+  const tally = new Map<string, { normal: number[]; strong: number[] }>();
+  for (const [clip, , , truth, predicted] of rows) {
+    const t = tally.get(truth) ?? { normal: [0, 0], strong: [0, 0] };
+    const side = clip.split("-")[3] === "02" ? t.strong : t.normal;
+    side[0] += truth === predicted ? 1 : 0;
+    side[1]++;
+    tally.set(truth, t);
+  }
+  const pct = ([ok, n]: number[]) => (n ? `${((100 * ok) / n).toFixed(0)} % of ${n}` : "-");
+  return [...tally].map(([label, t]) => `| ${label} | ${pct(t.normal)} | ${pct(t.strong)} |`);
+}
 
 if (import.meta.main) {
   await runCli(async () => {
-    const ctx = cliContext(Deno.args.filter((a) => !a.startsWith("--top")));
-    const top = Number(Deno.args.find((a) => a.startsWith("--top="))?.slice(6) ?? 4);
+    const own = (name: string) => Deno.args.find((a) => a.startsWith(`--${name}=`))?.split("=")[1];
+    const ctx = cliContext(Deno.args.filter((a) => !/^--(top|run)=/.test(a)));
+    const top = Number(own("top") ?? 4);
+    const run = own("run");
+    let pairs = PAIRS;
+    if (run) {
+      const confused = confusedPairs(await Deno.readTextFile(`${run}/confusion.csv`), 6);
+      pairs = confused.map((c) => c.pair);
+      console.log(
+        `the run's most confused pairs (clips, both directions): ${
+          confused.map((c) => `${c.pair.join("/")} ${c.clips}`).join(", ")
+        }\n`,
+      );
+      console.log("| class | recall, normal intensity | recall, strong intensity |");
+      console.log("| --- | --- | --- |");
+      console.log(recallByIntensity(await Deno.readTextFile(`${run}/predictions.csv`)).join("\n"));
+      console.log("");
+    }
     const corpus = await openCorpus(ctx);
     const set = await featurizeCorpus(ctx.config, corpus, ctx.sink, fromRoot(ctx.config.cacheDir));
     const { rows, clips } = set;
@@ -30,7 +78,7 @@ if (import.meta.main) {
       clipProsodyStats(rows.prosody.subarray(i * size, (i + 1) * size), rows.validFrames[i])
     );
     const z = zScoreWithinSpeaker(stats, clips.map((c) => c.actor));
-    const result = separatePairs(z, clips.map((c) => c.emotion), PAIRS);
+    const result = separatePairs(z, clips.map((c) => c.emotion), pairs);
     const actors = new Set(clips.map((c) => c.actor)).size;
     console.log(
       `${clips.length} clips, ${actors} speakers; statistics z-scored within each speaker; ` +
