@@ -156,10 +156,11 @@ Deno.test("config: one parser takes a command's own flags beside the settings", 
   assertThrows(() => parseArgs(["--port=8080"]), Error, "unknown setting --port");
 });
 
-Deno.test("config: the strict twin knows nothing of a test voice and reads the spectral inputs only", () => {
+Deno.test("config: the strict twin knows nothing of a test voice; with strictNorm=none it reads the spectral inputs only", () => {
   const { config } = parseArgs([
     "--input=logmelMfccDeltaProsody",
     "--memberInputs=[mfccDeltaProsody,logmel]",
+    "--eval.strictNorm=none",
   ]);
   const twin = strictTwin(config);
   assertEquals(twin.eval.speakerNorm, "none");
@@ -173,6 +174,18 @@ Deno.test("config: the strict twin knows nothing of a test voice and reads the s
   );
   const plain = parseArgs(["--input=logmel", "--memberInputs=[]"]).config;
   assertEquals(strictTwin(plain).temporal, plain.temporal);
+  // A per-clip twin keeps prosody, relative to each clip.
+  const perClip = strictTwin({
+    ...config,
+    eval: { ...config.eval, strictNorm: "per-clip-prosody" },
+  });
+  assertEquals(perClip.eval.speakerNorm, "per-clip-prosody");
+  assertEquals(perClip.temporal, config.temporal);
+  assertThrows(
+    () => parseArgs(["--eval.strictNorm=per-speaker"]),
+    Error,
+    "eval.strictNorm",
+  );
 });
 
 Deno.test("config: a new input without new members keeps the members the input still holds", () => {

@@ -3,7 +3,7 @@
  * index) -> featurize -> augment -> standardise + train + evaluate per fold -> run folder.
  * Any setting can be changed with `--key=value` (e.g. `--model=seed`, `--protocol=random`,
  * `--epochs=5`). A run that normalises per speaker is followed by its strict twin
- * (`strictTwin`: `--speakerNorm=none` on the spectral inputs; found again if it exists;
+ * (`strictTwin`: `eval.strictNorm`, `none` on the spectral inputs unless set; found again if it exists;
  * `--eval.strictToo=false` skips it), and both numbers are printed together.
  */
 import { checkBeforeWork, cliContext, fromRoot, openCorpus, runCli } from "./common.ts";
@@ -49,7 +49,7 @@ if (import.meta.main) {
         ? ""
         : ` and --temporal.input=${strictConfig.temporal.input} (no prosody)`;
       sink.write(
-        `\nstrict twin: --speakerNorm=none${inputs}, no statistics of a test voice\n`,
+        `\nstrict twin: --speakerNorm=${strictConfig.eval.speakerNorm}${inputs}, no statistics of a test voice\n`,
       );
       const dirs = { cacheDir: fromRoot(config.cacheDir), resultsDir: fromRoot(config.resultsDir) };
       const strict = await ensureRun(strictConfig, corpus, dirs, sink);
@@ -59,10 +59,11 @@ if (import.meta.main) {
     const minutes = (performance.now() - started) / 60000;
     console.log("");
     for (const [name, summary, dir] of lines) {
+      const strictPolicy = normPolicy(
+        summary === outcome.summary ? config.eval.speakerNorm : config.eval.strictNorm,
+      );
       const how = name === "strict"
-        ? `no statistics of a test voice${
-          summary === outcome.summary && policy.ownClip ? ` (${policy.ownClip})` : ""
-        }`
+        ? `no statistics of a test voice${strictPolicy.ownClip ? ` (${strictPolicy.ownClip})` : ""}`
         : `${config.eval.speakerNorm} speaker normalisation`;
       console.log(`${name.padEnd(8)} ${headline(summary)}; ${how}; ${dir}`);
     }

@@ -122,6 +122,7 @@ export const DEFAULT_CONFIG: RunConfig = {
     testFraction: 0.25,
     speakerNorm: "per-speaker",
     strictToo: true,
+    strictNorm: "none",
     tta: [],
   },
   live: {
@@ -404,6 +405,9 @@ export interface TrainConfig {
 export type Protocol = (typeof PROTOCOLS)[number];
 
 export type SpeakerNorm = "none" | "per-speaker" | "online" | "per-clip" | "per-clip-prosody";
+/** The settings that know nothing of a voice beyond the clip: what a strict twin may use. */
+export const STRICT_NORMS = ["none", "per-clip", "per-clip-prosody"] as const;
+export type StrictNorm = (typeof STRICT_NORMS)[number];
 export const SPEAKER_NORMS: readonly SpeakerNorm[] = [
   "none",
   "per-speaker",
@@ -438,6 +442,12 @@ export interface EvalConfig {
    * numbers. Changes what is run, not what either run computes.
    */
   strictToo: boolean;
+  /**
+   * The strict setting that twin uses: `none` (and then the spectral inputs only: absolute pitch
+   * and loudness say who speaks), or `per-clip-prosody` / `per-clip` (the run's inputs, each
+   * clip's columns z-scored over its own frames). Changes which twin is trained, not this run.
+   */
+  strictNorm: StrictNorm;
   /**
    * Test-time augmentation: recipe rows (as `augment.recipe` writes them, e.g. `pitch@-1`) whose
    * variants of every test clip are scored too; a clip's probabilities are the mean over the clip

@@ -23,16 +23,18 @@ export function membersFor(
 
 /**
  * The strict twin `reproduce` trains beside a per-speaker run: nothing of a test voice known
- * (`speakerNorm=none`), and the spectral inputs only; everything else (the pitch-shifted rows
- * too) as the run. Prosody's absolute pitch and loudness say who speaks as much as how, so the
- * twin drops them (the measurements behind that choice: docs/results.md, issue 20's section).
+ * (`eval.strictNorm`, `none` unless set), everything else (the pitch-shifted rows too) as the
+ * run. With `none` the twin reads the spectral inputs only: prosody's absolute pitch and
+ * loudness say who speaks as much as how (the measurements behind that choice: docs/results.md,
+ * issue 20's section); a per-clip setting keeps them, relative to the clip.
  */
 export function strictTwin(config: RunConfig): RunConfig {
+  const norm = config.eval.strictNorm;
   const spectral = spectralPart;
   return {
     ...config,
-    eval: { ...config.eval, speakerNorm: "none" },
-    temporal: {
+    eval: { ...config.eval, speakerNorm: norm },
+    temporal: norm !== "none" ? config.temporal : {
       ...config.temporal,
       input: spectral(config.temporal.input),
       memberInputs: config.temporal.memberInputs.map(spectral),

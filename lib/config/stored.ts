@@ -41,6 +41,7 @@ export const EXECUTION_KEYS = [
   "train.threads",
   "train.parallel",
   "eval.strictToo",
+  "eval.strictNorm",
   "live",
 ] as const;
 
@@ -61,6 +62,7 @@ const SETTINGS_BEFORE_THEY_EXISTED: Record<string, unknown> = {
   "data.ownLabels": [],
   "data.speakerPattern": "",
   "eval.strictToo": false,
+  "eval.strictNorm": "none",
 };
 
 /** A stored config completed with the meaning of settings added after it was written. */

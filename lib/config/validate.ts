@@ -16,6 +16,7 @@ import {
   type RunConfig,
   SHIFT_MODES,
   SPEAKER_NORMS,
+  STRICT_NORMS,
   TEMPORAL_POOLINGS,
   TRAIN_ENGINES,
   TRAIN_KERNELS,
@@ -268,6 +269,7 @@ function validateEval(c: RunConfig, p: Problems): void {
   oneOf(p, "eval.labels", e.labels, LABEL_SET_NAMES);
   if (!(e.testFraction > 0 && e.testFraction < 1)) p.push("eval.testFraction must be in (0, 1)");
   validateTta(c, p);
+  oneOf(p, "eval.strictNorm", e.strictNorm, STRICT_NORMS);
   if (!oneOf(p, "eval.speakerNorm", e.speakerNorm, SPEAKER_NORMS)) return;
   if (e.speakerNorm.startsWith("per-clip") && c.model === "seed") {
     p.push(`eval.speakerNorm=${e.speakerNorm} needs frame inputs (--model=temporal)`);
