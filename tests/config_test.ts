@@ -181,6 +181,14 @@ Deno.test("config: the strict twin knows nothing of a test voice; with strictNor
   });
   assertEquals(perClip.eval.speakerNorm, "per-clip-prosody");
   assertEquals(perClip.temporal, config.temporal);
+  // Without prosody in the input, or without frames, per-clip prosody has nothing to act on.
+  const spectralRun = {
+    ...plain,
+    eval: { ...plain.eval, strictNorm: "per-clip-prosody" as const },
+  };
+  assertEquals(strictTwin(spectralRun).eval.speakerNorm, "none");
+  const seedRun = { ...perClip, model: "seed" as const };
+  assertEquals(strictTwin(seedRun).eval.speakerNorm, "none");
   assertThrows(
     () => parseArgs(["--eval.strictNorm=per-speaker"]),
     Error,

@@ -29,7 +29,12 @@ export function membersFor(
  * issue 20's section); a per-clip setting keeps them, relative to the clip.
  */
 export function strictTwin(config: RunConfig): RunConfig {
-  const norm = config.eval.strictNorm;
+  const wants = config.eval.strictNorm;
+  // Per-clip settings need frames, and per-clip prosody prosody in them: without, `none`.
+  const frames = config.model === "temporal";
+  const hasProsody = frames && TEMPORAL_INPUTS.includes(config.temporal.input) &&
+    inputContains(config.temporal.input, "prosody");
+  const norm = !frames || (wants === "per-clip-prosody" && !hasProsody) ? "none" : wants;
   const spectral = spectralPart;
   return {
     ...config,
