@@ -122,7 +122,7 @@ export const DEFAULT_CONFIG: RunConfig = {
     testFraction: 0.25,
     speakerNorm: "per-speaker",
     strictToo: true,
-    strictNorm: "none",
+    strictNorm: "per-clip-prosody",
     tta: [],
   },
   live: {
@@ -438,14 +438,15 @@ export interface EvalConfig {
   speakerNorm: SpeakerNorm;
   /**
    * When `speakerNorm` uses statistics of a test voice, `reproduce` also trains the strict twin
-   * (the same config with `speakerNorm=none`: a voice heard for the first time) and prints both
-   * numbers. Changes what is run, not what either run computes.
+   * (the same config with the strict `strictNorm`: a voice heard for the first time) and prints
+   * both numbers. Changes what is run, not what either run computes.
    */
   strictToo: boolean;
   /**
-   * The strict setting that twin uses: `none` (and then the spectral inputs only: absolute pitch
-   * and loudness say who speaks), or `per-clip-prosody` / `per-clip` (the run's inputs, each
-   * clip's columns z-scored over its own frames). Changes which twin is trained, not this run.
+   * The strict setting that twin uses: `per-clip-prosody` (the run's inputs, each clip's prosody
+   * columns z-scored over its own frames: pitch and loudness relative to the clip), `per-clip`
+   * (every column so), or `none` (and then the spectral inputs only: absolute pitch and loudness
+   * say who speaks). Changes which twin is trained, not this run.
    */
   strictNorm: StrictNorm;
   /**

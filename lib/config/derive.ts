@@ -23,10 +23,10 @@ export function membersFor(
 
 /**
  * The strict twin `reproduce` trains beside a per-speaker run: nothing of a test voice known
- * (`eval.strictNorm`, `none` unless set), everything else (the pitch-shifted rows too) as the
- * run. With `none` the twin reads the spectral inputs only: prosody's absolute pitch and
- * loudness say who speaks as much as how (the measurements behind that choice: docs/results.md,
- * issue 20's section); a per-clip setting keeps them, relative to the clip.
+ * (`eval.strictNorm`: `per-clip-prosody` unless set), everything else (the pitch-shifted rows
+ * too) as the run. A per-clip setting keeps the run's inputs, prosody relative to the clip; with
+ * `none` the twin reads the spectral inputs only: absolute pitch and loudness say who speaks as
+ * much as how (the measurements behind both: docs/results.md, issues 20 and 29).
  */
 export function strictTwin(config: RunConfig): RunConfig {
   const wants = config.eval.strictNorm;
