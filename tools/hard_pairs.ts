@@ -10,6 +10,8 @@
  */
 import { cliContext, fromRoot, openCorpus, runCli } from "../lib/cli/common.ts";
 import { featurizeCorpus } from "../lib/pipeline/featurize.ts";
+import { loadRun } from "../lib/run/store.ts";
+import type { PredictionRow } from "../lib/run/predictions.ts";
 import { PROSODY_DIM } from "../lib/features/prosody.ts";
 import { clipProsodyStats, separatePairs, zScoreWithinSpeaker } from "../lib/eval/separability.ts";
 
@@ -21,11 +23,12 @@ const PAIRS: [string, string][] = [
   ["angry", "calm"],
 ];
 
-/** The `count` most confused pairs of a confusion CSV (true rows, predicted columns). */
-function confusedPairs(csv: string, count: number): { pair: [string, string]; clips: number }[] {
-  const [head, ...rows] = csv.trim().split("\n").map((l) => l.split(","));
-  const labels = head.slice(1);
-  const m = rows.map((r) => r.slice(1).map(Number));
+/** The `count` most confused pairs of a confusion matrix (true rows, predicted columns). */
+function confusedPairs(
+  labels: readonly string[],
+  m: readonly number[][],
+  count: number,
+): { pair: [string, string]; clips: number }[] {
   const out: { pair: [string, string]; clips: number }[] = [];
   for (let i = 0; i < labels.length; i++) {
     for (let j = i + 1; j < labels.length; j++) {
@@ -36,10 +39,9 @@ function confusedPairs(csv: string, count: number): { pair: [string, string]; cl
 }
 
 /** Recall per class and RAVDESS intensity (the id's fourth field: 01 normal, 02 strong). */
-function recallByIntensity(csv: string): string[] {
-  const rows = csv.trim().split("\n").slice(1).map((l) => l.split(","));
+function recallByIntensity(rows: readonly PredictionRow[]): string[] {
   const tally = new Map<string, { normal: number[]; strong: number[] }>();
-  for (const [clip, , , truth, predicted] of rows) {
+  for (const { clip, truth, predicted } of rows) {
     const t = tally.get(truth) ?? { normal: [0, 0], strong: [0, 0] };
     const side = clip.split("-")[3] === "02" ? t.strong : t.normal;
     side[0] += truth === predicted ? 1 : 0;
@@ -58,7 +60,9 @@ if (import.meta.main) {
     const run = own("run");
     let pairs = PAIRS;
     if (run) {
-      const confused = confusedPairs(await Deno.readTextFile(`${run}/confusion.csv`), 6);
+      const stored = await loadRun(run);
+      const { labels, confusion } = stored.summary.primary.pooled;
+      const confused = confusedPairs(labels, confusion, 6);
       pairs = confused.map((c) => c.pair);
       console.log(
         `the run's most confused pairs (clips, both directions): ${
@@ -67,7 +71,7 @@ if (import.meta.main) {
       );
       console.log("| class | recall, normal intensity | recall, strong intensity |");
       console.log("| --- | --- | --- |");
-      console.log(recallByIntensity(await Deno.readTextFile(`${run}/predictions.csv`)).join("\n"));
+      console.log(recallByIntensity(stored.predictions).join("\n"));
       console.log("");
     }
     const corpus = await openCorpus(ctx);

@@ -8,7 +8,7 @@ import { normPolicy } from "../normalise/policy.ts";
 import { resample } from "../audio/resample.ts";
 import { testTimeVariants } from "../augment/recipe.ts";
 import { createClipFeaturizer } from "../features/clip.ts";
-import { inputOf, predictClip, type Predictor } from "../model/predictor.ts";
+import { inputOf, predictMean, type Predictor } from "../model/predictor.ts";
 import { bytesSource } from "../audio/wav.ts";
 import { type RecordingAnalysis, scoreRecording } from "./timeline.ts";
 import { analyseSource } from "./recording.ts";
@@ -97,14 +97,9 @@ export function createLiveClassifier(
         voice.add(dim === 1 ? input : input.subarray(Math.max(0, input.length - newFrames * dim)));
         speaker = voice.scaler();
       }
-      const probs = predictClip(predictor, features, speaker);
-      const more = variants(y);
-      for (const v of more) {
-        const p = predictClip(predictor, featurizer.extractor.extract(v), speaker);
-        for (let c = 0; c < p.length; c++) probs[c] += p[c];
-      }
-      for (let c = 0; c < probs.length; c++) probs[c] /= 1 + more.length;
-      return { activity, probs };
+      const inputs = [features, ...variants(y).map((v) => featurizer.extractor.extract(v))]
+        .map((f) => inputOf(f, predictor.input));
+      return { activity, probs: predictMean(predictor, inputs, speaker) };
     },
     resetVoice() {
       voice = new RunningStats(dim);

@@ -20,7 +20,7 @@ import type { SampleStore } from "../audio/stream.ts";
 import { windowStarts } from "../audio/load.ts";
 import type { FeatureExtractor } from "../features/extract.ts";
 import { assertFiniteFeatures } from "../features/clip.ts";
-import { inputOf, predictInput, type Predictor } from "../model/predictor.ts";
+import { inputOf, predictMean, type Predictor } from "../model/predictor.ts";
 import type { Scaler } from "../normalise/scaler.ts";
 import { RunningStats } from "../normalise/speaker.ts";
 import type { GateOptions } from "./gate.ts";
@@ -173,19 +173,13 @@ export function scoreRecording(
     if (!win.speech) continue;
     const input = (sameInputs ? a.kept.get(w) : undefined) ??
       windowInput(a.store, a.starts[w], a.window, extractor, predictor, a.source);
-    win.probs = predictInput(predictor, input, speaker);
-    if (variants) {
-      // The run's test-time variants of this window, averaged with it as evaluation does.
-      const start = a.starts[w];
-      const more = variants(a.store.read(start, start + a.window));
-      const at = `${a.source} (window at ${(start / a.sampleRateHz).toFixed(2)} s, a variant)`;
-      for (const y of more) {
-        const x = inputOf(assertFiniteFeatures(extractor.extract(y), at), predictor.input);
-        const p = predictInput(predictor, x, speaker);
-        for (let c = 0; c < p.length; c++) win.probs[c] += p[c];
-      }
-      for (let c = 0; c < win.probs.length; c++) win.probs[c] /= 1 + more.length;
-    }
+    // The run's test-time variants of this window, if any, averaged with it.
+    const start = a.starts[w];
+    const at = `${a.source} (window at ${(start / a.sampleRateHz).toFixed(2)} s, a variant)`;
+    const more = (variants?.(a.store.read(start, start + a.window)) ?? []).map((y) =>
+      inputOf(assertFiniteFeatures(extractor.extract(y), at), predictor.input)
+    );
+    win.probs = predictMean(predictor, [input, ...more], speaker);
     for (let c = 0; c < sum.length; c++) sum[c] += win.probs[c];
     n++;
   }

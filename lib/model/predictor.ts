@@ -68,6 +68,23 @@ export function predictInput(p: Predictor, input: Float32Array, speaker?: Scaler
   return sum;
 }
 
+/**
+ * The mean of `predictInput` over several inputs of one window: the window itself and its
+ * test-time variants (`eval.tta`), averaged as evaluation averages a test clip's rows.
+ */
+export function predictMean(
+  p: Predictor,
+  inputs: readonly Float32Array[],
+  speaker?: Scaler,
+): Float32Array {
+  const sum = new Float32Array(p.labels.length);
+  for (const input of inputs) {
+    const probs = predictInput(p, input, speaker);
+    for (let c = 0; c < sum.length; c++) sum[c] += probs[c] / inputs.length;
+  }
+  return sum;
+}
+
 /** A clip's features with those of its later windows (`audio.windowHopS`), if it has any. */
 export type WindowedFeatures = ClipFeatures & { windows?: readonly ClipFeatures[] };
 
