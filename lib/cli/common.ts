@@ -26,12 +26,7 @@ export function cliContext(args: readonly string[] = Deno.args): CliContext {
  * relative to the project.
  */
 export function withUserPaths(config: RunConfig, args: readonly string[]): RunConfig {
-  const typed = new Set(
-    args.filter((a) => a.startsWith("--")).map((a) => {
-      const key = a.slice(2).split("=")[0];
-      return key === "data" ? "data.dir" : key;
-    }),
-  );
+  const typed = new Set(typedKeys(args));
   const typedPath = (key: string, value: string) =>
     typed.has(key) && value ? userPath(value) : value;
   return {
@@ -43,6 +38,14 @@ export function withUserPaths(config: RunConfig, args: readonly string[]): RunCo
 }
 
 export { fromRoot };
+
+/** The keys of the `--key[=value]` arguments typed (`--data` is `data.dir`). */
+export function typedKeys(args: readonly string[]): string[] {
+  return args.filter((a) => a.startsWith("--")).map((a) => {
+    const key = a.slice(2).split("=")[0];
+    return key === "data" ? "data.dir" : key;
+  });
+}
 
 /** The configured corpus, found or downloaded, indexed, with a line saying what it holds. */
 export function openCorpus(ctx: CliContext): Promise<CorpusIndex> {

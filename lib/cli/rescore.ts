@@ -16,19 +16,16 @@ import { readJsonFile } from "../cache/files.ts";
 import { RUN_FILES } from "../run/record.ts";
 import { join } from "node:path";
 import { stderrSink } from "../util/terminal.ts";
-import { fromRoot, runCli, withUserPaths } from "./common.ts";
+import { fromRoot, runCli, typedKeys, withUserPaths } from "./common.ts";
 
 export const RESCORE_FLAGS = { run: { kind: "string" } } satisfies Record<string, FlagSpec>;
 
 /** Settings a rescore may change: how test clips are scored, and where things are. */
 export const SCORING_SETTINGS = ["eval.tta", "data.dir", "cacheDir", "resultsDir", "workers"];
 
-/** The settings `args` types (`--data` is `data.dir`), for the check above. */
+/** The settings `args` types (`--data` is `data.dir`), its own flags left out. */
 export function typedSettings(args: readonly string[]): string[] {
-  return args.filter((a) => a.startsWith("--")).map((a) => {
-    const key = a.slice(2).split("=")[0];
-    return key === "data" ? "data.dir" : key;
-  }).filter((key) => !(key in RESCORE_FLAGS));
+  return typedKeys(args).filter((key) => !(key in RESCORE_FLAGS));
 }
 
 if (import.meta.main) {
@@ -42,12 +39,9 @@ if (import.meta.main) {
         } would change what they are: train with \`deno task reproduce\``,
       );
     }
-    const first = withUserPaths(
-      parseArgs(Deno.args, DEFAULT_CONFIG, RESCORE_FLAGS).config,
-      Deno.args,
-    );
-    const found = parseArgs(Deno.args, DEFAULT_CONFIG, RESCORE_FLAGS).flags.run as string;
-    const runDir = await resolveRun(fromRoot(first.resultsDir), found ?? "");
+    const cli = parseArgs(Deno.args, DEFAULT_CONFIG, RESCORE_FLAGS);
+    const resultsDir = withUserPaths(cli.config, Deno.args).resultsDir;
+    const runDir = await resolveRun(fromRoot(resultsDir), (cli.flags.run as string) ?? "");
     const record = await readRunRecord(runDir);
     // The stored run's own settings, with the few typed now on top.
     const typed = withUserPaths(

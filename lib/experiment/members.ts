@@ -77,13 +77,7 @@ export function memberJob(
   fold: PreparedFold,
   member: number,
 ): MemberJob {
-  const width = fold.rowShape[fold.rowShape.length - 1];
-  const channels = inputChannels(inputKindOf(config), memberInput(config, member), src);
-  const view = (s: Samples): Samples => ({
-    ...s,
-    x: selectChannels(s.x, width, channels),
-    rowShape: [...s.rowShape.slice(0, -1), channels[1] - channels[0]],
-  });
+  const view = memberView(config, src, fold, member);
   const train = view(fold.train);
   return {
     config,
@@ -94,6 +88,22 @@ export function memberJob(
     val: fold.val && view(fold.val),
     testX: view(fold.test).x,
   };
+}
+
+/** Member `member`'s view of a fold's samples: the columns of its input (`memberInput`). */
+export function memberView(
+  config: RunConfig,
+  src: HasDims,
+  fold: PreparedFold,
+  member: number,
+): (s: Samples) => Samples {
+  const width = fold.rowShape[fold.rowShape.length - 1];
+  const channels = inputChannels(inputKindOf(config), memberInput(config, member), src);
+  return (s) => ({
+    ...s,
+    x: selectChannels(s.x, width, channels),
+    rowShape: [...s.rowShape.slice(0, -1), channels[1] - channels[0]],
+  });
 }
 
 /**

@@ -7,22 +7,14 @@
  */
 import { join } from "node:path";
 import type { RunConfig } from "../config/config.ts";
-import { selectChannels } from "../schema/inputs.ts";
 import { loadModel } from "../model/io_fs.ts";
 import { predictProbabilities } from "../model/train.ts";
 import { parseScaler, type Scaler } from "../normalise/scaler.ts";
 import { RUN_FILES } from "../run/record.ts";
 import type { RunHistory } from "../eval/summary.ts";
 import { readJsonFile } from "../cache/files.ts";
-import {
-  finishFold,
-  type FoldResult,
-  inputChannels,
-  inputKindOf,
-  type PreparedFold,
-  type RowSource,
-} from "./fold.ts";
-import { memberInput, memberNames, type TrainedMember } from "./members.ts";
+import { finishFold, type FoldResult, type PreparedFold, type RowSource } from "./fold.ts";
+import { memberNames, memberView, type TrainedMember } from "./members.ts";
 
 /** Largest difference between two scalers' means and spreads. */
 function scalerDistance(a: Scaler, b: Scaler): number {
@@ -51,7 +43,6 @@ export async function scoreStoredFolds(
     const name = fold.plan.name;
     const epochs = history.folds.find((h) => h.name === name)?.epochs;
     if (!epochs) throw new Error(`${runDir}: its history has no fold ${name}`);
-    const width = fold.rowShape[fold.rowShape.length - 1];
     const members: TrainedMember[] = [];
     for (const [m, member] of memberNames(name, k).entries()) {
       const dir = join(runDir, RUN_FILES.models, member);
@@ -65,14 +56,9 @@ export async function scoreStoredFolds(
             `features, augmentation or split differ from the run's; train it again instead`,
         );
       }
-      const channels = inputChannels(inputKindOf(config), memberInput(config, m), src);
-      const rowShape = [...fold.rowShape.slice(0, -1), channels[1] - channels[0]];
+      const test = memberView(config, src, fold, m)(fold.test);
       const model = await loadModel(dir);
-      const probabilities = predictProbabilities(
-        model,
-        selectChannels(fold.test.x, width, channels),
-        rowShape,
-      );
+      const probabilities = predictProbabilities(model, test.x, test.rowShape);
       members.push({ model, history: epochs, probabilities, trainSeconds: 0 });
     }
     await onFold(finishFold(config, src, fold, members), f);
