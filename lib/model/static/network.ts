@@ -96,7 +96,8 @@ export class StaticNetwork {
     );
     const bnChannels = plan.ops.flatMap((op) => (op.kind === "batchNorm" ? [op.channels] : []));
     const sizes = [
-      ...bnChannels.map((c) => 6 * (c + 16)),
+      // Six scratch vectors per batch norm, each taken (and aligned) on its own.
+      ...bnChannels.flatMap((c) => Array<number>(6).fill(c)),
       2 * Math.max(0, ...bnChannels),
       2 * Math.max(0, ...bnChannels),
       plan.totalSize,
@@ -135,6 +136,9 @@ export class StaticNetwork {
     let at = 0;
     // 64-byte aligned views, in the order of `sizes`.
     const take = (n: number) => {
+      if (at + n > arena.length) {
+        throw new Error(`static network: arena of ${arena.length} floats too small (layout bug)`);
+      }
       const view = arena.subarray(at, at + n);
       at += Math.ceil((n + 16) / 16) * 16;
       return view;
@@ -396,8 +400,20 @@ export class StaticNetwork {
     );
   }
 
-  /** Gradients of every trainable weight for the last forward pass and `lossBackward`. */
-  backward(): void {
+  /**
+   * Op `index`'s output from the last forward pass, rows [0, batch) (e.g. the pooled embedding
+   * a training-only head reads).
+   */
+  activation(index: number): Float32Array {
+    return this.#acts[index].subarray(0, this.#batch * this.plan.outSizes[index]);
+  }
+
+  /**
+   * Gradients of every trainable weight for the last forward pass and `lossBackward`; `extra`
+   * adds a gradient of some other loss with respect to op `extra.at`'s output (a head outside
+   * the plan) before the ops beneath it are differentiated.
+   */
+  backward(extra?: { at: number; grad: Float32Array }): void {
     const { ops } = this.plan;
     const batch = this.#batch;
     const g = this.grads;
@@ -408,6 +424,10 @@ export class StaticNetwork {
       const out = this.#acts[i];
       const dout = this.#dActs[i];
       const din = i > 0 ? this.#dActs[i - 1] : null;
+      if (extra?.at === i) {
+        const n = batch * this.plan.outSizes[i];
+        for (let j = 0; j < n; j++) dout[j] += extra.grad[j];
+      }
       switch (op.kind) {
         case "conv": {
           const rows = batch * op.length;
