@@ -101,6 +101,7 @@ export const DEFAULT_CONFIG: RunConfig = {
     minLr: 1e-7,
     lrSchedule: "plateau",
     averageLast: 0,
+    speakerAdversary: 0,
     threads: 1,
     parallel: 0,
     gemm: "auto",
@@ -164,6 +165,7 @@ export const LEVERS_OFF = {
   "train.ensemble": 1,
   "train.lrSchedule": "plateau",
   "train.averageLast": 0,
+  "train.speakerAdversary": 0,
   "temporal.pooling": "meanMax",
   "eval.tta": [],
 } as const;
@@ -342,6 +344,14 @@ export interface TrainConfig {
    * looking at any held-out speaker. 0 keeps the last epoch.
    */
   averageLast: number;
+  /**
+   * A speaker adversary's reversal weight (0: none). A linear head on each network's pooled
+   * embedding learns to name the training speaker of every row while the gradient it sends into
+   * the network is reversed and scaled by this weight (ramped up from 0 over training, as DANN
+   * does), pushing the network towards features that do not say who speaks. Training only: the
+   * saved network has no such head. Needs `engine=static`.
+   */
+  speakerAdversary: number;
   /**
    * BLAS threads per network; 0 means one per core. Native BLAS splits its sums differently
    * for different thread counts, so the last digits of a run depend on this setting: keep it 1

@@ -237,6 +237,11 @@ function validateTrain({ train: tr }: RunConfig, p: Problems): void {
   if (!isInt(tr.averageLast) || tr.averageLast < 0 || tr.averageLast > tr.epochs) {
     p.push(`train.averageLast must be an integer from 0 to train.epochs (got ${tr.averageLast})`);
   }
+  if (!(Number.isFinite(tr.speakerAdversary) && tr.speakerAdversary >= 0)) {
+    p.push(`train.speakerAdversary must be a number >= 0 (got ${tr.speakerAdversary})`);
+  } else if (tr.speakerAdversary > 0 && tr.engine !== "static") {
+    p.push("train.speakerAdversary needs train.engine=static (tfjs's engine has no such head)");
+  }
   if (!(tr.lrFactor > 0 && tr.lrFactor <= 1)) p.push("train.lrFactor must be in (0, 1]");
   if (!isInt(tr.threads) || tr.threads < 0) p.push("train.threads must be an integer >= 0");
   if (!isInt(tr.parallel) || tr.parallel < 0) {

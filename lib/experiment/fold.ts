@@ -125,6 +125,24 @@ export function labelsOf(src: RowSource, rows: readonly RowRef[], set: LabelSet)
   });
 }
 
+/**
+ * Each row's speaker, numbered in order of first appearance (what a speaker adversary tells
+ * apart), and how many speakers the rows hold.
+ */
+export function speakersOf(
+  src: RowSource,
+  rows: readonly RowRef[],
+): { speakers: Int32Array; speakerCount: number } {
+  const index = new Map<number, number>();
+  const speakers = Int32Array.from(rows, (r) => {
+    const actor = src.clips[r.clip].actor;
+    let k = index.get(actor);
+    if (k === undefined) index.set(actor, k = index.size);
+    return k;
+  });
+  return { speakers, speakerCount: index.size };
+}
+
 export interface FoldResult {
   name: string;
   protocol: string;
@@ -227,7 +245,7 @@ export function prepareFold(
     seed,
     rowShape,
     classes,
-    train: samples(plan.train, rawTrain),
+    train: { ...samples(plan.train, rawTrain), ...speakersOf(src, plan.train) },
     val: plan.val.length ? samples(plan.val) : undefined,
     testRows,
     test: samples(testRows, undefined, true),

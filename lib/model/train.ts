@@ -17,6 +17,7 @@ import { createSplitGemm } from "./split_gemm.ts";
 import { createWasmGemm } from "./gemm_wasm.ts";
 import { compilePlan, readWeights, writeWeights } from "./static/plan.ts";
 import { StaticNetwork } from "./static/network.ts";
+import { reversalStrength, SpeakerAdversary } from "./static/adversary.ts";
 
 /** Row-major samples: `x` holds n rows of `rowShape`, `labels` the class index per row. */
 export interface Samples {
@@ -24,6 +25,12 @@ export interface Samples {
   rowShape: number[];
   labels: Int32Array;
   classes: number;
+  /**
+   * The speaker of each row, numbered 0 to `speakerCount - 1`: what a speaker adversary
+   * (`train.speakerAdversary`) learns to tell apart. Training rows only.
+   */
+  speakers?: Int32Array;
+  speakerCount?: number;
 }
 
 export interface EpochRecord {
@@ -65,10 +72,12 @@ function batchArrays(
   const n = to - from;
   const x = new Float32Array(n * size);
   const y = new Float32Array(n * samples.classes);
+  const speakers = new Int32Array(samples.speakers ? n : 0);
   for (let i = 0; i < n; i++) {
     const r = order[from + i];
     x.set(samples.x.subarray(r * size, (r + 1) * size), i * size);
     y[i * samples.classes + samples.labels[r]] = 1;
+    if (samples.speakers) speakers[i] = samples.speakers[r];
   }
   if (cfg && rng) {
     const [frames, dims] = samples.rowShape;
@@ -84,7 +93,7 @@ function batchArrays(
     if (cfg.mixupAlpha > 0) mixupRows(x, y, n, samples.classes, cfg.mixupAlpha, rng);
     if (cfg.labelSmoothing > 0) smoothLabels(y, samples.classes, cfg.labelSmoothing);
   }
-  return { x, y };
+  return { x, y, speakers };
 }
 
 /**
@@ -132,6 +141,7 @@ interface Stepper {
     n: number,
     dropoutSeeds: number[],
     lr: number,
+    adversary: AdversaryBatch | null,
   ): Promise<{ loss: number; hits: number }>;
   evaluate(samples: Samples): { loss: number; accuracy: number };
   getWeights(): Float32Array[];
@@ -140,6 +150,12 @@ interface Stepper {
   sync(): void;
   /** Leaves the trained weights in the tfjs model and frees what the engine holds. */
   finish(): void;
+}
+
+/** A batch's speakers and the reversal strength of the speaker adversary at this point. */
+interface AdversaryBatch {
+  speakers: Int32Array;
+  strength: number;
 }
 
 /** Dropout layers of `model`, in order: each gets one seed per batch. */
@@ -204,16 +220,29 @@ function staticStepper(
   cfg: TrainConfig,
   classWeights: Float32Array | null,
   gemm: Gemm,
+  speakerCount: number,
+  seed: number,
 ): Stepper {
   const plan = compilePlan(model);
   const net = new StaticNetwork(plan, cfg.batchSize, gemm, readWeights(model, plan));
+  // The adversary reads the pooled embedding: everything the classifier sees of a clip.
+  const tap = plan.ops.findIndex((op) => op.kind === "timePool");
+  if (cfg.speakerAdversary > 0 && tap < 0) {
+    throw new Error("train.speakerAdversary: the network has no pooling over time to read");
+  }
+  const head = cfg.speakerAdversary > 0
+    ? new SpeakerAdversary(plan.outSizes[tap], speakerCount, cfg.batchSize, seed ^ 0xad7)
+    : null;
   return {
-    step(x, y, n, seeds, lr) {
+    step(x, y, n, seeds, lr, adversary) {
       net.input.set(x);
       net.target.set(y);
       net.forward(n, true, seeds);
       const out = net.lossBackward(classWeights);
-      net.backward();
+      if (head && adversary) {
+        head.step(net.activation(tap), adversary.speakers, n, adversary.strength, lr);
+        net.backward({ at: tap, grad: head.embeddingGrad });
+      } else net.backward();
       net.adam(lr, cfg.weightDecay);
       return Promise.resolve(out);
     },
@@ -247,11 +276,22 @@ export async function trainModel(
   const rowWeights = cfg.classBalance
     ? Float32Array.from(classWeights(train.labels, train.classes))
     : null;
+  const adversarial = cfg.speakerAdversary > 0;
+  if (adversarial && cfg.engine !== "static") {
+    throw new Error(
+      "train.speakerAdversary needs train.engine=static (tfjs's engine has no such head)",
+    );
+  }
+  if (adversarial && !(train.speakers && (train.speakerCount ?? 0) >= 2)) {
+    throw new Error(
+      "train.speakerAdversary: the training rows name fewer than 2 speakers (nothing to tell apart)",
+    );
+  }
   let engine: Stepper;
   if (cfg.engine === "static") {
     // Without a GEMM from the caller: the portable one, in the same two halves as a run's.
     const gemm = hooks.gemm ?? createSplitGemm(createWasmGemm() ?? jsGemm);
-    engine = staticStepper(model, cfg, rowWeights, gemm);
+    engine = staticStepper(model, cfg, rowWeights, gemm, train.speakerCount ?? 0, seed);
   } else engine = tfjsStepper(model, cfg, rowWeights);
   const rng = createRng(seed);
   const history: EpochRecord[] = [];
@@ -280,8 +320,24 @@ export async function trainModel(
         const from = b * cfg.batchSize;
         const to = Math.min(n, from + cfg.batchSize);
         const seeds = Array.from({ length: dropouts }, () => rng.int(0, 2 ** 31));
-        const { x, y } = batchArrays(train, order, from, to, cfg, augmentRng);
-        const { loss: batchLoss, hits } = await engine.step(x, y, to - from, seeds, lr);
+        const { x, y, speakers } = batchArrays(train, order, from, to, cfg, augmentRng);
+        const adversary = adversarial
+          ? {
+            speakers,
+            strength: reversalStrength(
+              cfg.speakerAdversary,
+              (epoch - 1 + b / batches) / cfg.epochs,
+            ),
+          }
+          : null;
+        const { loss: batchLoss, hits } = await engine.step(
+          x,
+          y,
+          to - from,
+          seeds,
+          lr,
+          adversary,
+        );
         if (!Number.isFinite(batchLoss)) {
           throw new Error(
             `training diverged: the loss is ${batchLoss} at epoch ${epoch}, batch ${b + 1} of ` +
