@@ -171,6 +171,9 @@ Deno.test("training with a speaker adversary: reproducible, not the same as with
     assertEquals(model.layers.length, layers, "no layer added to the saved network");
     const w = model.getWeights().flatMap((t) => Array.from(t.dataSync()));
     model.dispose();
+    if (c.speakerAdversary > 0) {
+      assert(history.every((h) => h.speakerAccuracy! >= 0 && h.speakerAccuracy! <= 1));
+    } else assert(history.every((h) => h.speakerAccuracy === undefined));
     return { loss: history.map((h) => h.loss), w };
   };
   const a = await run(cfg);

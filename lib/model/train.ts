@@ -41,6 +41,11 @@ export interface EpochRecord {
   seconds: number;
   valLoss?: number;
   valAccuracy?: number;
+  /**
+   * With a speaker adversary: how often its head named the training row's speaker this epoch
+   * (chance is 1 / speakers; lower than the head could reach means the network hides the voice).
+   */
+  speakerAccuracy?: number;
 }
 
 export interface TrainHooks {
@@ -142,7 +147,7 @@ interface Stepper {
     dropoutSeeds: number[],
     lr: number,
     adversary: AdversaryBatch | null,
-  ): Promise<{ loss: number; hits: number }>;
+  ): Promise<{ loss: number; hits: number; speakerHits?: number }>;
   evaluate(samples: Samples): { loss: number; accuracy: number };
   getWeights(): Float32Array[];
   setWeights(values: Float32Array[]): void;
@@ -239,12 +244,19 @@ function staticStepper(
       net.target.set(y);
       net.forward(n, true, seeds);
       const out = net.lossBackward(classWeights);
+      let speakerHits: number | undefined;
       if (head && adversary) {
-        head.step(net.activation(tap), adversary.speakers, n, adversary.strength, lr);
+        speakerHits = head.step(
+          net.activation(tap),
+          adversary.speakers,
+          n,
+          adversary.strength,
+          lr,
+        ).hits;
         net.backward({ at: tap, grad: head.embeddingGrad });
       } else net.backward();
       net.adam(lr, cfg.weightDecay);
-      return Promise.resolve(out);
+      return Promise.resolve({ ...out, speakerHits });
     },
     evaluate(samples) {
       return lossAndAccuracy(net.predict(samples.x), samples.labels, samples.classes);
@@ -316,6 +328,7 @@ export async function trainModel(
       shuffleInPlace(rng, order);
       let lossSum = 0;
       let correct = 0;
+      let speakerCorrect = 0;
       for (let b = 0; b < batches; b++) {
         const from = b * cfg.batchSize;
         const to = Math.min(n, from + cfg.batchSize);
@@ -330,7 +343,7 @@ export async function trainModel(
             ),
           }
           : null;
-        const { loss: batchLoss, hits } = await engine.step(
+        const { loss: batchLoss, hits, speakerHits } = await engine.step(
           x,
           y,
           to - from,
@@ -347,6 +360,7 @@ export async function trainModel(
         }
         lossSum += batchLoss * (to - from);
         correct += hits;
+        speakerCorrect += speakerHits ?? 0;
         hooks.onBatch?.(b + 1, batches);
       }
       const record: EpochRecord = {
@@ -356,6 +370,7 @@ export async function trainModel(
         learningRate: lr,
         seconds: (performance.now() - start) / 1000,
       };
+      if (adversarial) record.speakerAccuracy = speakerCorrect / n;
       if (hooks.val && hooks.val.labels.length) {
         const v = engine.evaluate(hooks.val);
         record.valLoss = v.loss;
