@@ -130,7 +130,7 @@ Deno.test({
 });
 
 Deno.test({
-  name: "ONNX: attention pooling and the classic seed network export too",
+  name: "ONNX: attention and std pooling and the classic seed network export too",
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
@@ -157,6 +157,22 @@ Deno.test({
       [n, frames, width],
     );
     assert(maxDiff(got, want) < 1e-4, `attention: ${maxDiff(got, want)}`);
+    const std = buildTemporalModel(frames, width, 5, {
+      filters: [8, 8],
+      kernelSize: 3,
+      dropout: 0,
+      denseUnits: 8,
+      pooling: "meanMaxStd",
+    }, 9);
+    randomize(std, 13);
+    const stdWant = predictProbabilities(std, applyScaler(scaler, x), [frames, width], n);
+    const stdGot = await runOnnx(
+      exportOnnx({ model: std, scaler, channels: [0, width], rowShape: [frames, width] }, "s"),
+      x,
+      [n, frames, width],
+    );
+    assert(maxDiff(stdGot, stdWant) < 1e-4, `std pooling: ${maxDiff(stdGot, stdWant)}`);
+    std.dispose();
     const seed = buildSeedModel(162, 8, 3);
     const v = Float32Array.from({ length: n * 162 }, (_, i) => Math.cos(i * 0.11));
     const vs = fitScaler(v, 162);

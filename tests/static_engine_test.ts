@@ -7,6 +7,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { assert, assertEquals, assertThrows } from "./assert.ts";
 import { DEFAULT_CONFIG, type TrainConfig } from "../lib/config/config.ts";
+import type { TemporalPooling } from "../lib/config/defaults.ts";
 import { type Gemm, jsGemm } from "../lib/model/gemm.ts";
 import { createWasmGemm } from "../lib/model/gemm_wasm.ts";
 import { buildSeedModel, buildTemporalModel } from "../lib/model/networks.ts";
@@ -49,7 +50,7 @@ function oneHot(labels: Int32Array, classes: number): Float32Array {
   return y;
 }
 
-const temporal = (dims: number, pooling: "meanMax" | "meanMaxAttention" = "meanMax") => () =>
+const temporal = (dims: number, pooling: TemporalPooling = "meanMax") => () =>
   buildTemporalModel(108, dims, 8, { ...DEFAULT_CONFIG.temporal, pooling }, 7);
 
 // Every member shape the project trains: log-mel 40, MFCC + deltas 60, with prosody, the
@@ -60,6 +61,7 @@ const SHAPES: [string, () => tf.LayersModel, number[], Gemm?][] = [
   ["temporal mfccDelta", temporal(60), [108, 60]],
   ["temporal mfccDeltaProsody", temporal(mfccDeltaProsody), [108, mfccDeltaProsody]],
   ["temporal attention", temporal(40, "meanMaxAttention"), [108, 40]],
+  ["temporal std pooling", temporal(40, "meanMaxStd"), [108, 40]],
   ["seed", () => buildSeedModel(162, 8, 7), [162, 1]],
   // Narrow layers (channel counts off the arena's 16-float alignment) on a short clip, in an
   // arena of exactly the size the network asks for (the JavaScript GEMM's).

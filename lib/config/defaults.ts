@@ -34,7 +34,7 @@ export const TRAIN_KERNELS = ["fused", "stock"] as const;
 export const PROTOCOLS = ["speaker", "random", "seed-leaky", "cross-corpus"] as const;
 
 /** How a temporal network pools its frames into one vector. */
-export const TEMPORAL_POOLINGS = ["meanMax", "meanMaxAttention"] as const;
+export const TEMPORAL_POOLINGS = ["meanMax", "meanMaxAttention", "meanMaxStd"] as const;
 export type TemporalPooling = (typeof TEMPORAL_POOLINGS)[number];
 
 export const DEFAULT_CONFIG: RunConfig = {
@@ -316,8 +316,9 @@ export interface TemporalConfig {
   dropout: number;
   denseUnits: number;
   /**
-   * How frames become one vector: `meanMax` (mean and max over time, side by side) or
-   * `meanMaxAttention` (and an attention-weighted mean: a learned score per frame, softmaxed).
+   * How frames become one vector: `meanMax` (mean and max over time, side by side),
+   * `meanMaxAttention` (and an attention-weighted mean: a learned score per frame, softmaxed) or
+   * `meanMaxStd` (and each channel's standard deviation over the frames: statistics pooling).
    */
   pooling: TemporalPooling;
 }

@@ -4,6 +4,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { AttentionPooling1D } from "./attention_pool.ts";
+import { StdPooling1D } from "./std_pool.ts";
 
 export type ModelKind = "seed" | "temporal";
 
@@ -97,6 +98,9 @@ export function buildTemporalModel(
   const pooled = [mean, max];
   if (cfg.pooling === "meanMaxAttention") {
     pooled.push(new AttentionPooling1D({ name: "time_attention" }).apply(h) as tf.SymbolicTensor);
+  }
+  if (cfg.pooling === "meanMaxStd") {
+    pooled.push(new StdPooling1D({ name: "time_std" }).apply(h) as tf.SymbolicTensor);
   }
   h = tf.layers.concatenate({ name: "pooled" }).apply(pooled) as tf.SymbolicTensor;
   h = tf.layers.dropout({ rate: cfg.dropout, name: "drop1" }).apply(h) as tf.SymbolicTensor;

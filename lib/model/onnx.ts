@@ -9,6 +9,7 @@
  */
 import type * as tf from "@tensorflow/tfjs";
 import type { Scaler } from "../normalise/scaler.ts";
+import { STD_POOL_EPSILON } from "./static/kernels.ts";
 
 // ---- protobuf wire format ----------------------------------------------------------------
 
@@ -252,7 +253,8 @@ export function exportOnnx(m: OnnxMember, name: string): Uint8Array {
       }
       case "GlobalAveragePooling1D":
       case "GlobalMaxPooling1D":
-      case "AttentionPooling1D": {
+      case "AttentionPooling1D":
+      case "StdPooling1D": {
         // The three poolings read the same frames (the layer before them).
         pooledFrom ||= x;
         const h = pooledFrom;
@@ -261,6 +263,17 @@ export function exportOnnx(m: OnnxMember, name: string): Uint8Array {
             name: "keepdims",
             int: 0,
           }]));
+        } else if (cls === "StdPooling1D") {
+          const centred = g.node("Sub", [
+            h,
+            g.node("ReduceMean", [h], [{ name: "axes", ints: [2] }, { name: "keepdims", int: 1 }]),
+          ]);
+          const variance = g.node("ReduceMean", [g.node("Mul", [centred, centred])], [
+            { name: "axes", ints: [2] },
+            { name: "keepdims", int: 0 },
+          ]);
+          const epsilon = g.constant("std_epsilon", [1], Float32Array.of(STD_POOL_EPSILON));
+          pooled.push(g.node("Sqrt", [g.node("Add", [variance, epsilon])]));
         } else if (cls === "GlobalMaxPooling1D") {
           pooled.push(g.node("ReduceMax", [h], [{ name: "axes", ints: [2] }, {
             name: "keepdims",

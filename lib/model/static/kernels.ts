@@ -166,9 +166,10 @@ export function maxPoolBackward(
 }
 
 /**
- * Mean, max and attention pooling over frames, side by side in `modes` order: out row b holds
- * [mean c..., max c..., attention c...]. Attention: score_t = h_t . w, a = softmax over t,
- * sum_t a_t h_t. Writes argmax indices and attention weights for the backward pass.
+ * Mean, max, attention and standard-deviation pooling over frames, side by side in `modes` order:
+ * out row b holds [mean c..., max c..., ...]. Attention: score_t = h_t . w, a = softmax over t,
+ * sum_t a_t h_t. Std: sqrt(mean_t (h_t - mean)^2 + STD_POOL_EPSILON). Writes argmax indices and
+ * attention weights for the backward pass.
  */
 export function timePoolForward(
   h: Float32Array,
@@ -195,6 +196,8 @@ export function timePoolForward(
           for (let c = 0; c < channels; c++) y[out + c] += h[at + c];
         }
         for (let c = 0; c < channels; c++) y[out + c] /= length;
+      } else if (mode === "std") {
+        channelSpread(h, hb, length, channels, y, out);
       } else if (mode === "max") {
         const ab = b * channels;
         for (let c = 0; c < channels; c++) {
@@ -238,6 +241,37 @@ export function timePoolForward(
   }
 }
 
+/** Added under std pooling's square root, so a constant channel has a finite gradient. */
+export const STD_POOL_EPSILON = 1e-5;
+
+/**
+ * Each channel's spread over the frames of one row (frames from `hb`): std into `y` from `out`,
+ * and the channel means into `mean` when given. Float64 sums: a float32 variance of values far
+ * from zero loses its digits.
+ */
+function channelSpread(
+  h: Float32Array,
+  hb: number,
+  length: number,
+  channels: number,
+  y: Float32Array,
+  out: number,
+  mean?: Float32Array,
+): void {
+  for (let c = 0; c < channels; c++) {
+    let sum = 0;
+    for (let t = 0; t < length; t++) sum += h[hb + t * channels + c];
+    const m = sum / length;
+    let sq = 0;
+    for (let t = 0; t < length; t++) {
+      const d = h[hb + t * channels + c] - m;
+      sq += d * d;
+    }
+    y[out + c] = Math.sqrt(sq / length + STD_POOL_EPSILON);
+    if (mean) mean[c] = m;
+  }
+}
+
 /** dh from the pooled gradient dy; the attention vector's gradient added into `grads`. */
 export function timePoolBackward(
   h: Float32Array,
@@ -269,6 +303,17 @@ export function timePoolBackward(
       } else if (mode === "max") {
         const ab = b * channels;
         for (let c = 0; c < channels; c++) dh[arg[ab + c]] += dy[g + c];
+      } else if (mode === "std") {
+        // d std / d h_t = (h_t - mean) / (length std); the mean's own dependence cancels.
+        const mean = scratch.subarray(0, channels);
+        const std = scratch.subarray(channels, 2 * channels);
+        channelSpread(h, hb, length, channels, std, 0, mean);
+        for (let t = 0; t < length; t++) {
+          const at = hb + t * channels;
+          for (let c = 0; c < channels; c++) {
+            dh[at + c] += (dy[g + c] * (h[at + c] - mean[c])) / (length * std[c]);
+          }
+        }
       } else {
         // da_t = g . h_t; de_t = a_t (da_t - sum a da); dh_t += a_t g + de_t w; dw += de_t h_t.
         const wb = b * length;

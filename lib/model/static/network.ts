@@ -193,7 +193,8 @@ export class StaticNetwork {
           return {
             arg: new Int32Array(maxBatch * op.channels),
             weights: new Float32Array(maxBatch * op.length),
-            scratch: new Float32Array(op.length),
+            // Attention's per-frame sums, or std's channel means and spreads.
+            scratch: new Float32Array(Math.max(op.length, 2 * op.channels)),
           };
         case "dropout":
           return { mask: new Float32Array(maxBatch * op.size) };

@@ -28,7 +28,7 @@ export interface WeightSlot {
   kernel: boolean;
 }
 
-export type TimePoolMode = "mean" | "max" | "attention";
+export type TimePoolMode = "mean" | "max" | "attention" | "std";
 
 export type StaticOp =
   | {
@@ -151,7 +151,7 @@ export function compilePlan(model: tf.LayersModel): StaticPlan {
 
   for (const layer of model.layers as AnyLayer[]) {
     const kind = layer.getClassName();
-    if (pool && kind !== "Concatenate" && !/Global|Attention/.test(kind)) {
+    if (pool && kind !== "Concatenate" && !/Global|Attention|StdPooling/.test(kind)) {
       unsupported(layer, "follows a time pooling that no Concatenate closes");
     }
     switch (kind) {
@@ -240,13 +240,16 @@ export function compilePlan(model: tf.LayersModel): StaticPlan {
       }
       case "GlobalAveragePooling1D":
       case "GlobalMaxPooling1D":
-      case "AttentionPooling1D": {
+      case "AttentionPooling1D":
+      case "StdPooling1D": {
         if (flat) unsupported(layer, "comes after the frames were pooled");
         pool ??= { modes: [], attention: null, names: [] };
         const mode: TimePoolMode = kind === "GlobalAveragePooling1D"
           ? "mean"
           : kind === "GlobalMaxPooling1D"
           ? "max"
+          : kind === "StdPooling1D"
+          ? "std"
           : "attention";
         if (pool.modes.includes(mode)) unsupported(layer, "repeats a time pooling");
         if (mode === "attention") pool.attention = want(layer, 0, true);
