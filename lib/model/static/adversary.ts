@@ -20,6 +20,13 @@ export function reversalStrength(weight: number, progress: number): number {
   return weight * (2 / (1 + Math.exp(-10 * p)) - 1);
 }
 
+/**
+ * The head's learning rate over the network's: the embedding it reads moves every step, and a
+ * head at the network's rate never caught up with it (it stayed at chance on twenty voices even
+ * before the reversal grew), so it had nothing to reverse.
+ */
+export const HEAD_RATE_SCALE = 10;
+
 export class SpeakerAdversary {
   /** Row-major [dims, speakers] weights, then the speakers' biases. */
   readonly kernel: Float32Array;
@@ -64,7 +71,7 @@ export class SpeakerAdversary {
    * One step on a batch's embeddings (`embedding` rows [0, batch), `dims` each) and their
    * speakers: the head's cross-entropy and its gradient, `embeddingGrad` set to minus `strength`
    * times the gradient of that loss with respect to the embedding, and one Adam step of the head
-   * at `lr`. Returns the head's mean loss and how many rows it named the right speaker for.
+   * at `lr` x `HEAD_RATE_SCALE`. Returns the head's mean loss and how many rows it named the right speaker for.
    */
   step(
     embedding: Float32Array,
@@ -130,7 +137,7 @@ export class SpeakerAdversary {
         for (let s = 0; s < speakers; s++) this.#gKernel[w + s] += x * d[o + s];
       }
     }
-    this.#adam(lr);
+    this.#adam(lr * HEAD_RATE_SCALE);
     return { loss: loss / batch, hits };
   }
 
