@@ -100,7 +100,7 @@ export const DEFAULT_CONFIG: RunConfig = {
     lrPatience: 2,
     minLr: 1e-7,
     lrSchedule: "plateau",
-    averageLast: 0,
+    averageLast: 5,
     speakerAdversary: 0,
     threads: 1,
     parallel: 0,
@@ -342,7 +342,9 @@ export interface TrainConfig {
   /**
    * Keep the mean of the weights after each of the last this many epochs (batch-norm statistics
    * included) instead of the last epoch's: a flatter point than any one epoch, chosen without
-   * looking at any held-out speaker. 0 keeps the last epoch.
+   * looking at any held-out speaker (all of them when there are fewer epochs). 0 keeps the last
+   * epoch. 5 since session 14: +0.9 and +0.6
+   * points on twenty voices (seeds 43, 44), for no training time.
    */
   averageLast: number;
   /**

@@ -234,8 +234,8 @@ function validateTrain({ train: tr }: RunConfig, p: Problems): void {
     p.push(`train.minLr must be from 0 to train.learningRate (got ${tr.minLr})`);
   }
   oneOf(p, "train.lrSchedule", tr.lrSchedule, LR_SCHEDULES);
-  if (!isInt(tr.averageLast) || tr.averageLast < 0 || tr.averageLast > tr.epochs) {
-    p.push(`train.averageLast must be an integer from 0 to train.epochs (got ${tr.averageLast})`);
+  if (!isInt(tr.averageLast) || tr.averageLast < 0) {
+    p.push(`train.averageLast must be an integer >= 0 (got ${tr.averageLast})`);
   }
   if (!(Number.isFinite(tr.speakerAdversary) && tr.speakerAdversary >= 0)) {
     p.push(`train.speakerAdversary must be a number >= 0 (got ${tr.speakerAdversary})`);
