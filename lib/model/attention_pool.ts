@@ -8,6 +8,12 @@
  */
 import * as tf from "@tensorflow/tfjs";
 
+/** A pooling over time's output shape: [batch, frames, channels] -> [batch, channels]. */
+export function timePooledShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
+  const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
+  return [shape[0], shape[2]];
+}
+
 export class AttentionPooling1D extends tf.layers.Layer {
   static className = "AttentionPooling1D";
   private score: tf.LayerVariable | null = null;
@@ -21,8 +27,7 @@ export class AttentionPooling1D extends tf.layers.Layer {
   }
 
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
-    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
-    return [shape[0], shape[2]];
+    return timePooledShape(inputShape);
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {

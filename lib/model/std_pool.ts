@@ -7,13 +7,13 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { STD_POOL_EPSILON } from "./static/kernels.ts";
+import { timePooledShape } from "./attention_pool.ts";
 
 export class StdPooling1D extends tf.layers.Layer {
   static className = "StdPooling1D";
 
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
-    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
-    return [shape[0], shape[2]];
+    return timePooledShape(inputShape);
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
