@@ -28,6 +28,9 @@ import { type ClipRecord, EMOTIONS_8 } from "../lib/schema/corpus.ts";
 import { ravdessName } from "./helpers.ts";
 import { formatSummary, summarizeRun } from "../lib/eval/summary.ts";
 import { createRng } from "../lib/util/random.ts";
+import { prepareFold } from "../lib/experiment/fold.ts";
+import { allocateRows } from "../lib/features/rows.ts";
+import { parseArgs } from "../lib/config/parse.ts";
 import { applyScaler, fitScaler } from "../lib/normalise/scaler.ts";
 
 Deno.test("metrics of a known 3-class confusion matrix (as scikit-learn computes them)", () => {
@@ -189,6 +192,63 @@ Deno.test("speaker normalisation: each voice's own offset and spread are removed
     () => applySpeakerScalers(new Map(), clips, [{ clip: 0 }], new Float32Array(2)),
     Error,
     "no statistics for actor 1",
+  );
+});
+
+Deno.test("augmentedAsVoices: a voice 3 semitones up is z-scored with its own statistics, as a test voice is", () => {
+  // Actors 1 and 2 train, actor 3 is tested; two clips each. Each training clip has one derived
+  // row, `pitch@3`, that moves the first feature up by 10 (what a higher voice does to a pitch
+  // column) and the second by 1.
+  const clips = [1, 1, 2, 2, 3, 3].map((actor, i) => ({
+    actor,
+    id: `c${i}`,
+    relPath: `c${i}.wav`,
+    emotion: i % 2 ? "happy" : "sad",
+  })) as ClipRecord[];
+  const dims = { vector: 2, frames: 1, logmel: 1, mfccDelta: 1, prosody: 1 };
+  const original = allocateRows(6, dims);
+  original.vectors.set([1, 5, 3, 7, 12, 20, 16, 24, 0, 1, 2, 3]);
+  const derived = allocateRows(4, dims);
+  for (let i = 0; i < 4; i++) {
+    derived.vectors.set([original.vectors[2 * i] + 10, original.vectors[2 * i + 1] + 1], 2 * i);
+  }
+  const src = {
+    clips,
+    dims,
+    original,
+    augmented: [derived],
+    derivedRecipeRows: [["pitch@3", "pitch@3", "pitch@3", "pitch@3"]],
+  };
+  const plan = {
+    name: "fold-3",
+    protocol: "speaker" as const,
+    leaky: false,
+    augmented: 0,
+    trainActors: [1, 2],
+    testActors: [3],
+    train: [0, 1, 2, 3].flatMap((clip) => [{ clip, derived: -1 }, { clip, derived: clip }]),
+    val: [],
+    test: [{ clip: 4, derived: -1 }, { clip: 5, derived: -1 }],
+  };
+  const config = (asVoices: boolean) =>
+    parseArgs(["--model=seed", `--eval.augmentedAsVoices=${asVoices}`]).config;
+  const rowsOf = (x: Float32Array) => Array.from({ length: 8 }, (_, i) => [x[2 * i], x[2 * i + 1]]);
+
+  // As voices: each derived row lands where its original does.
+  const own = rowsOf(prepareFold(config(true), src, plan, 1).train.x);
+  for (let i = 0; i < 8; i += 2) {
+    assertAlmostEquals(own[i][0], own[i + 1][0], 1e-5);
+    assertAlmostEquals(own[i][1], own[i + 1][1], 1e-5);
+  }
+  // With the actor's statistics (the default): the derived rows keep the shift.
+  const kept = rowsOf(prepareFold(config(false), src, plan, 1).train.x);
+  assert(kept[1][0] - kept[0][0] > 1, "the higher voice stays higher than its own");
+
+  // A strict setting fits no voice's statistics: the lever is refused there.
+  assertThrows(
+    () => parseArgs(["--eval.speakerNorm=none", "--eval.augmentedAsVoices=true"]),
+    Error,
+    "eval.augmentedAsVoices needs a speakerNorm that fits a voice's statistics",
   );
 });
 

@@ -125,6 +125,7 @@ export const DEFAULT_CONFIG: RunConfig = {
     strictToo: true,
     strictNorm: "per-clip-prosody",
     tta: [],
+    augmentedAsVoices: false,
   },
   live: {
     windowS: 2.5,
@@ -168,6 +169,7 @@ export const LEVERS_OFF = {
   "train.speakerAdversary": 0,
   "temporal.pooling": "meanMax",
   "eval.tta": [],
+  "eval.augmentedAsVoices": false,
 } as const;
 
 export interface DataConfig {
@@ -469,6 +471,14 @@ export interface EvalConfig {
    * stored run). Empty: the clip alone.
    */
   tta: string[];
+  /**
+   * How a training voice's derived rows are z-scored where `speakerNorm` fits a voice's
+   * statistics (per-speaker, online): false, with the actor's own (from its original clips), so
+   * a row 3 semitones up stays 3 semitones above its voice; true, each recipe row of an actor
+   * (its noise rows, its voice 3 semitones up, ...) as a voice of its own, with its own
+   * statistics, as every test voice is. Ignored by the strict settings.
+   */
+  augmentedAsVoices: boolean;
 }
 
 /** The live page (`deno task serve`): how often it listens, and when it hears speech. */

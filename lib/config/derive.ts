@@ -38,7 +38,8 @@ export function strictTwin(config: RunConfig): RunConfig {
   const spectral = spectralPart;
   return {
     ...config,
-    eval: { ...config.eval, speakerNorm: norm },
+    // Strict settings fit no voice's statistics, so none for a voice's derived rows either.
+    eval: { ...config.eval, speakerNorm: norm, augmentedAsVoices: false },
     temporal: norm !== "none" ? config.temporal : {
       ...config.temporal,
       input: spectral(config.temporal.input),

@@ -276,6 +276,12 @@ function validateEval(c: RunConfig, p: Problems): void {
   validateTta(c, p);
   oneOf(p, "eval.strictNorm", e.strictNorm, STRICT_NORMS);
   if (!oneOf(p, "eval.speakerNorm", e.speakerNorm, SPEAKER_NORMS)) return;
+  // The two settings whose policy fits a voice's statistics (lib/normalise/policy.ts).
+  if (e.augmentedAsVoices && !["per-speaker", "online"].includes(e.speakerNorm)) {
+    p.push(
+      `eval.augmentedAsVoices needs a speakerNorm that fits a voice's statistics (per-speaker, online; got ${e.speakerNorm})`,
+    );
+  }
   if (e.speakerNorm.startsWith("per-clip") && c.model === "seed") {
     p.push(`eval.speakerNorm=${e.speakerNorm} needs frame inputs (--model=temporal)`);
   } else if (

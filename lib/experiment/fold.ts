@@ -40,7 +40,9 @@ import {
 import type { FoldPlan, RowRef } from "./splits.ts";
 import {
   applyOnlineSpeakerNorm,
+  applyRowScalers,
   applySpeakerScalers,
+  fitGroupScalers,
   fitSpeakerScalers,
   normalizeEachRow,
 } from "../normalise/speaker.ts";
@@ -54,6 +56,8 @@ export interface RowSource {
   /** Row i is clip i's original recording. */
   original: FeatureRows;
   augmented: readonly FeatureRows[];
+  /** Each augmented set's recipe row (`noise`, `pitch@3`, ...) per derived row. */
+  derivedRecipeRows?: readonly (readonly string[])[];
   /** Later windows of long clips, scored with their clip's first (absent: one window each). */
   windows?: ClipWindows;
   /** Test-time variants of clips (`eval.tta`), scored with their clip (absent: none). */
@@ -229,7 +233,14 @@ export function prepareFold(
     if (testRows && norm.voice === "online") {
       return applyOnlineSpeakerNorm(src.clips, rows, raw, featureDim, createRng(seed + 7));
     }
-    return speakerScalers ? applySpeakerScalers(speakerScalers, src.clips, rows, raw) : raw;
+    if (!speakerScalers) return raw;
+    if (!config.eval.augmentedAsVoices) {
+      return applySpeakerScalers(speakerScalers, src.clips, rows, raw);
+    }
+    return applyRowScalers(
+      scalersAsVoices(src, rows, raw, featureDim, plan.augmented, speakerScalers),
+      raw,
+    );
   };
   const testRows = plan.leaky ? [...plan.test] : withLaterWindows(src, plan.test);
   const rawTrain = gather(plan.train);
@@ -251,6 +262,37 @@ export function prepareFold(
     test: samples(testRows, undefined, true),
     scaler,
   };
+}
+
+/**
+ * Each row's scaler when every recipe row of a voice counts as a voice of its own
+ * (`eval.augmentedAsVoices`): originals (and windows, variants) with their actor's statistics,
+ * derived rows with those of their actor's rows of the same recipe row among `rows`, the way a
+ * test voice is z-scored with its own.
+ */
+function scalersAsVoices(
+  src: RowSource,
+  rows: readonly RowRef[],
+  raw: Float32Array,
+  featureDim: number,
+  augmented: number,
+  speakerScalers: ReadonlyMap<number, Scaler>,
+): Scaler[] {
+  const names = src.derivedRecipeRows?.[augmented];
+  const actorOf = (r: RowRef) => src.clips[r.clip].actor;
+  const keys = rows.map((r) => {
+    if (r.derived < 0) return undefined;
+    if (!names) {
+      throw new Error("eval.augmentedAsVoices: the derived rows' recipe rows are unknown");
+    }
+    return `${actorOf(r)}/${names[r.derived]}`;
+  });
+  const groups = fitGroupScalers(keys, raw, featureDim);
+  return rows.map((r, i) => {
+    const scaler = keys[i] !== undefined ? groups.get(keys[i]!) : speakerScalers.get(actorOf(r));
+    if (!scaler) throw new Error(`speaker normalisation: no statistics for actor ${actorOf(r)}`);
+    return scaler;
+  });
 }
 
 /**

@@ -114,6 +114,7 @@ export async function planExperiment(
       dims: features.rows.dims,
       original: mixed.rows,
       augmented: mixed.augmented.map((a) => a.features),
+      derivedRecipeRows: mixed.augmented.map((a) => a.rows.map((r) => r.row)),
       windows: mixed.windows,
     };
     return { plans, augmented, src, others };
@@ -207,6 +208,7 @@ export function rowSourceOf(
     dims: features.rows.dims,
     original: features.rows,
     augmented: augmented.map((a) => a.features),
+    derivedRecipeRows: augmented.map((a) => a.rows.map((r) => r.row)),
     windows: features.windows,
     variants,
   };

@@ -35,16 +35,49 @@ export function applySpeakerScalers(
   rows: readonly { clip: number }[],
   data: Float32Array,
 ): Float32Array {
-  if (!rows.length) return new Float32Array(0);
-  const size = data.length / rows.length;
+  return applyRowScalers(
+    rows.map((r) => {
+      const actor = clips[r.clip].actor;
+      const scaler = scalers.get(actor);
+      if (!scaler) throw new Error(`speaker normalisation: no statistics for actor ${actor}`);
+      return scaler;
+    }),
+    data,
+  );
+}
+
+/** Row i of `data` z-scored with `scalers[i]` (rows of equal size, one scaler per row). */
+export function applyRowScalers(scalers: readonly Scaler[], data: Float32Array): Float32Array {
+  if (!scalers.length) return new Float32Array(0);
+  const size = data.length / scalers.length;
   const out = new Float32Array(data.length);
-  rows.forEach((r, i) => {
-    const actor = clips[r.clip].actor;
-    const scaler = scalers.get(actor);
-    if (!scaler) throw new Error(`speaker normalisation: no statistics for actor ${actor}`);
+  scalers.forEach((scaler, i) => {
     out.set(applyScaler(scaler, data.subarray(i * size, (i + 1) * size)), i * size);
   });
   return out;
+}
+
+/**
+ * One scaler per distinct key, fitted on the rows of `data` that carry it (`keys[i]` names row
+ * i's group: a voice, or one recipe row of a voice, e.g. `5/pitch@3`; undefined: no group).
+ */
+export function fitGroupScalers(
+  keys: readonly (string | undefined)[],
+  data: Float32Array,
+  featureDim: number,
+): Map<string, Scaler> {
+  const size = keys.length ? data.length / keys.length : 0;
+  const members = new Map<string, number[]>();
+  keys.forEach((k, i) => {
+    if (k !== undefined) members.set(k, [...(members.get(k) ?? []), i]);
+  });
+  const scalers = new Map<string, Scaler>();
+  for (const [key, rows] of members) {
+    const own = new Float32Array(rows.length * size);
+    rows.forEach((r, j) => own.set(data.subarray(r * size, (r + 1) * size), j * size));
+    scalers.set(key, fitScaler(own, featureDim));
+  }
+  return scalers;
 }
 
 /**
