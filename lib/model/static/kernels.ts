@@ -6,6 +6,9 @@
  * The arithmetic follows what tfjs computes for the same layer (the reference the tests hold
  * these to): ties in max pooling resolved to the first frame, Adam with tfjs's float32 bias
  * corrections. Batch normalisation has its own module (`batch_norm.ts`).
+ *
+ * Over 400 lines on purpose: each op's forward pass sits beside its backward pass, so a reader
+ * checks one against the other in one place.
  */
 
 /**
