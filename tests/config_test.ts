@@ -115,6 +115,8 @@ Deno.test("config: every section is checked when parsed, before any work, with t
     [["--features.topDb=0"], "features.topDb must be > 0 dB"],
     [["--temporal.kernelSize=0"], "temporal.kernelSize must be an integer >= 1 (got 0)"],
     [["--temporal.denseUnits=2.5"], "temporal.denseUnits must be an integer >= 1 (got 2.5)"],
+    [["--temporal.dilations=[1,2]"], "one integer >= 1 per block of temporal.filters (got [1,2])"],
+    [["--temporal.dilations=[1,2,2]", "--train.engine=tfjs"], "need train.engine=static"],
     [["--train.minLr=0.5"], "train.minLr must be from 0 to train.learningRate (got 0.5)"],
     [["--temporal.input=[logmel,prosody]"], "[logmel,prosody] is not an input"],
   ];

@@ -130,7 +130,7 @@ Deno.test({
 });
 
 Deno.test({
-  name: "ONNX: attention and std pooling and the classic seed network export too",
+  name: "ONNX: attention and std pooling, dilated blocks and the classic seed network export too",
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
@@ -173,6 +173,24 @@ Deno.test({
     );
     assert(maxDiff(stdGot, stdWant) < 1e-4, `std pooling: ${maxDiff(stdGot, stdWant)}`);
     std.dispose();
+    // Taps 2 and 3 frames apart: ONNX's `dilations`, padded for the taps' span as tfjs pads.
+    const dilated = buildTemporalModel(frames, width, 5, {
+      filters: [8, 8],
+      kernelSize: 3,
+      dilations: [2, 3],
+      dropout: 0,
+      denseUnits: 8,
+      pooling: "meanMax",
+    }, 5);
+    randomize(dilated, 17);
+    const dWant = predictProbabilities(dilated, applyScaler(scaler, x), [frames, width], n);
+    const dGot = await runOnnx(
+      exportOnnx({ model: dilated, scaler, channels: [0, width], rowShape: [frames, width] }, "d"),
+      x,
+      [n, frames, width],
+    );
+    assert(maxDiff(dGot, dWant) < 1e-4, `dilated: ${maxDiff(dGot, dWant)}`);
+    dilated.dispose();
     const seed = buildSeedModel(162, 8, 3);
     const v = Float32Array.from({ length: n * 162 }, (_, i) => Math.cos(i * 0.11));
     const vs = fitScaler(v, 162);

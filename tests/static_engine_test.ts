@@ -194,6 +194,71 @@ Deno.test("static engine: the same seed trains the same weights, bit for bit, wi
   assertEquals(second.w, first.w);
 });
 
+Deno.test("static engine, dilated blocks: forward and every gradient equal tfjs's for the same kernel with zeros between its taps", () => {
+  // tfjs has no gradient for a dilated convolution, but a kernel of 5 taps 2 frames apart is a
+  // kernel of 9 whose odd taps are zero: same padding, same sums.
+  const rowShape = [30, 6];
+  const cfg = { ...DEFAULT_CONFIG.temporal, filters: [8, 12, 12], dropout: 0 };
+  const dilated = buildTemporalModel(30, 6, 8, { ...cfg, dilations: [2, 2, 2] }, 3);
+  const wide = buildTemporalModel(30, 6, 8, { ...cfg, kernelSize: 9 }, 4);
+  const spread = (k: tf.Tensor) => {
+    const [width, cin, cout] = k.shape;
+    const src = k.dataSync();
+    const out = new Float32Array((2 * width - 1) * cin * cout);
+    for (let j = 0; j < width; j++) {
+      out.set(src.subarray(j * cin * cout, (j + 1) * cin * cout), 2 * j * cin * cout);
+    }
+    return tf.tensor(out, [2 * width - 1, cin, cout]);
+  };
+  wide.setWeights(dilated.getWeights().map((w) => w.shape.length === 3 ? spread(w) : w));
+  const batch = 5;
+  const x = randomArray(batch * 30 * 6, 21, 0.2);
+  const labels = Int32Array.from({ length: batch }, (_, i) => (i * 3) % 8);
+  const y = oneHot(labels, 8);
+  const plan = compilePlan(dilated);
+  const net = new StaticNetwork(plan, batch, jsGemm, readWeights(dilated, plan));
+  net.input.set(x);
+  net.target.set(y);
+  const probs = net.forward(batch, true);
+  net.lossBackward();
+  net.backward();
+
+  const xt = tf.tensor(x, [batch, ...rowShape]);
+  const yt = tf.tensor2d(y, [batch, 8]);
+  let p: tf.Tensor | null = null;
+  const { grads } = tf.variableGrads(() => {
+    p = tf.keep(wide.apply(xt, { training: true }) as tf.Tensor);
+    const clipped = tf.clipByValue(p, 1e-7, 1 - 1e-7);
+    return tf.mean(tf.neg(tf.sum(tf.mul(yt, tf.log(clipped)), -1))) as tf.Scalar;
+  });
+  assert(maxRelDiff(probs, p!.dataSync() as Float32Array) < 1e-5, "probabilities differ");
+  // tfjs's own dilated forward pass (what predict runs) agrees too.
+  const inference = dilated.predict(xt) as tf.Tensor;
+  const net2 = new StaticNetwork(plan, batch, jsGemm, readWeights(dilated, plan));
+  net2.input.set(x);
+  assert(maxRelDiff(net2.forward(batch, false), inference.dataSync() as Float32Array) < 1e-5);
+  let convs = 0;
+  for (const slot of plan.slots.filter((s) => s.trainable)) {
+    const variable = wide.getLayer(slot.layer).weights[slot.index];
+    let want = grads[(variable.read() as tf.Variable).name].dataSync() as Float32Array;
+    if (variable.shape.length === 3) {
+      // The dilated kernel's gradient is the wide kernel's at its even taps.
+      const per = variable.shape[1]! * variable.shape[2]!;
+      want = Float32Array.from(
+        { length: slot.size },
+        (_, i) => want[(2 * Math.floor(i / per)) * per + (i % per)],
+      );
+      convs++;
+    }
+    const d = maxRelDiff(net.grads.subarray(slot.offset, slot.offset + slot.size), want);
+    assert(d < 1e-5, `gradient of ${variable.name} differs by ${d}`);
+  }
+  assertEquals(convs, 3);
+  tf.dispose([xt, yt, p!, inference, ...Object.values(grads)]);
+  dilated.dispose();
+  wide.dispose();
+});
+
 Deno.test("static engine: a layer outside the family is refused by name", () => {
   const model = tf.sequential({
     layers: [

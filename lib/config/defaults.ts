@@ -88,6 +88,7 @@ export const DEFAULT_CONFIG: RunConfig = {
     memberInputs: ["mfccDeltaProsody", "logmel"],
     filters: [64, 128, 128],
     kernelSize: 5,
+    dilations: [],
     dropout: 0.3,
     denseUnits: 64,
     pooling: "meanMax",
@@ -168,6 +169,7 @@ export const LEVERS_OFF = {
   "train.averageLast": 0,
   "train.speakerAdversary": 0,
   "temporal.pooling": "meanMax",
+  "temporal.dilations": [],
   "eval.tta": [],
   "eval.augmentedAsVoices": false,
 } as const;
@@ -315,6 +317,12 @@ export interface TemporalConfig {
   /** Filters per Conv1D block (conv -> batch norm -> relu -> max-pool 2). */
   filters: number[];
   kernelSize: number;
+  /**
+   * Each block's dilation (its kernel's taps `d` frames apart: a kernel of 5 then spans 4d + 1
+   * frames for the same arithmetic); empty: 1 for every block. Static engine only (tfjs has no
+   * gradient for a dilated convolution).
+   */
+  dilations: number[];
   dropout: number;
   denseUnits: number;
   /**

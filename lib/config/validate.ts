@@ -201,7 +201,8 @@ function validateAudio({ audio: a }: RunConfig, p: Problems): void {
   }
 }
 
-function validateTemporal({ temporal: t }: RunConfig, p: Problems): void {
+function validateTemporal(c: RunConfig, p: Problems): void {
+  const t = c.temporal;
   const inputOk = oneOf(p, "temporal.input", t.input, TEMPORAL_INPUTS);
   for (const part of t.memberInputs) {
     if (!TEMPORAL_INPUTS.includes(part)) {
@@ -214,6 +215,18 @@ function validateTemporal({ temporal: t }: RunConfig, p: Problems): void {
   }
   if (!t.filters.length || !t.filters.every((n) => isInt(n) && n > 0)) {
     p.push("temporal.filters must be a non-empty list of positive integers");
+  }
+  if (
+    !Array.isArray(t.dilations) || !t.dilations.every((d) => isInt(d) && d >= 1) ||
+    (t.dilations.length && t.dilations.length !== t.filters.length)
+  ) {
+    p.push(
+      `temporal.dilations must be empty or one integer >= 1 per block of temporal.filters (got ${
+        JSON.stringify(t.dilations)
+      })`,
+    );
+  } else if (t.dilations.some((d) => d > 1) && c.train.engine !== "static") {
+    p.push("temporal.dilations above 1 need train.engine=static (tfjs has no dilated gradient)");
   }
   if (!isInt(t.kernelSize) || t.kernelSize < 1) {
     p.push(`temporal.kernelSize must be an integer >= 1 (got ${t.kernelSize})`);

@@ -12,6 +12,8 @@ export interface TemporalModelConfig {
   /** Filters of each Conv1D block (conv -> batch norm -> relu -> max-pool 2). */
   filters: number[];
   kernelSize: number;
+  /** Each block's dilation (absent or empty: 1 for every block). */
+  dilations?: number[];
   dropout: number;
   denseUnits: number;
   /** `meanMaxAttention` adds an attention-weighted mean (`AttentionPooling1D`) to mean and max. */
@@ -76,9 +78,12 @@ export function buildTemporalModel(
   const input = tf.input({ shape: [frames, dims], name: "frames" });
   let h: tf.SymbolicTensor = input;
   cfg.filters.forEach((f, i) => {
+    const dilation = cfg.dilations?.[i] ?? 1;
     h = tf.layers.conv1d({
       filters: f,
       kernelSize: cfg.kernelSize,
+      // Only when dilated, so an undilated network's saved layers read as they always did.
+      ...(dilation > 1 ? { dilationRate: dilation } : {}),
       padding: "same",
       useBias: false,
       kernelInitializer: glorot(seed + i),

@@ -204,18 +204,22 @@ export function exportOnnx(m: OnnxMember, name: string): Uint8Array {
       case "Conv1D": {
         const k = (cfg.kernelSize as number[])[0];
         const stride = (cfg.strides as number[])[0];
-        if (stride !== 1 || (cfg.dilationRate as number[])?.[0] > 1) {
-          throw new Error(`${name}: ${layer.name}: only stride 1, undilated Conv1D is exported`);
+        const dilation = (cfg.dilationRate as number[] | undefined)?.[0] ?? 1;
+        if (stride !== 1) {
+          throw new Error(`${name}: ${layer.name}: only stride 1 Conv1D is exported`);
         }
-        const pads = cfg.padding === "same" ? samePads(length, k, 1) : [0, 0];
+        // Padded for the taps' span, as tfjs pads a dilated kernel.
+        const span = (k - 1) * dilation + 1;
+        const pads = cfg.padding === "same" ? samePads(length, span, 1) : [0, 0];
         const cout = w[0].shape[2];
         const inputs = [x, g.constant("W", [cout, w[0].shape[1], k], convKernel(w[0]))];
         if (w[1]) inputs.push(g.constant("B", [cout], w[1].data));
         x = g.node("Conv", inputs, [
           { name: "kernel_shape", ints: [k] },
           { name: "pads", ints: pads },
+          ...(dilation > 1 ? [{ name: "dilations", ints: [dilation] }] : []),
         ]);
-        if (cfg.padding !== "same") length = length - k + 1;
+        if (cfg.padding !== "same") length = length - span + 1;
         if (cfg.activation === "relu") relu();
         else if (cfg.activation !== "linear") {
           throw new Error(`${name}: ${layer.name}: activation ${cfg.activation} is not exported`);

@@ -12,9 +12,9 @@
  */
 
 /**
- * cols[(b L + t), j C + c] = x[b, t + j - padLeft, c], 0 outside the clip: a same-padded
- * convolution's windows, one row per output frame, so the convolution is one product.
- * Channels-last makes each window one contiguous run of the input.
+ * cols[(b L + t), j C + c] = x[b, t + j d - padLeft, c], 0 outside the clip (d: the dilation):
+ * a same-padded convolution's windows, one row per output frame, so the convolution is one
+ * product. Channels-last makes each undilated window one contiguous run of the input.
  */
 export function im2col(
   x: Float32Array,
@@ -24,7 +24,12 @@ export function im2col(
   width: number,
   padLeft: number,
   cols: Float32Array,
+  dilation = 1,
 ): void {
+  if (dilation !== 1) {
+    im2colDilated(x, rows, length, channels, width, padLeft, cols, dilation);
+    return;
+  }
   const k = width * channels;
   const clip = length * channels;
   for (let b = 0; b < rows; b++) {
@@ -42,6 +47,35 @@ export function im2col(
         for (let i = 0; i < n; i++) cols[at + i] = x[from + i];
       } else cols.set(x.subarray(from, from + n), row + lo * channels);
       if (hi < width) cols.fill(0, row + hi * channels, row + k);
+    }
+  }
+}
+
+/** `im2col` with taps `dilation` frames apart: each tap is its own run of `channels` values. */
+function im2colDilated(
+  x: Float32Array,
+  rows: number,
+  length: number,
+  channels: number,
+  width: number,
+  padLeft: number,
+  cols: Float32Array,
+  dilation: number,
+): void {
+  const k = width * channels;
+  for (let b = 0; b < rows; b++) {
+    const xb = b * length * channels;
+    for (let t = 0; t < length; t++) {
+      const row = (b * length + t) * k;
+      for (let j = 0; j < width; j++) {
+        const s = t + j * dilation - padLeft;
+        const at = row + j * channels;
+        if (s < 0 || s >= length) cols.fill(0, at, at + channels);
+        else {
+          const from = xb + s * channels;
+          for (let c = 0; c < channels; c++) cols[at + c] = x[from + c];
+        }
+      }
     }
   }
 }

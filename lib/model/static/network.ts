@@ -248,7 +248,7 @@ export class StaticNetwork {
       switch (op.kind) {
         case "conv": {
           const rows = batch * op.length;
-          im2col(inp, batch, op.length, op.cin, op.width, op.padLeft, st.cols!);
+          im2col(inp, batch, op.length, op.cin, op.width, op.padLeft, st.cols!, op.dilation);
           this.gemm.sgemm(
             false,
             false,
@@ -440,7 +440,8 @@ export class StaticNetwork {
             addColumnSums(dout, rows, op.cout, g, op.bias.offset, this.#sumA);
           }
           if (din) {
-            // dx is the convolution of dy (padded on the other side) with the flipped kernel.
+            // dx is the convolution of dy (padded on the other side) with the flipped kernel,
+            // its taps as far apart as the forward pass's.
             flipKernel(this.#w(op.kernel), op.width, op.cin, op.cout, st.flipped!);
             im2col(
               dout,
@@ -448,8 +449,9 @@ export class StaticNetwork {
               op.length,
               op.cout,
               op.width,
-              op.width - 1 - op.padLeft,
+              (op.width - 1) * op.dilation - op.padLeft,
               this.#dyCols,
+              op.dilation,
             );
             this.gemm.sgemm(
               false,

@@ -38,6 +38,8 @@ export type StaticOp =
     cin: number;
     cout: number;
     width: number;
+    /** Frames between the kernel's taps (1: adjacent). */
+    dilation: number;
     padLeft: number;
     kernel: WeightSlot;
     bias: WeightSlot | null;
@@ -162,8 +164,8 @@ export function compilePlan(model: tf.LayersModel): StaticPlan {
         const [width] = layer.kernelSize as number[];
         const [stride] = layer.strides as number[];
         const [dilation] = (layer.dilationRate ?? [1]) as number[];
-        if (stride !== 1 || dilation !== 1 || layer.padding !== "same") {
-          unsupported(layer, "is not a same-padded, stride-1, undilated convolution");
+        if (stride !== 1 || layer.padding !== "same") {
+          unsupported(layer, "is not a same-padded, stride-1 convolution");
         }
         const act = activationOf(layer);
         if (act !== "linear" && act !== "relu") unsupported(layer, `has activation ${act}`);
@@ -176,7 +178,9 @@ export function compilePlan(model: tf.LayersModel): StaticPlan {
           cin: channels,
           cout,
           width,
-          padLeft: Math.floor((width - 1) / 2),
+          dilation,
+          // tfjs's same padding for the taps' span, (width - 1) * dilation + 1 frames.
+          padLeft: Math.floor(((width - 1) * dilation) / 2),
           kernel,
           bias,
           relu: act === "relu",
