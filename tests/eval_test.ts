@@ -29,6 +29,8 @@ import { ravdessName } from "./helpers.ts";
 import { formatSummary, summarizeRun } from "../lib/eval/summary.ts";
 import { createRng } from "../lib/util/random.ts";
 import { prepareFold } from "../lib/experiment/fold.ts";
+import { comparePredictions, mcnemarExactP } from "../lib/eval/compare.ts";
+import type { PredictionRow } from "../lib/eval/predictions.ts";
 import { allocateRows } from "../lib/features/rows.ts";
 import { parseArgs } from "../lib/config/parse.ts";
 import { applyScaler, fitScaler } from "../lib/normalise/scaler.ts";
@@ -305,4 +307,38 @@ Deno.test("the results table widens its columns for long fold names (test-21-22-
   const lines = table.split("\n").filter((l) => /^(fold|test-|fold-)/.test(l));
   const col = (l: string) => l.indexOf(l.startsWith("fold ") ? "test actors" : l.split(/\s+/)[1]);
   assertEquals(new Set(lines.map(col)).size, 1, lines.join("\n"));
+});
+
+Deno.test("comparing two runs clip by clip: only the clips they disagree on carry evidence", () => {
+  // Four speakers, 20 clips each. Run B fixes 10 of A's errors, all on speaker 1, and breaks none.
+  const rows = (fixed: number): PredictionRow[] =>
+    Array.from({ length: 80 }, (_, i) => ({
+      clip: `c${i}`,
+      actor: 1 + Math.floor(i / 20),
+      fold: "f",
+      truth: "sad",
+      predicted: i % 4 === 0 || i < fixed ? "sad" : "calm",
+      probabilities: {},
+    }));
+  const a = rows(0), b = rows(20);
+  const c = comparePredictions(a, b, 2000, 3);
+  assertEquals([c.onlyA, c.onlyB], [0, 15]);
+  assertAlmostEquals(c.difference, 15 / 80, 1e-12);
+  assertAlmostEquals(c.mcnemarP, 2 * 0.5 ** 15, 1e-12);
+  // The whole gain sits on one voice of four: resampling speakers can leave it out entirely.
+  assertEquals(c.speakerInterval[0], 0);
+  assert(c.speakerInterval[1] > 0.3);
+  assertEquals(c.perSpeaker.map((s) => s.b - s.a), [0.75, 0, 0, 0]);
+
+  // A run against itself: nothing to tell.
+  const same = comparePredictions(a, a, 100);
+  assertEquals([same.difference, same.mcnemarP], [0, 1]);
+  // 6 against 2 disagreements: p = 2 * (1 + 8 + 28) / 256.
+  assertAlmostEquals(mcnemarExactP(6, 2), (2 * 37) / 256, 1e-12);
+  assertThrows(() => comparePredictions(a, b.slice(1), 10), Error, "different clips");
+  assertThrows(
+    () => comparePredictions(a, [...b.slice(1), { ...b[0], clip: "other" }], 10),
+    Error,
+    "clip c0 is in run A's predictions only",
+  );
 });
