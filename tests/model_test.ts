@@ -367,6 +367,41 @@ Deno.test("attention pooling: starts as mean pooling, learns frame scores, saves
   }
 });
 
+Deno.test("squeeze-excitation: every block's channels gated by the clip, trained, saved and read back", async () => {
+  const backend = await useTrainingBackend(jsGemm);
+  try {
+    const data = toyData(256, 4, 9);
+    const cfg = { ...DEFAULT_CONFIG.train, epochs: 8, batchSize: 32, learningRate: 0.01 };
+    const temporal = {
+      ...DEFAULT_CONFIG.temporal,
+      filters: [8, 8],
+      denseUnits: 8,
+      squeezeExcite: 4,
+    };
+    const model = buildTemporalModel(8, 4, 4, temporal, 3);
+    const se = model.getLayer("se2");
+    assertEquals(se.getClassName(), "SqueezeExcite1D");
+    assertEquals(se.getWeights().map((w) => w.shape), [[8, 2], [2], [2, 8], [8]]);
+    const gateBias = () => Array.from(se.getWeights()[3].dataSync());
+    const before = gateBias();
+    const history = await trainModel(model, data, cfg, 11);
+    assert(history[history.length - 1].accuracy > 0.6, "it learns the toy problem");
+    assert(gateBias().some((v, i) => v !== before[i]), "training moved the gates");
+    const dir = await Deno.makeTempDir();
+    const probs = predictProbabilities(model, data.x, data.rowShape);
+    await saveModel(model, join(dir, "m"));
+    const loaded = await loadModel(join(dir, "m"));
+    assertEquals(
+      Array.from(predictProbabilities(loaded, data.x, data.rowShape)),
+      Array.from(probs),
+    );
+    model.dispose();
+    loaded.dispose();
+  } finally {
+    backend.restore();
+  }
+});
+
 Deno.test("the seed network is the classic recipe's, layer for layer", () => {
   const model = buildSeedModel(162, 8, 1);
   const summary = model.layers.map((l) => `${l.getClassName()}:${JSON.stringify(l.outputShape)}`);

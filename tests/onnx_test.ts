@@ -130,7 +130,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: "ONNX: attention and std pooling, dilated blocks and the classic seed network export too",
+  name:
+    "ONNX: attention and std pooling, dilated and squeeze-excitation blocks and the classic seed network export too",
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
@@ -191,6 +192,24 @@ Deno.test({
     );
     assert(maxDiff(dGot, dWant) < 1e-4, `dilated: ${maxDiff(dGot, dWant)}`);
     dilated.dispose();
+    // Squeeze-excitation: ReduceMean, two Gemms, Sigmoid, and the gate broadcast by Mul.
+    const squeezed = buildTemporalModel(frames, width, 5, {
+      filters: [8, 8],
+      kernelSize: 3,
+      squeezeExcite: 4,
+      dropout: 0,
+      denseUnits: 8,
+      pooling: "meanMax",
+    }, 6);
+    randomize(squeezed, 19);
+    const sWant = predictProbabilities(squeezed, applyScaler(scaler, x), [frames, width], n);
+    const sGot = await runOnnx(
+      exportOnnx({ model: squeezed, scaler, channels: [0, width], rowShape: [frames, width] }, "q"),
+      x,
+      [n, frames, width],
+    );
+    assert(maxDiff(sGot, sWant) < 1e-4, `squeeze-excitation: ${maxDiff(sGot, sWant)}`);
+    squeezed.dispose();
     const seed = buildSeedModel(162, 8, 3);
     const v = Float32Array.from({ length: n * 162 }, (_, i) => Math.cos(i * 0.11));
     const vs = fitScaler(v, 162);

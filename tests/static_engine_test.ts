@@ -62,6 +62,11 @@ const SHAPES: [string, () => tf.LayersModel, number[], Gemm?][] = [
   ["temporal mfccDeltaProsody", temporal(mfccDeltaProsody), [108, mfccDeltaProsody]],
   ["temporal attention", temporal(40, "meanMaxAttention"), [108, 40]],
   ["temporal std pooling", temporal(40, "meanMaxStd"), [108, 40]],
+  [
+    "temporal squeeze-excitation",
+    () => buildTemporalModel(108, 40, 8, { ...DEFAULT_CONFIG.temporal, squeezeExcite: 8 }, 7),
+    [108, 40],
+  ],
   ["seed", () => buildSeedModel(162, 8, 7), [162, 1]],
   // Narrow layers (channel counts off the arena's 16-float alignment) on a short clip, in an
   // arena of exactly the size the network asks for (the JavaScript GEMM's).

@@ -89,6 +89,7 @@ export const DEFAULT_CONFIG: RunConfig = {
     filters: [64, 128, 128],
     kernelSize: 5,
     dilations: [],
+    squeezeExcite: 0,
     dropout: 0.3,
     denseUnits: 64,
     pooling: "meanMax",
@@ -170,6 +171,7 @@ export const LEVERS_OFF = {
   "train.speakerAdversary": 0,
   "temporal.pooling": "meanMax",
   "temporal.dilations": [],
+  "temporal.squeezeExcite": 0,
   "eval.tta": [],
   "eval.augmentedAsVoices": false,
 } as const;
@@ -323,6 +325,12 @@ export interface TemporalConfig {
    * gradient for a dilated convolution).
    */
   dilations: number[];
+  /**
+   * Squeeze-excitation after each block (`SqueezeExcite1D`): each channel's mean over the clip
+   * through a bottleneck of channels / r units gives a gate per channel that scales every frame;
+   * the setting is r (8 in SENet); 0: none.
+   */
+  squeezeExcite: number;
   dropout: number;
   denseUnits: number;
   /**

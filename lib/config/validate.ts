@@ -228,6 +228,9 @@ function validateTemporal(c: RunConfig, p: Problems): void {
   } else if (t.dilations.some((d) => d > 1) && c.train.engine !== "static") {
     p.push("temporal.dilations above 1 need train.engine=static (tfjs has no dilated gradient)");
   }
+  if (!isInt(t.squeezeExcite) || t.squeezeExcite < 0) {
+    p.push(`temporal.squeezeExcite must be 0 (none) or an integer >= 1 (got ${t.squeezeExcite})`);
+  }
   if (!isInt(t.kernelSize) || t.kernelSize < 1) {
     p.push(`temporal.kernelSize must be an integer >= 1 (got ${t.kernelSize})`);
   }

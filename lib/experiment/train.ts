@@ -10,6 +10,7 @@ import * as tf from "@tensorflow/tfjs";
 // Saved networks may hold attention pooling: its class must be registered before loading.
 import "../model/attention_pool.ts";
 import "../model/std_pool.ts";
+import "../model/squeeze_excite.ts";
 import type { RunConfig } from "../config/config.ts";
 import { finishFold, type FoldResult, type PreparedFold, type RowSource } from "./fold.ts";
 import { memberJob, type TrainedMember, trainMember } from "./members.ts";

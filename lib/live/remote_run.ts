@@ -7,6 +7,7 @@ import * as tf from "@tensorflow/tfjs";
 // Saved networks may hold attention pooling: its class must be registered before loading.
 import "../model/attention_pool.ts";
 import "../model/std_pool.ts";
+import "../model/squeeze_excite.ts";
 import type { RunConfig } from "../config/config.ts";
 import type { Predictor } from "../model/predictor.ts";
 import { parseScaler } from "../normalise/scaler.ts";

@@ -7,6 +7,7 @@ import * as tf from "@tensorflow/tfjs";
 // Saved networks may hold attention pooling: its class must be registered before loading.
 import "./attention_pool.ts";
 import "./std_pool.ts";
+import "./squeeze_excite.ts";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { writeFileAtomic } from "../cache/files.ts";

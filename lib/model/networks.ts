@@ -5,6 +5,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { AttentionPooling1D } from "./attention_pool.ts";
 import { StdPooling1D } from "./std_pool.ts";
+import { SqueezeExcite1D } from "./squeeze_excite.ts";
 
 export type ModelKind = "seed" | "temporal";
 
@@ -14,6 +15,8 @@ export interface TemporalModelConfig {
   kernelSize: number;
   /** Each block's dilation (absent or empty: 1 for every block). */
   dilations?: number[];
+  /** Squeeze-excitation after each block: channels / bottleneck units (absent or 0: none). */
+  squeezeExcite?: number;
   dropout: number;
   denseUnits: number;
   /** `meanMaxAttention` adds an attention-weighted mean (`AttentionPooling1D`) to mean and max. */
@@ -91,6 +94,13 @@ export function buildTemporalModel(
     }).apply(h) as tf.SymbolicTensor;
     h = tf.layers.batchNormalization({ name: `bn${i + 1}` }).apply(h) as tf.SymbolicTensor;
     h = tf.layers.reLU({ name: `relu${i + 1}` }).apply(h) as tf.SymbolicTensor;
+    if (cfg.squeezeExcite) {
+      h = new SqueezeExcite1D({
+        hidden: Math.max(1, Math.round(f / cfg.squeezeExcite)),
+        seed: seed + 30 + 2 * i,
+        name: `se${i + 1}`,
+      }).apply(h) as tf.SymbolicTensor;
+    }
     if (i < cfg.filters.length - 1) {
       h = tf.layers.maxPooling1d({ poolSize: 2, strides: 2, padding: "same", name: `pool${i + 1}` })
         .apply(h) as tf.SymbolicTensor;

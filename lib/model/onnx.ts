@@ -304,6 +304,30 @@ export function exportOnnx(m: OnnxMember, name: string): Uint8Array {
         channelsFirst = false;
         break;
       }
+      case "SqueezeExcite1D": {
+        // Channels-first here: the means over axis 2, the gate broadcast back over the frames.
+        const [w1, b1, w2, b2] = w;
+        const means = g.node("ReduceMean", [x], [{ name: "axes", ints: [2] }, {
+          name: "keepdims",
+          int: 0,
+        }]);
+        const hidden = g.node("Relu", [
+          g.node("Gemm", [
+            means,
+            g.constant("se_W1", w1.shape, w1.data),
+            g.constant("se_B1", b1.shape, b1.data),
+          ]),
+        ]);
+        const gate = g.node("Sigmoid", [
+          g.node("Gemm", [
+            hidden,
+            g.constant("se_W2", w2.shape, w2.data),
+            g.constant("se_B2", b2.shape, b2.data),
+          ]),
+        ]);
+        x = g.node("Mul", [x, g.node("Unsqueeze", [gate, g.ints("axes", [2])])]);
+        break;
+      }
       case "Concatenate":
         x = g.node("Concat", pooled, [{ name: "axis", int: 1 }]);
         break;

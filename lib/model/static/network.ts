@@ -35,6 +35,7 @@ import {
   jsBatchNormPasses,
 } from "./batch_norm.ts";
 import { createTrainArena } from "./train_arena.ts";
+import { squeezeBackward, squeezeForward, type SqueezeState } from "./squeeze.ts";
 
 /** Per-op buffers beyond its output and output gradient. */
 interface OpState {
@@ -45,6 +46,7 @@ interface OpState {
   weights?: Float32Array;
   scratch?: Float32Array;
   mask?: Float32Array;
+  squeeze?: SqueezeState & { dGate: Float64Array; dHidden: Float64Array };
 }
 
 /** Adam's constants as tfjs's defaults have them (epsilon: the float32 backend's 1e-7). */
@@ -198,6 +200,16 @@ export class StaticNetwork {
           };
         case "dropout":
           return { mask: new Float32Array(maxBatch * op.size) };
+        case "squeeze":
+          return {
+            squeeze: {
+              means: new Float32Array(maxBatch * op.channels),
+              hidden: new Float32Array(maxBatch * op.hidden),
+              gates: new Float32Array(maxBatch * op.channels),
+              dGate: new Float64Array(op.channels),
+              dHidden: new Float64Array(op.hidden),
+            },
+          };
         case "dense":
           channels = Math.max(channels, op.units);
           return {};
@@ -214,6 +226,13 @@ export class StaticNetwork {
           : new Float32Array(0),
       });
     }
+  }
+
+  #squeezeWeights(
+    op: Extract<StaticOp, { kind: "squeeze" }>,
+    view: (slot: WeightSlot) => Float32Array,
+  ) {
+    return { w1: view(op.w1), b1: view(op.b1), w2: view(op.w2), b2: view(op.b2) };
   }
 
   #w(slot: WeightSlot): Float32Array {
@@ -296,6 +315,18 @@ export class StaticNetwork {
             out,
             st.arg!,
             st.weights!,
+          );
+          break;
+        case "squeeze":
+          squeezeForward(
+            inp,
+            batch,
+            op.length,
+            op.channels,
+            op.hidden,
+            this.#squeezeWeights(op, (s) => this.#w(s)),
+            st.squeeze!,
+            out,
           );
           break;
         case "dropout": {
@@ -521,6 +552,21 @@ export class StaticNetwork {
             g,
             din ?? new Float32Array(batch * op.length * op.channels),
             st.scratch!,
+          );
+          break;
+        case "squeeze":
+          squeezeBackward(
+            inp,
+            dout,
+            batch,
+            op.length,
+            op.channels,
+            op.hidden,
+            this.#squeezeWeights(op, (s) => this.#w(s)),
+            st.squeeze!,
+            this.#squeezeWeights(op, (s) => this.#g(s)),
+            din,
+            st.squeeze!,
           );
           break;
         case "dropout":

@@ -74,6 +74,17 @@ export type StaticOp =
     modes: TimePoolMode[];
     attention: WeightSlot | null;
   }
+  | {
+    kind: "squeeze";
+    length: number;
+    channels: number;
+    /** Units of the bottleneck. */
+    hidden: number;
+    w1: WeightSlot;
+    b1: WeightSlot;
+    w2: WeightSlot;
+    b2: WeightSlot;
+  }
   | { kind: "dropout"; size: number; rate: number }
   | {
     kind: "dense";
@@ -259,6 +270,20 @@ export function compilePlan(model: tf.LayersModel): StaticPlan {
         if (mode === "attention") pool.attention = want(layer, 0, true);
         pool.modes.push(mode);
         pool.names.push(layer.name);
+        break;
+      }
+      case "SqueezeExcite1D": {
+        if (flat) unsupported(layer, "comes after the frames were pooled");
+        push({
+          kind: "squeeze",
+          length,
+          channels,
+          hidden: layer.hidden as number,
+          w1: want(layer, 0, true, true),
+          b1: want(layer, 1, true),
+          w2: want(layer, 2, true, true),
+          b2: want(layer, 3, true),
+        }, size());
         break;
       }
       case "Concatenate": {
