@@ -4,10 +4,14 @@
  * the one definition of the architecture (and the saved format): the plan reads its layers, takes
  * its initial weights, and gives the trained weights back. Pure (tfjs types, no Deno APIs).
  *
- * The family covered is the project's: Conv1D (same padding, stride 1, with or without bias and
- * ReLU), batch normalisation over the last axis, ReLU, same-padded max pooling over time, global
- * mean / max / attention pooling joined by a concatenation, dropout, flatten, dense (linear, ReLU,
- * or softmax as the last layer). Anything else is an error naming the layer.
+ * The family covered is the project's: Conv1D (same padding, stride 1, dilated or not, with or
+ * without bias and ReLU), batch normalisation over the last axis, ReLU, squeeze-excitation,
+ * same-padded max pooling over time, global mean / max / attention / std pooling joined by a
+ * concatenation, dropout, flatten, dense (linear, ReLU, or softmax as the last layer). Anything
+ * else is an error naming the layer.
+ *
+ * Over 400 lines on purpose: the op types, then one switch over every layer the family accepts, so
+ * what the static trainer can train reads in one place.
  */
 import type * as tf from "@tensorflow/tfjs";
 
