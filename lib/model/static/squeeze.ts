@@ -21,6 +21,15 @@ export interface SqueezeState {
   gates: Float32Array;
 }
 
+/** Row b's channel means, bottleneck and gates. */
+function rowOf(state: SqueezeState, b: number, channels: number, units: number) {
+  return {
+    s: state.means.subarray(b * channels, (b + 1) * channels),
+    z: state.hidden.subarray(b * units, (b + 1) * units),
+    gate: state.gates.subarray(b * channels, (b + 1) * channels),
+  };
+}
+
 export function squeezeForward(
   x: Float32Array,
   rows: number,
@@ -33,9 +42,7 @@ export function squeezeForward(
 ): void {
   for (let b = 0; b < rows; b++) {
     const xb = b * length * channels;
-    const s = state.means.subarray(b * channels, (b + 1) * channels);
-    const z = state.hidden.subarray(b * units, (b + 1) * units);
-    const gate = state.gates.subarray(b * channels, (b + 1) * channels);
+    const { s, z, gate } = rowOf(state, b, channels, units);
     for (let c = 0; c < channels; c++) {
       let sum = 0;
       for (let t = 0; t < length; t++) sum += x[xb + t * channels + c];
@@ -83,9 +90,7 @@ export function squeezeBackward(
   const { dGate, dHidden } = scratch;
   for (let b = 0; b < rows; b++) {
     const xb = b * length * channels;
-    const s = state.means.subarray(b * channels, (b + 1) * channels);
-    const z = state.hidden.subarray(b * units, (b + 1) * units);
-    const gate = state.gates.subarray(b * channels, (b + 1) * channels);
+    const { s, z, gate } = rowOf(state, b, channels, units);
     // Through the sigmoid: d(pre-gate) = sum_t dy x * g (1 - g).
     for (let c = 0; c < channels; c++) {
       let sum = 0;
