@@ -1,0 +1,100 @@
+/**
+ * Per-clip functionals and the linear model fitted on them: a clip summarised column by column,
+ * standardised within its speaker, and classified by softmax regression.
+ */
+import { assert, assertAlmostEquals, assertEquals, assertThrows } from "./assert.ts";
+import { allocateRows } from "../lib/features/rows.ts";
+import { PROSODY_DIM } from "../lib/features/prosody.ts";
+import {
+  clipFunctionals,
+  FUNCTIONALS,
+  functionalsCount,
+  summarise,
+  zScoreByGroup,
+} from "../lib/features/functionals.ts";
+import { fitSoftmax, predictSoftmax } from "../lib/model/softmax_regression.ts";
+
+Deno.test("a column summarised: mean, spread, percentiles as numpy takes them, slope per frame", () => {
+  const out = new Float64Array(FUNCTIONALS.length);
+  summarise(Float64Array.from({ length: 10 }, (_, i) => 2 * i), out, 0);
+  const [mean, std, p10, p50, p90, slope] = out;
+  assertAlmostEquals(mean, 9, 1e-12);
+  assertAlmostEquals(std, 2 * Math.sqrt(8.25), 1e-12);
+  assertAlmostEquals(p10, 1.8, 1e-12);
+  assertAlmostEquals(p50, 9, 1e-12);
+  assertAlmostEquals(p90, 16.2, 1e-12);
+  assertAlmostEquals(slope, 2, 1e-12, "rises 2 per frame");
+  summarise(new Float64Array(0), out, 0);
+  assert(out.every(Number.isNaN), "an empty column has no statistics");
+});
+
+Deno.test("a clip's functionals skip its padding, and its pitch columns skip unvoiced frames", () => {
+  const dims = { vector: 3, frames: 8, logmel: 2, mfccDelta: 1, prosody: PROSODY_DIM };
+  const rows = allocateRows(2, dims);
+  rows.vectors.set([1, 2, 3], 0);
+  rows.validFrames.set([6, 4]);
+  for (let t = 0; t < 8; t++) {
+    rows.logmel[t * 2] = t < 6 ? 5 : 999; // frames past validFrames are padding
+    rows.logmel[t * 2 + 1] = t;
+    const p = t * PROSODY_DIM;
+    rows.prosody[p + 2] = t % 2; // voiced on odd frames
+    rows.prosody[p + 0] = t % 2 ? 30 : 0; // f0 is 0 where unvoiced
+    rows.prosody[p + 4] = -20; // loudness counts everywhere
+  }
+  const f = clipFunctionals(rows, 0);
+  assertEquals(f.length, functionalsCount(dims));
+  assertEquals(f.length, 3 + (2 + 1 + PROSODY_DIM) * FUNCTIONALS.length);
+  assertEquals([...f.subarray(0, 3)], [1, 2, 3], "the clip vector comes first");
+  const k = FUNCTIONALS.length;
+  assertEquals(f[3], 5, "mean of the first log-mel band over 6 valid frames");
+  assertEquals(f[3 + 1], 0, "no spread: the padding's 999 is not read");
+  assertAlmostEquals(f[3 + k + 5], 1, 1e-12, "the second band rises one per frame");
+  const f0At = 3 + 3 * k;
+  assertEquals(f[f0At], 30, "pitch averaged over voiced frames only");
+  assertEquals(f[f0At + 1], 0);
+  assertEquals(f[f0At + 4 * k], -20, "loudness over every frame");
+  // Row 1 has no voiced frame among its 4 valid ones: its pitch statistics are missing.
+  assert(Number.isNaN(clipFunctionals(rows, 1)[f0At]));
+});
+
+Deno.test("functionals standardised within each speaker, from the rows asked for", () => {
+  const x = [[1, 5], [3, 5], [NaN, 5], [10, 0], [20, 0], [15, 7]].map((r) => Float64Array.from(r));
+  // Speaker 1: rows 0-2; speaker 2: rows 3-5, whose statistics come from rows 3 and 4 only.
+  zScoreByGroup(x, [1, 1, 1, 2, 2, 2], (i) => i !== 5);
+  assertEquals([...x[0]], [-1, 0]);
+  assertEquals([...x[1]], [1, 0], "a column constant in a speaker becomes 0");
+  assertEquals([...x[2]], [0, 0], "a missing value becomes the speaker's mean");
+  assertEquals([x[3][0], x[4][0], x[5][0]], [-1, 1, 0]);
+  assertEquals(x[5][1], 0, "speaker 2's second column is constant over the fitted rows");
+});
+
+Deno.test("softmax regression separates three clusters, deterministically", () => {
+  const centres = [[3, 0], [-3, 0], [0, 3]];
+  const x: number[][] = [];
+  const y: number[] = [];
+  for (let i = 0; i < 60; i++) {
+    const c = i % 3;
+    // A fixed spread around each centre (no random generator needed).
+    x.push([centres[c][0] + Math.sin(i) * 0.8, centres[c][1] + Math.cos(3 * i) * 0.8]);
+    y.push(c);
+  }
+  const model = fitSoftmax(x, y, 3, { lambda: 1e-3, iterations: 300, learningRate: 0.05 });
+  const p = predictSoftmax(model, x);
+  p.forEach((row, i) => {
+    assertAlmostEquals(row.reduce((a, b) => a + b, 0), 1, 1e-9);
+    assertEquals(row.indexOf(Math.max(...row)), y[i], `row ${i}`);
+  });
+  const again = fitSoftmax(x, y, 3, { lambda: 1e-3, iterations: 300, learningRate: 0.05 });
+  assertEquals([...again.weights], [...model.weights], "the same data fits the same weights");
+  // A larger penalty shrinks the weights.
+  const shrunk = fitSoftmax(x, y, 3, { lambda: 1, iterations: 300, learningRate: 0.05 });
+  const norm = (w: Float64Array) => w.reduce((a, b) => a + b * b, 0);
+  assert(norm(shrunk.weights) < norm(model.weights));
+});
+
+Deno.test("softmax regression names what is wrong with its input", () => {
+  assertThrows(() => fitSoftmax([[1], [2]], [0, 3], 3), Error, "label 3");
+  assertThrows(() => fitSoftmax([[1], [2]], [0], 3), Error, "2 rows and 1 labels");
+  const m = fitSoftmax([[1], [2]], [0, 1], 2, { iterations: 5 });
+  assertThrows(() => predictSoftmax(m, [[1, 2]]), Error, "a row of 2 values, the model takes 1");
+});
