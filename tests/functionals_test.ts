@@ -13,6 +13,16 @@ import {
   zScoreByGroup,
 } from "../lib/features/functionals.ts";
 import { fitSoftmax, predictSoftmax } from "../lib/model/softmax_regression.ts";
+import {
+  blendWithLinear,
+  fitLinearMember,
+  functionalsCountOf,
+  functionalsLayout,
+  inputFunctionals,
+  linearMemberJson,
+  parseLinearMember,
+  scoreLinearMember,
+} from "../lib/model/linear_member.ts";
 
 Deno.test("a column summarised: mean, spread, percentiles as numpy takes them, slope per frame", () => {
   const out = new Float64Array(FUNCTIONALS.length);
@@ -97,4 +107,53 @@ Deno.test("softmax regression names what is wrong with its input", () => {
   assertThrows(() => fitSoftmax([[1], [2]], [0], 3), Error, "2 rows and 1 labels");
   const m = fitSoftmax([[1], [2]], [0, 1], 2, { iterations: 5 });
   assertThrows(() => predictSoftmax(m, [[1, 2]]), Error, "a row of 2 values, the model takes 1");
+});
+
+Deno.test("the linear member summarises model-input frames, pitch over voiced frames only", () => {
+  // Two frames wide plus prosody: columns 0-1 spectral, 2.. prosody (voiced flag at 2 + 2).
+  const width = 2 + PROSODY_DIM;
+  const layout = functionalsLayout(4, width, 2);
+  assertEquals(layout.voicedColumn, 4);
+  assertEquals(functionalsCountOf(layout), width * FUNCTIONALS.length);
+  const x = new Float32Array(2 * 4 * width);
+  for (let t = 0; t < 4; t++) {
+    x[t * width] = t; // row 0, column 0 rises 0..3
+    x[t * width + 2] = t < 2 ? 0 : 40; // f0: voiced in the last two frames only
+    x[t * width + 4] = t < 2 ? 0 : 1;
+  }
+  const f = inputFunctionals(x, 2, layout);
+  const k = FUNCTIONALS.length;
+  assertEquals(f[0], 1.5, "mean of column 0");
+  assertEquals(f[5], 1, "slope of column 0");
+  assertEquals(f[2 * k], 40, "pitch's mean over the voiced frames");
+  // Row 1 is silent: nothing voiced, so its pitch summarises as 0s, not NaN.
+  const row1 = f.subarray(width * k);
+  assert(row1.every((v) => v === 0));
+  assertThrows(() => inputFunctionals(x, 3, layout), Error, `are not 3 rows of 4x${width}`);
+  assertThrows(() => functionalsLayout(4, 8, 2), Error, "does not fit 8 columns");
+});
+
+Deno.test("a linear member fitted, blended with networks, written and read back", () => {
+  const layout = functionalsLayout(3, 2, null);
+  const dim = functionalsCountOf(layout);
+  // Class 1's rows have larger values in their first functional.
+  const rows = 40;
+  const x = new Float32Array(rows * dim);
+  const y = new Int32Array(rows);
+  for (let i = 0; i < rows; i++) {
+    y[i] = i % 2;
+    for (let j = 0; j < dim; j++) x[i * dim + j] = Math.sin(i * 7 + j) + (j === 0 ? 3 * y[i] : 0);
+  }
+  const m = fitLinearMember(x, y, 2, { layout, weight: 0.25, lambda: 0.01, perVoice: true });
+  const p = scoreLinearMember(m, x);
+  for (let i = 0; i < rows; i++) assertEquals(p[2 * i + 1] > 0.5 ? 1 : 0, y[i], `row ${i}`);
+  const back = parseLinearMember(JSON.parse(JSON.stringify(linearMemberJson(m))), "linear.json");
+  assertEquals([...scoreLinearMember(back, x)], [...p], "the file gives the same probabilities");
+  assertEquals(back.perVoice, true);
+  // (1 - w) networks + w linear.
+  const mixed = blendWithLinear(Float32Array.from([1, 0]), Float32Array.from([0, 1]), 0.25);
+  assertEquals([...mixed], [0.75, 0.25]);
+  const damaged = { ...(linearMemberJson(m) as object), bias: [0] };
+  assertThrows(() => parseLinearMember(damaged, "x/linear.json"), Error, "x/linear.json: damaged");
+  assertThrows(() => parseLinearMember({ kind: "tfjs" }, "y.json"), Error, "y.json: not a linear");
 });

@@ -151,3 +151,65 @@ Deno.test({
     assert(alone.some((p, c) => Math.abs(p - mean[c]) > 1e-6), "the variants move the answer");
   },
 });
+
+Deno.test({
+  name:
+    "a run with a linear member: each fold's member is written beside its networks, rescoring fits the same one, and predict refuses the run by name",
+  sanitizeResources: false,
+  fn: async () => {
+    const tmp = await Deno.makeTempDir();
+    await writeSyntheticCorpus(join(tmp, "corpus"), [1, 2, 3, 4], [1, 3, 5, 6]);
+    const corpus = await indexCorpus(join(tmp, "corpus"));
+    const results = join(tmp, "results");
+    // Prosody in the input, so the member's pitch columns are summarised over voiced frames.
+    const args = [
+      ...TINY,
+      "--temporal.input=logmelMfccDeltaProsody",
+      "--temporal.memberInputs=[mfccDeltaProsody,logmel]",
+      `--resultsDir=${results}`,
+    ];
+    const { config } = parseArgs([...args, "--train.linearWeight=0.3"]);
+    const features = await featurizeCorpus(config, corpus, quiet, join(tmp, "cache"));
+    const trained = await runExperiment(config, features, corpus, quiet, results);
+    const record = JSON.parse(Deno.readTextFileSync(join(trained.runDir, "config.json")));
+    for (const fold of record.folds) {
+      assertEquals(fold.linear, `${fold.name}-linear`);
+      const member = JSON.parse(
+        Deno.readTextFileSync(join(trained.runDir, "models", fold.linear, "linear.json")),
+      );
+      assertEquals(member.weight, 0.3);
+      assertEquals(member.perVoice, true, "per-speaker runs standardise functionals per voice");
+    }
+    assert(trained.summary.protocolText.includes("linear member on clip functionals"));
+    const csv = (dir: string) => Deno.readTextFileSync(join(dir, "predictions.csv"));
+    const again = await runExperiment(config, features, corpus, quiet, results, {
+      networksOf: trained.runDir,
+    });
+    assertEquals(csv(again.runDir), csv(trained.runDir), "the member is fitted the same again");
+    const networksOnly = await runExperiment(
+      parseArgs(args).config,
+      features,
+      corpus,
+      quiet,
+      results,
+      { networksOf: trained.runDir },
+    );
+    assert(csv(networksOnly.runDir) !== csv(trained.runDir), "the member moves the probabilities");
+    assert(SCORING_SETTINGS.includes("train.linearWeight"), "rescore may weigh it in or out");
+    await assertRejects(
+      () => loadRunModel(trained.runDir),
+      Error,
+      "train.linearWeight=0.3",
+    );
+    assertThrows(
+      () => validateConfig(parseArgs(["--model=seed", "--train.linearWeight=0.2"]).config),
+      Error,
+      "train.linearWeight needs model=temporal",
+    );
+    assertThrows(
+      () => validateConfig(parseArgs(["--train.linearWeight=1"]).config),
+      Error,
+      "train.linearWeight must be in [0, 1)",
+    );
+  },
+});

@@ -20,8 +20,19 @@ import { fromRoot, runCli, typedKeys, withUserPaths } from "./common.ts";
 
 export const RESCORE_FLAGS = { run: { kind: "string" } } satisfies Record<string, FlagSpec>;
 
-/** Settings a rescore may change: how test clips are scored, and where things are. */
-export const SCORING_SETTINGS = ["eval.tta", "data.dir", "cacheDir", "resultsDir", "workers"];
+/**
+ * Settings a rescore may change: how test clips are scored (test-time variants; the linear
+ * member, fitted in seconds beside the stored networks), and where things are.
+ */
+export const SCORING_SETTINGS = [
+  "eval.tta",
+  "train.linearWeight",
+  "train.linearLambda",
+  "data.dir",
+  "cacheDir",
+  "resultsDir",
+  "workers",
+];
 
 /** The settings `args` types (`--data` is `data.dir`), its own flags left out. */
 export function typedSettings(args: readonly string[]): string[] {

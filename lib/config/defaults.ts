@@ -118,6 +118,8 @@ export const DEFAULT_CONFIG: RunConfig = {
     labelSmoothing: 0,
     weightDecay: 0,
     ensemble: 3,
+    linearWeight: 0,
+    linearLambda: 0.1,
   },
   eval: {
     protocol: "speaker",
@@ -166,6 +168,8 @@ export const LEVERS_OFF = {
   "train.labelSmoothing": 0,
   "train.weightDecay": 0,
   "train.ensemble": 1,
+  "train.linearWeight": 0,
+  "train.linearLambda": 0.1,
   "train.lrSchedule": "plateau",
   "train.averageLast": 0,
   "train.speakerAdversary": 0,
@@ -425,6 +429,17 @@ export interface TrainConfig {
    * probabilities are averaged. 1 trains a single network; k multiplies training time by k.
    */
   ensemble: number;
+  /**
+   * Weight of the linear member in each fold's average (0: none): softmax regression on each
+   * clip's functionals (every input column's mean, spread, percentiles and slope over its
+   * frames; standardised per voice under per-speaker normalisation), fitted in seconds on the
+   * fold's training clips, scored as (1 - w) networks + w linear. It sees a clip whole where
+   * the networks see frames. Evaluation and `deno task rescore` only: predict, the live page
+   * and export refuse a run with one (they do not compute functionals yet).
+   */
+  linearWeight: number;
+  /** The linear member's L2 penalty (per training row). */
+  linearLambda: number;
 }
 
 /**

@@ -241,7 +241,8 @@ function validateTemporal(c: RunConfig, p: Problems): void {
   oneOf(p, "temporal.pooling", t.pooling, TEMPORAL_POOLINGS);
 }
 
-function validateTrain({ train: tr }: RunConfig, p: Problems): void {
+function validateTrain(c: RunConfig, p: Problems): void {
+  const tr = c.train;
   for (const k of ["epochs", "batchSize", "lrPatience"] as const) {
     if (!isInt(tr[k]) || tr[k] < 1) p.push(`train.${k} must be an integer >= 1`);
   }
@@ -282,6 +283,12 @@ function validateTrain({ train: tr }: RunConfig, p: Problems): void {
   if (!isInt(tr.ensemble) || tr.ensemble < 1) {
     p.push(`train.ensemble must be an integer >= 1 (got ${tr.ensemble})`);
   }
+  if (!(tr.linearWeight >= 0 && tr.linearWeight < 1)) {
+    p.push(`train.linearWeight must be in [0, 1) (got ${tr.linearWeight})`);
+  } else if (tr.linearWeight > 0 && c.model !== "temporal") {
+    p.push("train.linearWeight needs model=temporal (the linear member reads frame inputs)");
+  }
+  if (!(tr.linearLambda > 0)) p.push(`train.linearLambda must be > 0 (got ${tr.linearLambda})`);
 }
 
 function validateEval(c: RunConfig, p: Problems): void {

@@ -47,6 +47,7 @@ import {
   normalizeEachRow,
 } from "../normalise/speaker.ts";
 import { createRng } from "../util/random.ts";
+import { blendWithLinear, type LinearMember } from "../model/linear_member.ts";
 
 /** Where rows come from: per-clip originals and the derived rows of augmented sets. */
 export interface RowSource {
@@ -170,6 +171,8 @@ export interface FoldResult {
   /** One network per ensemble member (`train.ensemble`); the test probabilities are their mean. */
   models: tf.LayersModel[];
   scaler: Scaler;
+  /** The fold's linear member (`train.linearWeight`), when the run has one. */
+  linear?: LinearMember;
 }
 
 /** A fold ready to train: standardised rows and everything needed to score it afterwards. */
@@ -322,20 +325,23 @@ export function perClipMean(
 
 /**
  * Scores a fold from its members, averaged in member order (so a run's numbers do not depend
- * on which member finished first).
+ * on which member finished first), and with the fold's linear member at its weight when there
+ * is one (`experiment/linear.ts`).
  */
 export function finishFold(
   config: RunConfig,
   src: RowSource,
   fold: PreparedFold,
   members: readonly TrainedMember[],
+  linear?: { member: LinearMember; rowProbabilities: Float32Array },
 ): FoldResult {
   const { plan, classes, testRows } = fold;
-  const rowProbs = new Float32Array(testRows.length * classes);
+  let rowProbs: Float32Array = new Float32Array(testRows.length * classes);
   for (const member of members) {
     const p = member.probabilities;
     for (let i = 0; i < p.length; i++) rowProbs[i] += p[i] / members.length;
   }
+  if (linear) rowProbs = blendWithLinear(rowProbs, linear.rowProbabilities, linear.member.weight);
   const probs = perClipMean(rowProbs, testRows, plan.test, classes);
   const labelNames = [...runLabelSet(config).classes];
   const truth = labelsOf(src, plan.test, runLabelSet(config));
@@ -368,5 +374,6 @@ export function finishFold(
     testClips: plan.test.map((r) => r.clip),
     models: members.map((m) => m.model),
     scaler: fold.scaler,
+    linear: linear?.member,
   };
 }

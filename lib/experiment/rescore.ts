@@ -15,6 +15,7 @@ import type { RunHistory } from "../eval/summary.ts";
 import { readJsonFile } from "../cache/files.ts";
 import { finishFold, type FoldResult, type PreparedFold, type RowSource } from "./fold.ts";
 import { memberNames, memberView, type TrainedMember } from "./members.ts";
+import { fitFoldLinear } from "./linear.ts";
 
 /** Largest difference between two scalers' means and spreads. */
 function scalerDistance(a: Scaler, b: Scaler): number {
@@ -61,6 +62,8 @@ export async function scoreStoredFolds(
       const probabilities = predictProbabilities(model, test.x, test.rowShape);
       members.push({ model, history: epochs, probabilities, trainSeconds: 0 });
     }
-    await onFold(finishFold(config, src, fold, members), f);
+    // The linear member is fitted again (deterministic, seconds): the same as training's.
+    const linear = config.train.linearWeight > 0 ? fitFoldLinear(config, src, fold) : undefined;
+    await onFold(finishFold(config, src, fold, members, linear), f);
   }
 }

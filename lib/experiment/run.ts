@@ -38,7 +38,8 @@ import { useTrainingBackend } from "../model/backend.ts";
 import { saveModel } from "../model/io_fs.ts";
 import { layerRows } from "../model/networks.ts";
 import { createRunWriter, findRun, gitState, loadRun, type StoredRun } from "../run/store.ts";
-import { makeRunId, RUN_FILES } from "../run/record.ts";
+import { linearMemberName, makeRunId, RUN_FILES } from "../run/record.ts";
+import { linearMemberJson } from "../model/linear_member.ts";
 import { buildRunRecord } from "../run/build.ts";
 import { PLOTLY_FILE, sharePlotly } from "../plots/plotly_fs.ts";
 import { type FeatureSet, featurizeCorpus } from "../pipeline/featurize.ts";
@@ -81,6 +82,14 @@ export function ttaText(config: RunConfig): string {
     ? `; test-time augmentation: each test clip's probabilities are the mean over the clip and its variants ${
       rows.join(", ")
     }`
+    : "";
+}
+
+/** What the protocol text says of the linear member ("" without one). */
+export function linearText(config: RunConfig): string {
+  const w = config.train.linearWeight;
+  return w > 0
+    ? `; each fold's networks averaged with a linear member on clip functionals (softmax regression, L2 ${config.train.linearLambda}, fitted on the fold's training clips) at weight ${w}`
     : "";
 }
 
@@ -148,6 +157,14 @@ export async function runExperiment(
         await Deno.writeTextFile(join(modelDir, RUN_FILES.scaler), JSON.stringify(result.scaler));
         model.dispose();
       }
+      if (result.linear) {
+        const dir = join(writer.dir, RUN_FILES.models, linearMemberName(result.name));
+        await Deno.mkdir(dir, { recursive: true });
+        await Deno.writeTextFile(
+          join(dir, RUN_FILES.linear),
+          JSON.stringify(linearMemberJson(result.linear)),
+        );
+      }
       results.push(result);
     };
     if (hooks.networksOf) await scoreStoredFolds(config, src, folds, hooks.networksOf, onFold);
@@ -176,7 +193,7 @@ export async function runExperiment(
     })),
   );
   summary.protocolText += corporaText(config, others) +
-    normPolicy(config.eval.speakerNorm).protocolText + ttaText(config);
+    normPolicy(config.eval.speakerNorm).protocolText + ttaText(config) + linearText(config);
   if (hooks.networksOf) {
     summary.protocolText += `; scored with the networks ${basename(hooks.networksOf)} trained`;
   }
@@ -276,6 +293,7 @@ function recordParts(config: RunConfig, plans: FoldPlan[], src: RowSource) {
     folds: plans.map((p) => ({
       name: p.name,
       models: memberNames(p.name, k),
+      ...(config.train.linearWeight > 0 ? { linear: linearMemberName(p.name) } : {}),
       trainActors: p.trainActors,
       testActors: p.testActors,
       trainRows: p.train.length,

@@ -14,6 +14,7 @@ import "../model/squeeze_excite.ts";
 import type { RunConfig } from "../config/config.ts";
 import { finishFold, type FoldResult, type PreparedFold, type RowSource } from "./fold.ts";
 import { memberJob, type TrainedMember, trainMember } from "./members.ts";
+import { fitFoldLinear } from "./linear.ts";
 import type { EpochRecord } from "../model/train.ts";
 import type { Gemm } from "../model/gemm.ts";
 import { createHelperLink, releaseHelper } from "../model/split_gemm.ts";
@@ -148,6 +149,7 @@ export async function trainFolds(
   await hookChain;
   bar.finish();
   for (const [f, fold] of folds.entries()) {
-    await onFold(finishFold(config, src, fold, trained[f]), f);
+    const linear = config.train.linearWeight > 0 ? fitFoldLinear(config, src, fold) : undefined;
+    await onFold(finishFold(config, src, fold, trained[f], linear), f);
   }
 }

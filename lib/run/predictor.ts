@@ -23,6 +23,15 @@ export async function predictorFromRecord(
   load: (name: string) => Promise<LoadedMember>,
   where: string,
 ): Promise<Predictor> {
+  const linear = record.config.train.linearWeight;
+  if (linear > 0) {
+    throw new Error(
+      `${where}: this run averages a linear member on clip functionals into its networks ` +
+        `(train.linearWeight=${linear}); predict, the live page, the HTTP API and export do not ` +
+        `compute functionals yet, so they would not give the run's numbers. Use a run trained ` +
+        `with --train.linearWeight=0 (the default), or score this one with deno task rescore`,
+    );
+  }
   const members: Predictor["members"] = [];
   for (const { name, channels } of runModels(record)) {
     members.push({ name, ...(await load(name)), channels });

@@ -18,7 +18,11 @@ export const RUN_FILES = {
   report: "report.html",
   models: "models",
   scaler: "scaler.json",
+  linear: "linear.json",
 } as const;
+
+/** The model folder of a fold's linear member (`train.linearWeight`). */
+export const linearMemberName = (fold: string) => `${fold}-linear`;
 
 /** Files of one model under `models/<name>/`. */
 export const MODEL_FILES = ["model.json", "weights.bin", RUN_FILES.scaler] as const;
@@ -33,6 +37,8 @@ export interface RunFold {
   name: string;
   /** The fold's networks (ensemble members), each a folder under `models/`. */
   models: string[];
+  /** The fold's linear member's folder under `models/` (`train.linearWeight`), if it has one. */
+  linear?: string;
   trainActors: number[];
   testActors: number[];
   trainRows?: number;
