@@ -10,7 +10,13 @@ import * as ort from "onnxruntime-node";
 import { assert, assertEquals } from "./assert.ts";
 import { DEFAULT_CONFIG, withOverrides } from "../lib/config/config.ts";
 import { exportRun } from "../lib/cli/export.ts";
-import { exportOnnx } from "../lib/model/onnx.ts";
+import { exportLinearOnnx, exportOnnx } from "../lib/model/onnx.ts";
+import {
+  fitLinearMember,
+  functionalsCountOf,
+  functionalsLayout,
+  scoreLinearMember,
+} from "../lib/model/linear_member.ts";
 import { loadPredictor } from "../lib/run/store.ts";
 import { loadModel, saveModel } from "../lib/model/io_fs.ts";
 import { applyScaler, fitScaler } from "../lib/normalise/scaler.ts";
@@ -222,5 +228,36 @@ Deno.test({
     assert(maxDiff(seedGot, seedWant) < 1e-4, `seed: ${maxDiff(seedGot, seedWant)}`);
     attention.dispose();
     seed.dispose();
+  },
+});
+
+Deno.test({
+  name: "a linear member's ONNX export gives its probabilities from the same functionals",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const layout = functionalsLayout(5, 3, null);
+    const dim = functionalsCountOf(layout);
+    const rows = 30;
+    const f = Float32Array.from({ length: rows * dim }, (_, i) => Math.sin(i * 1.7) * (1 + i % 7));
+    const y = Int32Array.from({ length: rows }, (_, i) => i % 4);
+    const m = fitLinearMember(f, y, 4, { layout, weight: 0.25, lambda: 0.01, perVoice: false });
+    const want = scoreLinearMember(m, f);
+    const bytes = exportLinearOnnx(m, "fold-1-2-linear");
+    const session = await ort.InferenceSession.create(bytes);
+    const out = await session.run({ functionals: new ort.Tensor("float32", f, [rows, dim]) });
+    const got = out.probs.data as Float32Array;
+    assert(maxDiff(got, want) < 1e-5, `linear member: ${maxDiff(got, want)}`);
+    assert(maxDiff(want.subarray(0, 4), want.subarray(4, 8)) > 1e-3, "rows get different answers");
+    if (HAVE_ONNX_PY) {
+      const tmp = await Deno.makeTempFile({ suffix: ".onnx" });
+      await Deno.writeFile(tmp, bytes);
+      const check = await new Deno.Command("/usr/bin/python3", {
+        args: ["-c", "import onnx,sys\nonnx.checker.check_model(onnx.load(sys.argv[1]))", tmp],
+        stderr: "piped",
+      }).output();
+      await Deno.remove(tmp);
+      assert(check.success, new TextDecoder().decode(check.stderr));
+    }
   },
 });

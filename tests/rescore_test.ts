@@ -12,12 +12,15 @@ import { featurizeCorpus } from "../lib/pipeline/featurize.ts";
 import { planExperiment, runExperiment } from "../lib/experiment/run.ts";
 import { withLaterWindows } from "../lib/experiment/fold.ts";
 import { SCORING_SETTINGS, typedSettings } from "../lib/cli/rescore.ts";
+import { exportRun } from "../lib/cli/export.ts";
 import { DEFAULT_CONFIG, withOverrides } from "../lib/config/config.ts";
 import { loadRunModel } from "../lib/run/store.ts";
 import { analyseSource } from "../lib/live/recording.ts";
 import { scoreRecording } from "../lib/live/timeline.ts";
 import { bytesSource, encodeWav } from "../lib/audio/wav.ts";
 import { inputOf, predictInput } from "../lib/model/predictor.ts";
+import { inputFunctionals, scoreLinearMember } from "../lib/model/linear_member.ts";
+import { applyScaler } from "../lib/normalise/scaler.ts";
 import { voice, writeSyntheticRun } from "./synthetic_run.ts";
 
 const quiet = { isTerminal: false, write: () => {} };
@@ -154,7 +157,7 @@ Deno.test({
 
 Deno.test({
   name:
-    "a run with a linear member: each fold's member is written beside its networks, rescoring fits the same one, and predict refuses the run by name",
+    "a run with a linear member: each fold's member is written beside its networks, rescoring fits the same one, and predict blends the members as evaluation does",
   sanitizeResources: false,
   fn: async () => {
     const tmp = await Deno.makeTempDir();
@@ -196,11 +199,40 @@ Deno.test({
     );
     assert(csv(networksOnly.runDir) !== csv(trained.runDir), "the member moves the probabilities");
     assert(SCORING_SETTINGS.includes("train.linearWeight"), "rescore may weigh it in or out");
-    await assertRejects(
-      () => loadRunModel(trained.runDir),
-      Error,
-      "train.linearWeight=0.3",
+    // predict and the live page read the members too, and blend them as evaluation did.
+    const model = await loadRunModel(trained.runDir);
+    const p = model.predictor;
+    assertEquals(p.linear?.length, 2, "one linear member per fold");
+    const wav = encodeWav(voice(6, 22050), 22050);
+    const a = analyseSource(bytesSource(wav), "voice.wav", model, config.live).analysis;
+    const speaker = a.voice.scaler();
+    assert(speaker.functionals, "the voice's statistics include its windows' functionals");
+    const input = a.kept.get(a.windows.findIndex((w) => w.speech))!;
+    const networks = predictInput({ ...p, linear: undefined }, input, speaker);
+    const functionals = applyScaler(
+      speaker.functionals,
+      inputFunctionals(input, 1, p.linear![0].layout),
     );
+    const linear = p.linear!.map((m) => scoreLinearMember(m, functionals));
+    const blended = predictInput(p, input, speaker);
+    blended.forEach((v, c) => {
+      const expected = 0.7 * networks[c] + 0.3 * (linear[0][c] + linear[1][c]) / 2;
+      assert(Math.abs(v - expected) < 1e-6, `class ${c}: ${v} against ${expected}`);
+    });
+    assertThrows(
+      () => predictInput(p, input, { ...speaker, functionals: undefined }),
+      Error,
+      "standardises functionals per voice",
+    );
+    assert(scoreRecording(a, p, model.extractor, speaker) !== null);
+    // The ONNX export carries each fold's linear member and says how it is averaged in.
+    const files = await exportRun(trained.runDir);
+    assert(files.some((f) => f.endsWith(join("fold-1-2-linear", "model.onnx"))), files.join());
+    const ensemble = JSON.parse(
+      Deno.readTextFileSync(join(trained.runDir, "onnx", "ensemble.json")),
+    );
+    assertEquals(ensemble.linear.weight, 0.3);
+    assert(ensemble.linear.input.before.includes("speaker's own clips' functionals"));
     assertThrows(
       () => validateConfig(parseArgs(["--model=seed", "--train.linearWeight=0.2"]).config),
       Error,

@@ -1,7 +1,8 @@
 /**
  * `deno task export [--run=<run id or folder>]`: a trained run as ONNX, to run where you deploy
  * (Python, C++, mobile). Writes `<run>/onnx/<member>/model.onnx` per ensemble member (standard
- * opset 13; the member's scaler and columns inside, so each takes the unscaled input rows) and
+ * opset 13; the member's scaler and columns inside, so each takes the unscaled input rows), one
+ * per fold's linear member where the run has them (input: a clip's functionals), and
  * `<run>/onnx/ensemble.json`: the label order, the input, how the members are averaged, and what
  * must happen before the input (features, speaker normalisation) for the numbers to mean what
  * they meant in training.
@@ -10,7 +11,8 @@ import { join } from "node:path";
 import { DEFAULT_CONFIG, type FlagSpec, parseArgs } from "../config/config.ts";
 import { chooseGemm } from "../model/blas_ffi.ts";
 import { useTrainingBackend } from "../model/backend.ts";
-import { exportOnnx } from "../model/onnx.ts";
+import { exportLinearOnnx, exportOnnx } from "../model/onnx.ts";
+import { FUNCTIONALS } from "../features/functionals.ts";
 import { loadPredictor, resolveRun } from "../run/store.ts";
 import { normPolicy } from "../normalise/policy.ts";
 import { fromRoot, runCli, withUserPaths } from "./common.ts";
@@ -42,7 +44,18 @@ export async function exportRun(runDir: string): Promise<string[]> {
       channels: m.channels ?? [0, width],
     });
   }
+  // Each fold's linear member, if the run has them: its own input (a clip's functionals).
+  const linear = [];
+  for (const [i, m] of (predictor.linear ?? []).entries()) {
+    const name = record.folds[i].linear!;
+    const file = join(out, name, "model.onnx");
+    await Deno.mkdir(join(out, name), { recursive: true });
+    await writeFileAtomic(file, exportLinearOnnx(m, name));
+    written.push(file);
+    linear.push({ name, file: `${name}/model.onnx` });
+  }
   const policy = normPolicy(config.eval.speakerNorm);
+  const first = predictor.linear?.[0];
   const ensemble = {
     run: record.runId,
     labels: predictor.labels,
@@ -54,8 +67,29 @@ export async function exportRun(runDir: string): Promise<string[]> {
         "unscaled model inputs: each model.onnx applies its own scaler and columns; compute them as lib/features does (librosa's parameters in `features`, clips of `audio.durationS` seconds at `audio.sampleRateHz`)",
     },
     output: { name: "probs", shape: ["batch", predictor.labels.length] },
-    averaging: "mean of the members' probabilities (one member per fold and ensemble network)",
+    averaging: first
+      ? `(1 - ${first.weight}) x the mean of the members' probabilities (one member per fold and ensemble network) + ${first.weight} x the mean of the linear members' (one per fold)`
+      : "mean of the members' probabilities (one member per fold and ensemble network)",
     members,
+    ...(first
+      ? {
+        linear: {
+          weight: first.weight,
+          members: linear,
+          input: {
+            name: "functionals",
+            shape: ["batch", first.model.inputs],
+            statistics: FUNCTIONALS,
+            layout: first.layout,
+            note:
+              "for every column of the unscaled input (frames x width), these statistics over its frames, column by column (lib/model/linear_member.ts inputFunctionals: population std, numpy's linear percentiles, least-squares slope per frame; the layout's voicedOnly columns over frames whose voicedColumn is >= 0.5 only, all 0 when none is)",
+            before: first.perVoice
+              ? "z-score each functional with the mean and spread of the speaker's own clips' functionals (as the input's per-speaker statistics), then feed it"
+              : "nothing: feed the functionals as computed",
+          },
+        },
+      }
+      : {}),
     normalisation: {
       speakerNorm: policy.name,
       strict: policy.strict,

@@ -28,7 +28,7 @@ import {
   timelineJson,
   type TimelineSummary,
 } from "../live/timeline_files.ts";
-import { RunningStats } from "../normalise/speaker.ts";
+import { VoiceStatistics } from "../model/predictor.ts";
 import { normPolicy } from "../normalise/policy.ts";
 import { userPath } from "../util/project.ts";
 import { writeFileAtomic, writeJsonAtomic } from "../cache/files.ts";
@@ -93,7 +93,7 @@ if (import.meta.main) {
     if (
       flags.sameSpeaker === true && speaking.length && !normPolicy(config.eval.speakerNorm).strict
     ) {
-      const all = new RunningStats(predictor.rowShape[predictor.rowShape.length - 1]);
+      const all = new VoiceStatistics(predictor);
       for (const r of speaking) all.merge(r.analysis.voice);
       pooled = {
         scaler: all.scaler(),

@@ -434,8 +434,8 @@ export interface TrainConfig {
    * clip's functionals (every input column's mean, spread, percentiles and slope over its
    * frames; standardised per voice under per-speaker normalisation), fitted in seconds on the
    * fold's training clips, scored as (1 - w) networks + w linear. It sees a clip whole where
-   * the networks see frames. Evaluation and `deno task rescore` only: predict, the live page
-   * and export refuse a run with one (they do not compute functionals yet).
+   * the networks see frames. `predict`, the live page, the HTTP API and the ONNX export blend
+   * it in as evaluation does (a voice's functional statistics from its windows).
    */
   linearWeight: number;
   /** The linear member's L2 penalty (per training row). */

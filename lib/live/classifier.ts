@@ -8,12 +8,16 @@ import { normPolicy } from "../normalise/policy.ts";
 import { resample } from "../audio/resample.ts";
 import { testTimeVariants } from "../augment/recipe.ts";
 import { createClipFeaturizer } from "../features/clip.ts";
-import { inputOf, predictMean, type Predictor } from "../model/predictor.ts";
+import {
+  inputOf,
+  predictMean,
+  type Predictor,
+  type Voice,
+  VoiceStatistics,
+} from "../model/predictor.ts";
 import { bytesSource } from "../audio/wav.ts";
 import { type RecordingAnalysis, scoreRecording } from "./timeline.ts";
 import { analyseSource } from "./recording.ts";
-import type { Scaler } from "../normalise/scaler.ts";
-import { RunningStats } from "../normalise/speaker.ts";
 import { type Activity, speechActivity } from "./gate.ts";
 
 export interface FileResult {
@@ -61,7 +65,7 @@ export function createLiveClassifier(
   );
   const normalise = !normPolicy(run.eval.speakerNorm).strict;
   const dim = predictor.rowShape[predictor.rowShape.length - 1];
-  let voice = new RunningStats(dim);
+  let voice = new VoiceStatistics(predictor);
   // Frames a hop adds to the window: only these join the voice's running statistics, so each
   // stretch of speech counts once however many windows it passes through.
   const newFrames = Math.max(
@@ -91,10 +95,10 @@ export function createLiveClassifier(
       if (!activity.speech) return { activity, probs: null };
       const y = resample(samples, sampleRateHz, run.audio.sampleRateHz, run.audio.resampler);
       const features = featurizer.extractor.extract(y);
-      let speaker: Scaler | undefined;
+      let speaker: Voice | undefined;
       if (normalise) {
         const input = inputOf(features, predictor.input);
-        voice.add(dim === 1 ? input : input.subarray(Math.max(0, input.length - newFrames * dim)));
+        voice.add(input, dim === 1 ? undefined : newFrames);
         speaker = voice.scaler();
       }
       const inputs = [features, ...variants(y).map((v) => featurizer.extractor.extract(v))]
@@ -102,7 +106,7 @@ export function createLiveClassifier(
       return { activity, probs: predictMean(predictor, inputs, speaker) };
     },
     resetVoice() {
-      voice = new RunningStats(dim);
+      voice = new VoiceStatistics(predictor);
     },
   };
 }

@@ -7,7 +7,7 @@
  */
 import type { LiveConfig, RunConfig } from "../config/config.ts";
 import type { RunModel } from "../run/predictor.ts";
-import type { Scaler } from "../normalise/scaler.ts";
+import type { Voice } from "../model/predictor.ts";
 import { normPolicy } from "../normalise/policy.ts";
 
 export type { RunModel };
@@ -66,14 +66,14 @@ export function analyseSource(
 export interface VoiceUse {
   text: string;
   model: RunModel;
-  speaker?: Scaler;
+  speaker?: Voice;
 }
 
 export interface VoiceChoice {
   main: RunModel;
   live: LiveConfig;
   /** `--sameSpeaker`: the statistics of every file given, pooled. */
-  pooled?: { scaler: Scaler; files: number; speechS: number };
+  pooled?: { scaler: Voice; files: number; speechS: number };
   /** The run's strict twin, looked up when first needed; null where there is none. */
   twin: () => Promise<RunModel | null>;
   /** Where a missing twin was looked for, for the message. */

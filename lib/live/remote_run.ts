@@ -39,12 +39,18 @@ export async function fetchRun(base: string): Promise<RemoteRun> {
     `${base}/${RUN_FILES.config}`,
   );
   const summary = await getJson<RunSummary>(`${base}/${RUN_FILES.metrics}`).catch(() => null);
-  const predictor = await predictorFromRecord(record, async (name) => {
-    const dir = `${base}/${RUN_FILES.models}/${encodeURIComponent(name)}`;
-    const model = await tf.loadLayersModel(`${dir}/model.json`);
-    const scaler = parseScaler(await getJson(`${dir}/${RUN_FILES.scaler}`), `${dir}/scaler.json`);
-    return { model, scaler };
-  }, `${base}/${RUN_FILES.models}`);
+  const predictor = await predictorFromRecord(
+    record,
+    async (name) => {
+      const dir = `${base}/${RUN_FILES.models}/${encodeURIComponent(name)}`;
+      const model = await tf.loadLayersModel(`${dir}/model.json`);
+      const scaler = parseScaler(await getJson(`${dir}/${RUN_FILES.scaler}`), `${dir}/scaler.json`);
+      return { model, scaler };
+    },
+    `${base}/${RUN_FILES.models}`,
+    (name) =>
+      getJson(`${base}/${RUN_FILES.models}/${encodeURIComponent(name)}/${RUN_FILES.linear}`),
+  );
   return {
     runId: record.runId,
     config: record.config,

@@ -20,9 +20,13 @@ import type { SampleStore } from "../audio/stream.ts";
 import { windowStarts } from "../audio/load.ts";
 import type { FeatureExtractor } from "../features/extract.ts";
 import { assertFiniteFeatures } from "../features/clip.ts";
-import { inputOf, predictMean, type Predictor } from "../model/predictor.ts";
-import type { Scaler } from "../normalise/scaler.ts";
-import { RunningStats } from "../normalise/speaker.ts";
+import {
+  inputOf,
+  predictMean,
+  type Predictor,
+  type Voice,
+  VoiceStatistics,
+} from "../model/predictor.ts";
 import type { GateOptions } from "./gate.ts";
 
 export interface TimelineWindow {
@@ -45,7 +49,7 @@ export interface RecordingAnalysis {
   voicedS: number;
   windows: TimelineWindow[];
   /** Statistics of the model inputs of every speech window: this voice, as far as heard. */
-  voice: RunningStats;
+  voice: VoiceStatistics;
   /** Seconds of speech the windows cover (overlaps counted once). */
   speechS: number;
   /** Why the recording as a whole is no speech; empty when some window is speech. */
@@ -100,7 +104,7 @@ export function analyseRecording(
   const whole = judgeSpeech(track, settings.gate);
   const span = voicedSpan(track);
   const dim = predictor.rowShape[predictor.rowShape.length - 1];
-  const voice = new RunningStats(dim);
+  const voice = new VoiceStatistics(predictor);
   const kept = new Map<number, Float32Array>();
   const windows: TimelineWindow[] = [];
   const starts = span ? speechWindowStarts(store.length, span[0], span[1], window, hop) : [];
@@ -163,7 +167,7 @@ export function scoreRecording(
   a: RecordingAnalysis,
   predictor: Predictor,
   extractor: FeatureExtractor,
-  speaker?: Scaler,
+  speaker?: Voice,
   sameInputs = true,
   variants?: (y: Float32Array) => Float32Array[],
 ): Float32Array | null {

@@ -10,6 +10,7 @@
 import type * as tf from "@tensorflow/tfjs";
 import type { Scaler } from "../normalise/scaler.ts";
 import { STD_POOL_EPSILON } from "./static/kernels.ts";
+import type { LinearMember } from "./linear_member.ts";
 
 // ---- protobuf wire format ----------------------------------------------------------------
 
@@ -357,13 +358,18 @@ export function exportOnnx(m: OnnxMember, name: string): Uint8Array {
     }
   }
   const classes = m.model.outputs[0].shape[1] as number;
+  return modelBytes(g, x, name, valueInfo("input", ["batch", frames, width]), classes);
+}
+
+/** The graph `g`, whose last node `x` gives the probabilities, as an ONNX model's bytes. */
+function modelBytes(g: Graph, x: string, name: string, input: Writer, classes: number): Uint8Array {
   const graph = new Writer();
   // Name the last node's output `probs` with an Identity, so callers need not know our names.
   const id = new Writer().string(1, x).string(2, "probs").string(3, "probs").string(4, "Identity");
   for (const n of [...g.nodes, id]) graph.message(1, n);
   graph.string(2, name);
   for (const t of g.initializers) graph.message(5, t);
-  graph.message(11, valueInfo("input", ["batch", frames, width]));
+  graph.message(11, input);
   graph.message(12, valueInfo("probs", ["batch", classes]));
   return new Writer()
     .int(1, 8) // IR version 8: what ONNX 1.10-1.12 (Debian's python3-onnx) check
@@ -372,4 +378,26 @@ export function exportOnnx(m: OnnxMember, name: string): Uint8Array {
     .string(3, "0.1.0")
     .message(7, graph)
     .finish();
+}
+
+/**
+ * A linear member (`model/linear_member.ts`) as ONNX bytes: input `functionals`
+ * `[batch, functionals]` (a clip's functionals, standardised with its voice's statistics first
+ * where the member is per-voice), its scaler, Gemm and Softmax; output `probs`.
+ */
+export function exportLinearOnnx(m: LinearMember, name: string): Uint8Array {
+  const g = new Graph();
+  const { inputs, classes } = m.model;
+  let x = g.node("Sub", [
+    "functionals",
+    g.constant("mean", [inputs], Float32Array.from(m.scaler.mean)),
+  ]);
+  x = g.node("Div", [x, g.constant("scale", [inputs], Float32Array.from(m.scaler.scale))]);
+  x = g.node("Gemm", [
+    x,
+    g.constant("W", [inputs, classes], Float32Array.from(m.model.weights)),
+    g.constant("B", [classes], Float32Array.from(m.model.bias)),
+  ]);
+  x = g.node("Softmax", [x], [{ name: "axis", int: 1 }]);
+  return modelBytes(g, x, name, valueInfo("functionals", ["batch", inputs]), classes);
 }

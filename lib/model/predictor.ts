@@ -7,7 +7,14 @@ import type { ClipFeatures } from "../features/extract.ts";
 import { type InputKind, inputOf, selectChannels } from "../schema/inputs.ts";
 import { applyScaler, fitScaler, type Scaler } from "../normalise/scaler.ts";
 import { predictProbabilities } from "./train.ts";
-import { normalizeEachRow } from "../normalise/speaker.ts";
+import { normalizeEachRow, RunningStats } from "../normalise/speaker.ts";
+import {
+  blendWithLinear,
+  functionalsCountOf,
+  inputFunctionals,
+  type LinearMember,
+  scoreLinearMember,
+} from "./linear_member.ts";
 
 export type PredictorInput = InputKind;
 export { inputOf };
@@ -22,7 +29,21 @@ export interface Predictor {
    * `speakerNorm=per-clip` or `per-clip-prosody`: `perClipColumns`).
    */
   perClip?: [number, number];
+  /**
+   * The run's linear members (`train.linearWeight`; one per fold), averaged into the networks'
+   * mean at their weight; absent in runs without one.
+   */
+  linear?: LinearMember[];
 }
+
+/**
+ * A voice's statistics: of its frames (each frame column), and of its windows' functionals
+ * where the run's linear members standardise them per voice.
+ */
+export type Voice = Scaler & { functionals?: Scaler };
+
+/** Whether `p`'s linear members need a voice's functional statistics. */
+const linearPerVoice = (p: Predictor) => !!p.linear?.some((m) => m.perVoice);
 
 export interface PredictorMember {
   name: string;
@@ -39,12 +60,12 @@ export interface PredictorMember {
  * per-speaker normalisation need the speaker's statistics (`speaker`, fitted on that voice's
  * unscaled inputs), applied first, as in training.
  */
-export function predictClip(p: Predictor, features: ClipFeatures, speaker?: Scaler): Float32Array {
+export function predictClip(p: Predictor, features: ClipFeatures, speaker?: Voice): Float32Array {
   return predictInput(p, inputOf(features, p.input), speaker);
 }
 
 /** `predictClip` on a clip's model input (`inputOf`), unscaled. */
-export function predictInput(p: Predictor, input: Float32Array, speaker?: Scaler): Float32Array {
+export function predictInput(p: Predictor, input: Float32Array, speaker?: Voice): Float32Array {
   const width = p.rowShape[p.rowShape.length - 1];
   const raw = p.perClip
     ? normalizeEachRow(input, 1, width, p.perClip)
@@ -65,7 +86,69 @@ export function predictInput(p: Predictor, input: Float32Array, speaker?: Scaler
     const probs = predictProbabilities(m.model, x, shape, 1);
     for (let c = 0; c < sum.length; c++) sum[c] += probs[c] / p.members.length;
   }
-  return sum;
+  return p.linear?.length
+    ? blendWithLinear(sum, linearProbabilities(p, input, speaker), p.linear[0].weight)
+    : sum;
+}
+
+/** The mean of the linear members' probabilities for one unscaled input. */
+function linearProbabilities(p: Predictor, input: Float32Array, speaker?: Voice): Float32Array {
+  const members = p.linear!;
+  let f = inputFunctionals(input, 1, members[0].layout);
+  if (linearPerVoice(p)) {
+    if (!speaker?.functionals) {
+      throw new Error(
+        "this run's linear member standardises functionals per voice: the voice's statistics must include them (VoiceStatistics)",
+      );
+    }
+    f = applyScaler(speaker.functionals, f);
+  }
+  const out = new Float32Array(p.labels.length);
+  for (const m of members) {
+    const probs = scoreLinearMember(m, f);
+    for (let c = 0; c < out.length; c++) out[c] += probs[c] / members.length;
+  }
+  return out;
+}
+
+/**
+ * A voice's statistics gathered window by window (a file read in a stream, the live page's
+ * microphone): each window's frames, and its functionals where the run's linear members want
+ * them. What `predictInput` takes as `speaker`.
+ */
+export class VoiceStatistics {
+  readonly frames: RunningStats;
+  readonly functionals: RunningStats | null;
+  readonly #layout: LinearMember["layout"] | null;
+
+  constructor(p: Predictor) {
+    this.frames = new RunningStats(p.rowShape[p.rowShape.length - 1]);
+    this.#layout = linearPerVoice(p) ? p.linear![0].layout : null;
+    this.functionals = this.#layout ? new RunningStats(functionalsCountOf(this.#layout)) : null;
+  }
+
+  /**
+   * Adds one window's unscaled input: its frames (only the last `newFrames`, when a window
+   * overlaps the one before it, so each stretch of audio counts once) and its functionals.
+   */
+  add(input: Float32Array, newFrames?: number): void {
+    const dim = this.frames.dim;
+    this.frames.add(
+      newFrames === undefined ? input : input.subarray(Math.max(0, input.length - newFrames * dim)),
+    );
+    if (this.#layout) this.functionals!.add(inputFunctionals(input, 1, this.#layout));
+  }
+
+  /** Adds everything `other` gathered (the same voice in another file). */
+  merge(other: VoiceStatistics): void {
+    this.frames.merge(other.frames);
+    if (this.functionals && other.functionals) this.functionals.merge(other.functionals);
+  }
+
+  scaler(): Voice {
+    const frames = this.frames.scaler();
+    return this.functionals ? { ...frames, functionals: this.functionals.scaler() } : frames;
+  }
 }
 
 /**
@@ -75,7 +158,7 @@ export function predictInput(p: Predictor, input: Float32Array, speaker?: Scaler
 export function predictMean(
   p: Predictor,
   inputs: readonly Float32Array[],
-  speaker?: Scaler,
+  speaker?: Voice,
 ): Float32Array {
   const sum = new Float32Array(p.labels.length);
   for (const input of inputs) {
@@ -95,7 +178,7 @@ export type WindowedFeatures = ClipFeatures & { windows?: readonly ClipFeatures[
 export function predictWindows(
   p: Predictor,
   clip: WindowedFeatures,
-  speaker?: Scaler,
+  speaker?: Voice,
 ): Float32Array {
   const windows = [clip, ...(clip.windows ?? [])];
   const sum = new Float32Array(p.labels.length);
@@ -111,11 +194,16 @@ export function predictWindows(
  * unscaled model inputs of every clip given, taken as one speaker (more clips of the voice give
  * better estimates; a long clip's later windows count too). `deno task predict` and the live page's file path both use it.
  */
-export function fitVoiceScaler(p: Predictor, clips: readonly WindowedFeatures[]): Scaler {
+export function fitVoiceScaler(p: Predictor, clips: readonly WindowedFeatures[]): Voice {
   if (!clips.length) throw new Error("voice statistics: no clips");
   // Every window of every clip: all of the voice that was given.
   const inputs = clips.flatMap((c) => [c, ...(c.windows ?? [])]).map((c) => inputOf(c, p.input));
   const all = new Float32Array(inputs.reduce((n, x) => n + x.length, 0));
   inputs.reduce((at, x) => (all.set(x, at), at + x.length), 0);
-  return fitScaler(all, p.rowShape[p.rowShape.length - 1]);
+  const frames = fitScaler(all, p.rowShape[p.rowShape.length - 1]);
+  if (!linearPerVoice(p)) return frames;
+  const layout = p.linear![0].layout;
+  const f = new Float32Array(inputs.length * functionalsCountOf(layout));
+  inputs.forEach((x, i) => f.set(inputFunctionals(x, 1, layout), i * functionalsCountOf(layout)));
+  return { ...frames, functionals: fitScaler(f, functionalsCountOf(layout)) };
 }

@@ -8,7 +8,8 @@ import type { RunConfig } from "../config/config.ts";
 import { createFeatureExtractor, type FeatureExtractor } from "../features/extract.ts";
 import type { Scaler } from "../normalise/scaler.ts";
 import { perClipColumns } from "../normalise/policy.ts";
-import { runModels, type RunRecord } from "./record.ts";
+import { RUN_FILES, runModels, type RunRecord } from "./record.ts";
+import { type LinearMember, parseLinearMember } from "../model/linear_member.ts";
 import { testTimeVariants } from "../augment/recipe.ts";
 
 /** One model of a run, loaded: its network and the scaler of its training rows. */
@@ -17,26 +18,37 @@ export interface LoadedMember {
   scaler: Scaler;
 }
 
-/** Every model the record lists, loaded in fold order by `load`, as one predictor. */
+/**
+ * Every model the record lists, loaded in fold order by `load`, as one predictor; each fold's
+ * linear member (`train.linearWeight`) by `loadLinear`, which gets its folder's name and
+ * returns its `linear.json`, parsed.
+ */
 export async function predictorFromRecord(
   record: RunRecord,
   load: (name: string) => Promise<LoadedMember>,
   where: string,
+  loadLinear?: (name: string) => Promise<unknown>,
 ): Promise<Predictor> {
-  const linear = record.config.train.linearWeight;
-  if (linear > 0) {
-    throw new Error(
-      `${where}: this run averages a linear member on clip functionals into its networks ` +
-        `(train.linearWeight=${linear}); predict, the live page, the HTTP API and export do not ` +
-        `compute functionals yet, so they would not give the run's numbers. Use a run trained ` +
-        `with --train.linearWeight=0 (the default), or score this one with deno task rescore`,
-    );
-  }
   const members: Predictor["members"] = [];
   for (const { name, channels } of runModels(record)) {
     members.push({ name, ...(await load(name)), channels });
   }
   if (!members.length) throw new Error(`${where}: no trained models`);
+  let linear: LinearMember[] | undefined;
+  if (record.config.train.linearWeight > 0) {
+    linear = [];
+    for (const fold of record.folds) {
+      if (!fold.linear || !loadLinear) {
+        throw new Error(
+          `${where}: the run averages a linear member into its networks ` +
+            `(train.linearWeight=${record.config.train.linearWeight}) but ${fold.name}'s is ` +
+            `${fold.linear ? "not readable here" : "not listed"}`,
+        );
+      }
+      const source = `${where}/${fold.linear}/${RUN_FILES.linear}`;
+      linear.push(parseLinearMember(await loadLinear(fold.linear), source));
+    }
+  }
   return {
     labels: record.labels,
     input: record.input.kind,
@@ -47,6 +59,7 @@ export async function predictorFromRecord(
       record.input.kind,
       record.input.rowShape.at(-1)!,
     ),
+    ...(linear ? { linear } : {}),
   };
 }
 

@@ -24,8 +24,13 @@ export const RUN_FILES = {
 /** The model folder of a fold's linear member (`train.linearWeight`). */
 export const linearMemberName = (fold: string) => `${fold}-linear`;
 
-/** Files of one model under `models/<name>/`. */
-export const MODEL_FILES = ["model.json", "weights.bin", RUN_FILES.scaler] as const;
+/** Files of one model under `models/<name>/` (a network's three; a linear member's one). */
+export const MODEL_FILES = [
+  "model.json",
+  "weights.bin",
+  RUN_FILES.scaler,
+  RUN_FILES.linear,
+] as const;
 
 /** `2026-11-24T10-31-05Z-temporal-speaker`: sorts by time, says what ran. */
 export function makeRunId(model: string, protocol: string, now = new Date()): string {

@@ -203,15 +203,24 @@ export async function loadPredictor(
   runDir: string,
 ): Promise<{ predictor: Predictor; config: RunConfig; record: RunRecord }> {
   const record = await readRunRecord(runDir);
-  const predictor = await predictorFromRecord(record, async (name) => {
-    const dir = join(runDir, RUN_FILES.models, name);
-    const scalerPath = join(dir, RUN_FILES.scaler);
-    const scaler = parseScaler(
-      await readJsonFile(scalerPath, "restore the run folder"),
-      scalerPath,
-    );
-    return { model: await loadModel(dir), scaler };
-  }, join(runDir, RUN_FILES.models));
+  const predictor = await predictorFromRecord(
+    record,
+    async (name) => {
+      const dir = join(runDir, RUN_FILES.models, name);
+      const scalerPath = join(dir, RUN_FILES.scaler);
+      const scaler = parseScaler(
+        await readJsonFile(scalerPath, "restore the run folder"),
+        scalerPath,
+      );
+      return { model: await loadModel(dir), scaler };
+    },
+    join(runDir, RUN_FILES.models),
+    (name) =>
+      readJsonFile(
+        join(runDir, RUN_FILES.models, name, RUN_FILES.linear),
+        "restore the run folder",
+      ),
+  );
   return { config: record.config, record, predictor };
 }
 
