@@ -380,6 +380,8 @@ Deno.test({
       // Members that all see the same log-mel input (the mixed ensemble comes last).
       "--temporal.input=logmel",
       "--memberInputs=[]",
+      // The networks' mean alone (the linear member's blend has its own test).
+      "--train.linearWeight=0",
     ];
     const features = await featurizeCorpus(parseArgs(base).config, corpus, quiet, join(tmp, "c"));
     const run = (extra: string[]) =>

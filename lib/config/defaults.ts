@@ -118,7 +118,7 @@ export const DEFAULT_CONFIG: RunConfig = {
     labelSmoothing: 0,
     weightDecay: 0,
     ensemble: 3,
-    linearWeight: 0,
+    linearWeight: 0.25,
     linearLambda: 0.1,
   },
   eval: {

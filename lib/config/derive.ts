@@ -59,3 +59,11 @@ export function audioFor(config: RunConfig, corpus: CorpusName): RunConfig {
   if (corpus === config.data.corpus) return config;
   return { ...config, audio: { ...config.audio, ...CORPUS_AUDIO[corpus] } };
 }
+
+/**
+ * The weight a run gives its linear member: `train.linearWeight` for the frame networks, 0 for
+ * the classic seed network (whose 162-value input has no frames to summarise).
+ */
+export function linearMemberWeight(config: RunConfig): number {
+  return config.model === "temporal" ? config.train.linearWeight : 0;
+}

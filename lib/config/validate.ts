@@ -285,8 +285,6 @@ function validateTrain(c: RunConfig, p: Problems): void {
   }
   if (!(tr.linearWeight >= 0 && tr.linearWeight < 1)) {
     p.push(`train.linearWeight must be in [0, 1) (got ${tr.linearWeight})`);
-  } else if (tr.linearWeight > 0 && c.model !== "temporal") {
-    p.push("train.linearWeight needs model=temporal (the linear member reads frame inputs)");
   }
   if (!(tr.linearLambda > 0)) p.push(`train.linearLambda must be > 0 (got ${tr.linearLambda})`);
 }

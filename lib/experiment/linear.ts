@@ -7,7 +7,7 @@
  * scored (later windows and test-time variants too). Deterministic, seconds per fold; training
  * and `deno task rescore` fit the same member. Pure (no Deno APIs).
  */
-import type { RunConfig } from "../config/config.ts";
+import { linearMemberWeight, type RunConfig } from "../config/config.ts";
 import { inputParts } from "../schema/inputs.ts";
 import { normPolicy } from "../normalise/policy.ts";
 import { applyScaler, fitScaler, type Scaler } from "../normalise/scaler.ts";
@@ -92,7 +92,7 @@ export function fitFoldLinear(config: RunConfig, src: RowSource, fold: PreparedF
     standardised(train),
     labelsOf(src, train, runLabelSet(config)),
     fold.classes,
-    { layout, weight: config.train.linearWeight, lambda: config.train.linearLambda, perVoice },
+    { layout, weight: linearMemberWeight(config), lambda: config.train.linearLambda, perVoice },
   );
   return { member, rowProbabilities: scoreLinearMember(member, standardised(fold.testRows)) };
 }

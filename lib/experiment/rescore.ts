@@ -6,7 +6,7 @@
  * each network, and a run whose features or splits changed since is refused.
  */
 import { join } from "node:path";
-import type { RunConfig } from "../config/config.ts";
+import { linearMemberWeight, type RunConfig } from "../config/config.ts";
 import { loadModel } from "../model/io_fs.ts";
 import { predictProbabilities } from "../model/train.ts";
 import { parseScaler, type Scaler } from "../normalise/scaler.ts";
@@ -63,7 +63,7 @@ export async function scoreStoredFolds(
       members.push({ model, history: epochs, probabilities, trainSeconds: 0 });
     }
     // The linear member is fitted again (deterministic, seconds): the same as training's.
-    const linear = config.train.linearWeight > 0 ? fitFoldLinear(config, src, fold) : undefined;
+    const linear = linearMemberWeight(config) > 0 ? fitFoldLinear(config, src, fold) : undefined;
     await onFold(finishFold(config, src, fold, members, linear), f);
   }
 }

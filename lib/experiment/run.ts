@@ -5,7 +5,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { basename, join } from "node:path";
-import type { RunConfig } from "../config/config.ts";
+import { linearMemberWeight, type RunConfig } from "../config/config.ts";
 import type { CorpusIndex } from "../corpus/index_fs.ts";
 import type { LabelSet } from "../schema/corpus.ts";
 import { type PredictionRow, predictionsCsv } from "../run/predictions.ts";
@@ -87,7 +87,7 @@ export function ttaText(config: RunConfig): string {
 
 /** What the protocol text says of the linear member ("" without one). */
 export function linearText(config: RunConfig): string {
-  const w = config.train.linearWeight;
+  const w = linearMemberWeight(config);
   return w > 0
     ? `; each fold's networks averaged with a linear member on clip functionals (softmax regression, L2 ${config.train.linearLambda}, fitted on the fold's training clips) at weight ${w}`
     : "";
@@ -293,7 +293,7 @@ function recordParts(config: RunConfig, plans: FoldPlan[], src: RowSource) {
     folds: plans.map((p) => ({
       name: p.name,
       models: memberNames(p.name, k),
-      ...(config.train.linearWeight > 0 ? { linear: linearMemberName(p.name) } : {}),
+      ...(linearMemberWeight(config) > 0 ? { linear: linearMemberName(p.name) } : {}),
       trainActors: p.trainActors,
       testActors: p.testActors,
       trainRows: p.train.length,

@@ -11,7 +11,7 @@ import * as tf from "@tensorflow/tfjs";
 import "../model/attention_pool.ts";
 import "../model/std_pool.ts";
 import "../model/squeeze_excite.ts";
-import type { RunConfig } from "../config/config.ts";
+import { linearMemberWeight, type RunConfig } from "../config/config.ts";
 import { finishFold, type FoldResult, type PreparedFold, type RowSource } from "./fold.ts";
 import { memberJob, type TrainedMember, trainMember } from "./members.ts";
 import { fitFoldLinear } from "./linear.ts";
@@ -149,7 +149,7 @@ export async function trainFolds(
   await hookChain;
   bar.finish();
   for (const [f, fold] of folds.entries()) {
-    const linear = config.train.linearWeight > 0 ? fitFoldLinear(config, src, fold) : undefined;
+    const linear = linearMemberWeight(config) > 0 ? fitFoldLinear(config, src, fold) : undefined;
     await onFold(finishFold(config, src, fold, trained[f], linear), f);
   }
 }

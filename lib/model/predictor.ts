@@ -95,8 +95,9 @@ export function predictInput(p: Predictor, input: Float32Array, speaker?: Voice)
 function linearProbabilities(p: Predictor, input: Float32Array, speaker?: Voice): Float32Array {
   const members = p.linear!;
   let f = inputFunctionals(input, 1, members[0].layout);
-  if (linearPerVoice(p)) {
-    if (!speaker?.functionals) {
+  // As the networks' frames: a voice's statistics where the caller gives them, else none.
+  if (linearPerVoice(p) && speaker) {
+    if (!speaker.functionals) {
       throw new Error(
         "this run's linear member standardises functionals per voice: the voice's statistics must include them (VoiceStatistics)",
       );

@@ -4,7 +4,7 @@
  */
 import type * as tf from "@tensorflow/tfjs";
 import type { Predictor } from "../model/predictor.ts";
-import type { RunConfig } from "../config/config.ts";
+import { linearMemberWeight, type RunConfig } from "../config/config.ts";
 import { createFeatureExtractor, type FeatureExtractor } from "../features/extract.ts";
 import type { Scaler } from "../normalise/scaler.ts";
 import { perClipColumns } from "../normalise/policy.ts";
@@ -35,7 +35,7 @@ export async function predictorFromRecord(
   }
   if (!members.length) throw new Error(`${where}: no trained models`);
   let linear: LinearMember[] | undefined;
-  if (record.config.train.linearWeight > 0) {
+  if (linearMemberWeight(record.config) > 0) {
     linear = [];
     for (const fold of record.folds) {
       if (!fold.linear || !loadLinear) {
