@@ -157,3 +157,12 @@ Deno.test("a seed ensemble averages each test clip's probabilities over the seed
   }
   assert(threw, "mismatched runs are refused");
 });
+
+Deno.test("the ablation's last row is today's default, so the study measures what reproduce trains", async () => {
+  const last = ABLATION_VARIANTS[ABLATION_VARIANTS.length - 1];
+  assertEquals(
+    await resultHash(withOverrides(DEFAULT_CONFIG, last.overrides)),
+    await resultHash(DEFAULT_CONFIG),
+    `${last.name} differs from DEFAULT_CONFIG: add a row for the new default`,
+  );
+});

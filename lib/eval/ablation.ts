@@ -206,6 +206,19 @@ export const ABLATION_VARIANTS: readonly AblationVariant[] = [
     change: "mixed+ens3+prosody-clip with two more rows per clip, shifted 3 semitones down and up",
     overrides: { ...MIXED, ...PROSODY, ...PITCH3, "eval.speakerNorm": "per-clip-prosody" },
   },
+  {
+    name: "mixed+spk+ens3+prosody+pitch3+avg5+linear",
+    change:
+      "the default since session 16: the prosody default with the 3-semitone rows, weight averaging and a linear member on clip functionals at 0.25",
+    overrides: {
+      ...MIXED,
+      ...PROSODY,
+      ...PITCH3,
+      "eval.speakerNorm": "per-speaker",
+      "train.averageLast": "5",
+      "train.linearWeight": "0.25",
+    },
+  },
 ];
 
 export function variantByName(name: string): AblationVariant {
