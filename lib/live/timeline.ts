@@ -103,7 +103,6 @@ export function analyseRecording(
   const track: SpeechTrack = speechTrack(store, rate, settings.gate.gateDbfs);
   const whole = judgeSpeech(track, settings.gate);
   const span = voicedSpan(track);
-  const dim = predictor.rowShape[predictor.rowShape.length - 1];
   const voice = new VoiceStatistics(predictor);
   const kept = new Map<number, Float32Array>();
   const windows: TimelineWindow[] = [];
