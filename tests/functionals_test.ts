@@ -9,6 +9,9 @@ import {
   clipFunctionals,
   FUNCTIONALS,
   functionalsCount,
+  functionalsCountOf,
+  functionalsLayout,
+  inputFunctionals,
   summarise,
   zScoreByGroup,
 } from "../lib/features/functionals.ts";
@@ -16,9 +19,6 @@ import { fitSoftmax, predictSoftmax } from "../lib/model/softmax_regression.ts";
 import {
   blendWithLinear,
   fitLinearMember,
-  functionalsCountOf,
-  functionalsLayout,
-  inputFunctionals,
   linearMemberJson,
   parseLinearMember,
   scoreLinearMember,
@@ -63,8 +63,9 @@ Deno.test("a clip's functionals skip its padding, and its pitch columns skip unv
   assertEquals(f[f0At], 30, "pitch averaged over voiced frames only");
   assertEquals(f[f0At + 1], 0);
   assertEquals(f[f0At + 4 * k], -20, "loudness over every frame");
-  // Row 1 has no voiced frame among its 4 valid ones: its pitch statistics are missing.
-  assert(Number.isNaN(clipFunctionals(rows, 1)[f0At]));
+  // Row 1 has no voiced frame among its 4 valid ones: its pitch summarises as 0s, as
+  // unvoiced frames hold.
+  assertEquals(clipFunctionals(rows, 1)[f0At], 0);
 });
 
 Deno.test("functionals standardised within each speaker, from the rows asked for", () => {

@@ -11,12 +11,8 @@ import { assert, assertEquals } from "./assert.ts";
 import { DEFAULT_CONFIG, withOverrides } from "../lib/config/config.ts";
 import { exportRun } from "../lib/cli/export.ts";
 import { exportLinearOnnx, exportOnnx } from "../lib/model/onnx.ts";
-import {
-  fitLinearMember,
-  functionalsCountOf,
-  functionalsLayout,
-  scoreLinearMember,
-} from "../lib/model/linear_member.ts";
+import { fitLinearMember, scoreLinearMember } from "../lib/model/linear_member.ts";
+import { functionalsCountOf, functionalsLayout } from "../lib/features/functionals.ts";
 import { loadPredictor } from "../lib/run/store.ts";
 import { loadModel, saveModel } from "../lib/model/io_fs.ts";
 import { applyScaler, fitScaler } from "../lib/normalise/scaler.ts";

@@ -19,7 +19,8 @@ import { analyseSource } from "../lib/live/recording.ts";
 import { scoreRecording } from "../lib/live/timeline.ts";
 import { bytesSource, encodeWav } from "../lib/audio/wav.ts";
 import { inputOf, predictInput } from "../lib/model/predictor.ts";
-import { inputFunctionals, scoreLinearMember } from "../lib/model/linear_member.ts";
+import { scoreLinearMember } from "../lib/model/linear_member.ts";
+import { inputFunctionals } from "../lib/features/functionals.ts";
 import { applyScaler } from "../lib/normalise/scaler.ts";
 import { voice, writeSyntheticRun } from "./synthetic_run.ts";
 

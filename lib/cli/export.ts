@@ -82,7 +82,7 @@ export async function exportRun(runDir: string): Promise<string[]> {
             statistics: FUNCTIONALS,
             layout: first.layout,
             note:
-              "for every column of the unscaled input (frames x width), these statistics over its frames, column by column (lib/model/linear_member.ts inputFunctionals: population std, numpy's linear percentiles, least-squares slope per frame; the layout's voicedOnly columns over frames whose voicedColumn is >= 0.5 only, all 0 when none is)",
+              "for every column of the unscaled input (frames x width), these statistics over its frames, column by column (lib/features/functionals.ts inputFunctionals: population std, numpy's linear percentiles, least-squares slope per frame; the layout's voicedOnly columns over frames whose voicedColumn is >= 0.5 only, all 0 when none is)",
             before: first.perVoice
               ? "z-score each functional with the mean and spread of the speaker's own clips' functionals (as the input's per-speaker statistics), then feed it"
               : "nothing: feed the functionals as computed",

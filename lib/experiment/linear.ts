@@ -11,14 +11,12 @@ import { linearMemberWeight, type RunConfig } from "../config/config.ts";
 import { inputParts } from "../schema/inputs.ts";
 import { normPolicy } from "../normalise/policy.ts";
 import { applyScaler, fitScaler, type Scaler } from "../normalise/scaler.ts";
+import { fitLinearMember, type LinearMember, scoreLinearMember } from "../model/linear_member.ts";
 import {
-  fitLinearMember,
   functionalsCountOf,
   functionalsLayout,
   inputFunctionals,
-  type LinearMember,
-  scoreLinearMember,
-} from "../model/linear_member.ts";
+} from "../features/functionals.ts";
 import {
   gatherRows,
   inputChannels,

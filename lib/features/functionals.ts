@@ -11,13 +11,6 @@ import type { FeatureRows } from "./rows.ts";
 /** The statistics taken of every column, in order. */
 export const FUNCTIONALS = ["mean", "std", "p10", "p50", "p90", "slope"] as const;
 
-/**
- * Prosody columns (`PROSODY_COLUMNS`' order) that mean something only where the frame is
- * voiced: pitch, periodicity, harmonics-to-noise, the three tilt measures, delta pitch.
- */
-const VOICED_ONLY = new Set([0, 1, 3, 7, 8, 9, 10]);
-const VOICED_COLUMN = 2;
-
 /** Linear-interpolated quantile of sorted values (numpy's default). */
 function quantile(sorted: Float64Array, q: number): number {
   const at = q * (sorted.length - 1);
@@ -56,42 +49,109 @@ export function summarise(xs: Float64Array, out: Float64Array, at: number): void
   out[at + 5] = sxx ? sxy / sxx : 0;
 }
 
+/** Where the columns of an input frame are, for its functionals. */
+export interface FunctionalsLayout {
+  frames: number;
+  /** Columns per frame. */
+  width: number;
+  /** The prosody voicing column (0/1) within a frame; -1 when the input has no prosody. */
+  voicedColumn: number;
+  /** Columns summarised over voiced frames only (pitch and voice quality), within a frame. */
+  voicedOnly: number[];
+}
+
+/** Prosody columns that mean something only where a frame is voiced (`PROSODY_COLUMNS`). */
+const VOICED_ONLY_PROSODY = [0, 1, 3, 7, 8, 9, 10];
+const VOICED_PROSODY = 2;
+
+/** The layout of frames `frames` x `width` whose prosody (if any) starts at `prosodyFrom`. */
+export function functionalsLayout(
+  frames: number,
+  width: number,
+  prosodyFrom: number | null,
+): FunctionalsLayout {
+  if (prosodyFrom !== null && !(prosodyFrom >= 0 && prosodyFrom + PROSODY_DIM <= width)) {
+    throw new Error(`functionals: prosody at column ${prosodyFrom} does not fit ${width} columns`);
+  }
+  return {
+    frames,
+    width,
+    voicedColumn: prosodyFrom === null ? -1 : prosodyFrom + VOICED_PROSODY,
+    voicedOnly: prosodyFrom === null ? [] : VOICED_ONLY_PROSODY.map((c) => prosodyFrom + c),
+  };
+}
+
+/** Functionals of one row, `width * FUNCTIONALS.length` values. */
+export function functionalsCountOf(layout: FunctionalsLayout): number {
+  return layout.width * FUNCTIONALS.length;
+}
+
+/**
+ * Functionals of `rows` consecutive model inputs (unnormalised frames, `layout`'s shape), one
+ * row after another, over each row's first `validFrames[r]` frames (all, when not given). A
+ * voiced-only column of a row with no voiced frame is summarised as 0s (the value unvoiced
+ * frames hold).
+ */
+export function inputFunctionals(
+  x: Float32Array,
+  rows: number,
+  layout: FunctionalsLayout,
+  validFrames?: ArrayLike<number>,
+): Float32Array {
+  const { frames, width, voicedColumn } = layout;
+  if (x.length !== rows * frames * width) {
+    throw new Error(`functionals: ${x.length} values are not ${rows} rows of ${frames}x${width}`);
+  }
+  const k = FUNCTIONALS.length;
+  const out = new Float32Array(rows * width * k);
+  const voicedOnly = new Set(layout.voicedOnly);
+  const column = new Float64Array(frames);
+  const stats = new Float64Array(k);
+  for (let r = 0; r < rows; r++) {
+    const base = r * frames * width;
+    const valid = Math.min(frames, validFrames?.[r] ?? frames);
+    for (let c = 0; c < width; c++) {
+      const masked = voicedOnly.has(c);
+      let n = 0;
+      for (let t = 0; t < valid; t++) {
+        const at = base + t * width;
+        if (masked && x[at + voicedColumn] < 0.5) continue;
+        column[n++] = x[at + c];
+      }
+      summarise(n ? column.subarray(0, n) : new Float64Array(1), stats, 0);
+      out.set(stats, (r * width + c) * k);
+    }
+  }
+  return out;
+}
+
 /** How many functionals `clipFunctionals` returns for rows of these dims. */
 export function functionalsCount(dims: FeatureRows["dims"]): number {
   return dims.vector + (dims.logmel + dims.mfccDelta + dims.prosody) * FUNCTIONALS.length;
 }
 
 /**
- * Row `i`'s functionals: its clip vector (the classic 162 values), then `FUNCTIONALS` of every
- * log-mel, MFCC + delta and prosody column over the row's valid frames (prosody's pitch and
- * voice-quality columns over its voiced frames only). NaN where a column has no frame to
- * summarise (a clip with no voiced frame); `zScoreByGroup` turns those into the group's mean.
+ * Row `i`'s functionals as a whole clip: its clip vector (the classic 162 values), then
+ * `inputFunctionals` of its log-mel, MFCC + delta and prosody frames side by side, over its
+ * valid frames (what `tools/functionals_blend.ts` measures with).
  */
 export function clipFunctionals(rows: FeatureRows, i: number): Float64Array {
   const { dims } = rows;
+  const width = dims.logmel + dims.mfccDelta + dims.prosody;
+  const frames = new Float32Array(dims.frames * width);
+  let from = 0;
+  for (const name of ["logmel", "mfccDelta", "prosody"] as const) {
+    const w = dims[name];
+    const seq = rows[name].subarray(i * dims.frames * w, (i + 1) * dims.frames * w);
+    for (let t = 0; t < dims.frames; t++) {
+      frames.set(seq.subarray(t * w, (t + 1) * w), t * width + from);
+    }
+    from += w;
+  }
+  const layout = functionalsLayout(dims.frames, width, width - dims.prosody);
   const out = new Float64Array(functionalsCount(dims));
   out.set(rows.vectors.subarray(i * dims.vector, (i + 1) * dims.vector));
-  let at = dims.vector;
-  const valid = rows.validFrames[i];
-  const prosody = rows.prosody.subarray(
-    i * dims.frames * PROSODY_DIM,
-    (i + 1) * dims.frames * PROSODY_DIM,
-  );
-  const column = new Float64Array(valid);
-  for (const name of ["logmel", "mfccDelta", "prosody"] as const) {
-    const width = dims[name];
-    const seq = rows[name].subarray(i * dims.frames * width, (i + 1) * dims.frames * width);
-    for (let c = 0; c < width; c++) {
-      const voicedOnly = name === "prosody" && VOICED_ONLY.has(c);
-      let n = 0;
-      for (let t = 0; t < valid; t++) {
-        if (voicedOnly && prosody[t * PROSODY_DIM + VOICED_COLUMN] < 0.5) continue;
-        column[n++] = seq[t * width + c];
-      }
-      summarise(column.subarray(0, n), out, at);
-      at += FUNCTIONALS.length;
-    }
-  }
+  out.set(inputFunctionals(frames, 1, layout, [rows.validFrames[i]]), dims.vector);
   return out;
 }
 

@@ -7,83 +7,13 @@
  * normalisation knows voices (statistics of the voice's clips, as the networks' frames are),
  * and with the training rows' statistics in every case. Pure: no Deno APIs.
  */
-import { FUNCTIONALS, summarise } from "../features/functionals.ts";
-import { PROSODY_DIM } from "../features/prosody.ts";
+import {
+  FUNCTIONALS,
+  functionalsCountOf,
+  type FunctionalsLayout,
+} from "../features/functionals.ts";
 import { applyScaler, fitScaler, parseScaler, type Scaler } from "../normalise/scaler.ts";
 import { fitSoftmax, predictSoftmax, type SoftmaxRegression } from "./softmax_regression.ts";
-
-/** Where the columns of an input frame are, for its functionals. */
-export interface FunctionalsLayout {
-  frames: number;
-  /** Columns per frame. */
-  width: number;
-  /** The prosody voicing column (0/1) within a frame; -1 when the input has no prosody. */
-  voicedColumn: number;
-  /** Columns summarised over voiced frames only (pitch and voice quality), within a frame. */
-  voicedOnly: number[];
-}
-
-/** Prosody columns that mean something only where a frame is voiced (`PROSODY_COLUMNS`). */
-const VOICED_ONLY_PROSODY = [0, 1, 3, 7, 8, 9, 10];
-const VOICED_PROSODY = 2;
-
-/** The layout of frames `frames` x `width` whose prosody (if any) starts at `prosodyFrom`. */
-export function functionalsLayout(
-  frames: number,
-  width: number,
-  prosodyFrom: number | null,
-): FunctionalsLayout {
-  if (prosodyFrom !== null && !(prosodyFrom >= 0 && prosodyFrom + PROSODY_DIM <= width)) {
-    throw new Error(`functionals: prosody at column ${prosodyFrom} does not fit ${width} columns`);
-  }
-  return {
-    frames,
-    width,
-    voicedColumn: prosodyFrom === null ? -1 : prosodyFrom + VOICED_PROSODY,
-    voicedOnly: prosodyFrom === null ? [] : VOICED_ONLY_PROSODY.map((c) => prosodyFrom + c),
-  };
-}
-
-/** Functionals of one row, `width * FUNCTIONALS.length` values. */
-export function functionalsCountOf(layout: FunctionalsLayout): number {
-  return layout.width * FUNCTIONALS.length;
-}
-
-/**
- * Functionals of `rows` consecutive model inputs (unnormalised frames, `layout`'s shape), one
- * row after another. A voiced-only column of a row with no voiced frame is summarised as 0s
- * (the value unvoiced frames hold).
- */
-export function inputFunctionals(
-  x: Float32Array,
-  rows: number,
-  layout: FunctionalsLayout,
-): Float32Array {
-  const { frames, width, voicedColumn } = layout;
-  if (x.length !== rows * frames * width) {
-    throw new Error(`functionals: ${x.length} values are not ${rows} rows of ${frames}x${width}`);
-  }
-  const k = FUNCTIONALS.length;
-  const out = new Float32Array(rows * width * k);
-  const voicedOnly = new Set(layout.voicedOnly);
-  const column = new Float64Array(frames);
-  const stats = new Float64Array(k);
-  for (let r = 0; r < rows; r++) {
-    const base = r * frames * width;
-    for (let c = 0; c < width; c++) {
-      const masked = voicedOnly.has(c);
-      let n = 0;
-      for (let t = 0; t < frames; t++) {
-        const at = base + t * width;
-        if (masked && x[at + voicedColumn] < 0.5) continue;
-        column[n++] = x[at + c];
-      }
-      summarise(n ? column.subarray(0, n) : new Float64Array(1), stats, 0);
-      out.set(stats, (r * width + c) * k);
-    }
-  }
-  return out;
-}
 
 /** A fitted linear member. */
 export interface LinearMember {

@@ -8,13 +8,8 @@ import { type InputKind, inputOf, selectChannels } from "../schema/inputs.ts";
 import { applyScaler, fitScaler, type Scaler } from "../normalise/scaler.ts";
 import { predictProbabilities } from "./train.ts";
 import { normalizeEachRow, RunningStats } from "../normalise/speaker.ts";
-import {
-  blendWithLinear,
-  functionalsCountOf,
-  inputFunctionals,
-  type LinearMember,
-  scoreLinearMember,
-} from "./linear_member.ts";
+import { blendWithLinear, type LinearMember, scoreLinearMember } from "./linear_member.ts";
+import { functionalsCountOf, inputFunctionals } from "../features/functionals.ts";
 
 export type PredictorInput = InputKind;
 export { inputOf };
