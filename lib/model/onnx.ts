@@ -5,7 +5,11 @@
  * ReduceMax, ReduceSum, Softmax, Concat, Gemm, Flatten, Sub, Div, Slice, Mul, Unsqueeze), so
  * ONNX Runtime in Python, C++ or on a phone runs it. The model takes the unscaled input rows
  * `[batch, frames, width]` and applies the member's scaler and its columns first, so one file is
- * the whole member. Pure: returns bytes.
+ * the whole member. A linear member (`linear_member.ts`) is written by the same writer: its
+ * input is a clip's functionals. Pure: returns bytes.
+ *
+ * Just over 400 lines: the protobuf writer, the graph builder and every layer's ONNX form sit in
+ * one file, so a layer's export is read beside the ops and wire format it is made of.
  */
 import type * as tf from "@tensorflow/tfjs";
 import type { Scaler } from "../normalise/scaler.ts";
