@@ -51,13 +51,36 @@ export function fitFoldLinear(config: RunConfig, src: RowSource, fold: PreparedF
     inputParts(kind).includes("prosody") ? inputChannels(kind, "prosody", src)[0] : null,
   );
   const dim = functionalsCountOf(layout);
+  // A clip's original recording is summarised once per fold: its voice's statistics, the
+  // training rows and the test rows all read it.
+  const originals = new Map<number, Float32Array>();
+  const isOriginal = (r: RowRef) =>
+    r.derived < 0 && r.window === undefined && r.variant === undefined;
   const functionalsOf = (rows: readonly RowRef[]) => {
-    const out = new Float32Array(rows.length * dim);
-    for (let at = 0; at < rows.length; at += CHUNK_ROWS) {
-      const chunk = rows.slice(at, at + CHUNK_ROWS);
+    const pending = new Set<number>();
+    const missing = rows.filter((r) => {
+      if (!isOriginal(r)) return true;
+      if (originals.has(r.clip) || pending.has(r.clip)) return false;
+      pending.add(r.clip);
+      return true;
+    });
+    const computed = new Float32Array(missing.length * dim);
+    for (let at = 0; at < missing.length; at += CHUNK_ROWS) {
+      const chunk = missing.slice(at, at + CHUNK_ROWS);
       const x = gatherRows(src, chunk, kind, fold.plan.augmented);
-      out.set(inputFunctionals(x, chunk.length, layout), at * dim);
+      computed.set(inputFunctionals(x, chunk.length, layout), at * dim);
     }
+    const out = new Float32Array(rows.length * dim);
+    let next = 0;
+    rows.forEach((r, i) => {
+      let f = isOriginal(r) ? originals.get(r.clip) : undefined;
+      if (!f) {
+        f = computed.subarray(next * dim, (next + 1) * dim);
+        next++;
+        if (isOriginal(r)) originals.set(r.clip, f);
+      }
+      out.set(f, i * dim);
+    });
     return out;
   };
   const { plan } = fold;
