@@ -12,6 +12,8 @@ import {
   functionalsCountOf,
   functionalsLayout,
   inputFunctionals,
+  LEGACY_FUNCTIONALS,
+  parseFunctionalsLayout,
   summarise,
   zScoreByGroup,
 } from "../lib/features/functionals.ts";
@@ -25,8 +27,8 @@ import {
 } from "../lib/model/linear_member.ts";
 
 Deno.test("a column summarised: mean, spread, percentiles as numpy takes them, slope per frame", () => {
-  const out = new Float64Array(FUNCTIONALS.length);
-  summarise(Float64Array.from({ length: 10 }, (_, i) => 2 * i), out, 0);
+  const out = new Float64Array(LEGACY_FUNCTIONALS.length);
+  summarise(Float64Array.from({ length: 10 }, (_, i) => 2 * i), out, 0, LEGACY_FUNCTIONALS);
   const [mean, std, p10, p50, p90, slope] = out;
   assertAlmostEquals(mean, 9, 1e-12);
   assertAlmostEquals(std, 2 * Math.sqrt(8.25), 1e-12);
@@ -34,8 +36,47 @@ Deno.test("a column summarised: mean, spread, percentiles as numpy takes them, s
   assertAlmostEquals(p50, 9, 1e-12);
   assertAlmostEquals(p90, 16.2, 1e-12);
   assertAlmostEquals(slope, 2, 1e-12, "rises 2 per frame");
-  summarise(new Float64Array(0), out, 0);
+  summarise(new Float64Array(0), out, 0, LEGACY_FUNCTIONALS);
   assert(out.every(Number.isNaN), "an empty column has no statistics");
+});
+
+Deno.test("a column's shape, contour and movement: extremes, moments, curvature, deltas", () => {
+  const out = new Float64Array(FUNCTIONALS.length);
+  const at = (name: string) => out[FUNCTIONALS.indexOf(name as (typeof FUNCTIONALS)[number])];
+  // i² for i = 0..4: a parabola of curvature 1 rising 4 per frame at its middle.
+  summarise(Float64Array.from([0, 1, 4, 9, 16]), out, 0);
+  assertEquals([at("min"), at("p25"), at("p50"), at("p75"), at("max")], [0, 1, 4, 9, 16]);
+  assertAlmostEquals(at("slope"), 4, 1e-12);
+  assertAlmostEquals(at("curvature"), 1, 1e-12);
+  // Deviations from the mean 6: -6, -5, -2, 3, 10 (numpy/scipy's biased moments).
+  assertAlmostEquals(at("skew"), 135.6 / 34.8 ** 1.5, 1e-12);
+  assertAlmostEquals(at("kurtosis"), 2403.6 / 34.8 ** 2, 1e-12);
+  // Steps 1, 3, 5, 7.
+  assertAlmostEquals(at("deltaAbsMean"), 4, 1e-12);
+  assertAlmostEquals(at("deltaStd"), Math.sqrt(5), 1e-12);
+  summarise(Float64Array.from([2, 2, 2]), out, 0);
+  assertEquals([at("std"), at("skew"), at("kurtosis"), at("curvature")], [0, 0, 0, 0]);
+  summarise(Float64Array.from([3]), out, 0);
+  assertEquals([at("deltaStd"), at("deltaAbsMean"), at("slope")], [0, 0, 0], "one value");
+  // Any subset, in the order asked for.
+  const two = new Float64Array(2);
+  summarise(Float64Array.from([1, 2, 4]), two, 0, ["max", "deltaAbsMean"]);
+  assertEquals([...two], [4, 1.5]);
+});
+
+Deno.test("a stored layout names its statistics; one written before they did reads as legacy", () => {
+  const layout = functionalsLayout(4, 3, null, ["mean", "deltaStd"]);
+  assertEquals(functionalsCountOf(layout), 6);
+  assertEquals(parseFunctionalsLayout(JSON.parse(JSON.stringify(layout)), "l.json"), layout);
+  const { statistics: _, ...old } = layout;
+  assertEquals(parseFunctionalsLayout(old, "old.json").statistics, LEGACY_FUNCTIONALS);
+  assertThrows(
+    () => parseFunctionalsLayout({ ...layout, statistics: ["mean", "median"] }, "bad.json"),
+    Error,
+    `bad.json: unknown statistic "median"`,
+  );
+  assertThrows(() => functionalsLayout(4, 3, null, ["std", "std"]), Error, "named twice");
+  assertThrows(() => parseFunctionalsLayout({ frames: 4 }, "c.json"), Error, "c.json: damaged");
 });
 
 Deno.test("a clip's functionals skip its padding, and its pitch columns skip unvoiced frames", () => {
@@ -58,7 +99,8 @@ Deno.test("a clip's functionals skip its padding, and its pitch columns skip unv
   const k = FUNCTIONALS.length;
   assertEquals(f[3], 5, "mean of the first log-mel band over 6 valid frames");
   assertEquals(f[3 + 1], 0, "no spread: the padding's 999 is not read");
-  assertAlmostEquals(f[3 + k + 5], 1, 1e-12, "the second band rises one per frame");
+  const slope = FUNCTIONALS.indexOf("slope");
+  assertAlmostEquals(f[3 + k + slope], 1, 1e-12, "the second band rises one per frame");
   const f0At = 3 + 3 * k;
   assertEquals(f[f0At], 30, "pitch averaged over voiced frames only");
   assertEquals(f[f0At + 1], 0);
@@ -125,7 +167,7 @@ Deno.test("the linear member summarises model-input frames, pitch over voiced fr
   const f = inputFunctionals(x, 2, layout);
   const k = FUNCTIONALS.length;
   assertEquals(f[0], 1.5, "mean of column 0");
-  assertEquals(f[5], 1, "slope of column 0");
+  assertEquals(f[FUNCTIONALS.indexOf("slope")], 1, "slope of column 0");
   assertEquals(f[2 * k], 40, "pitch's mean over the voiced frames");
   // Row 1 is silent: nothing voiced, so its pitch summarises as 0s, not NaN.
   const row1 = f.subarray(width * k);

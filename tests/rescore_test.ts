@@ -20,7 +20,7 @@ import { scoreRecording } from "../lib/live/timeline.ts";
 import { bytesSource, encodeWav } from "../lib/audio/wav.ts";
 import { inputOf, predictInput } from "../lib/model/predictor.ts";
 import { scoreLinearMember } from "../lib/model/linear_member.ts";
-import { inputFunctionals } from "../lib/features/functionals.ts";
+import { FUNCTIONALS, inputFunctionals } from "../lib/features/functionals.ts";
 import { applyScaler } from "../lib/normalise/scaler.ts";
 import { voice, writeSyntheticRun } from "./synthetic_run.ts";
 
@@ -233,10 +233,11 @@ Deno.test({
       Deno.readTextFileSync(join(trained.runDir, "onnx", "ensemble.json")),
     );
     assertEquals(ensemble.linear.weight, 0.3);
+    assertEquals(ensemble.linear.input.statistics, [...FUNCTIONALS], "which statistics, in order");
     assert(ensemble.linear.input.before.includes("speaker's own clips' functionals"));
     // The classic seed network's 162 values have no frames to summarise: it has none.
     assertEquals(linearMemberWeight(parseArgs(["--model=seed"]).config), 0);
-    assertEquals(linearMemberWeight(parseArgs([]).config), 0.25, "the frame networks' default");
+    assertEquals(linearMemberWeight(parseArgs([]).config), 0.5, "the frame networks' default");
     assertThrows(
       () => validateConfig(parseArgs(["--train.linearWeight=1"]).config),
       Error,

@@ -12,7 +12,6 @@ import { DEFAULT_CONFIG, type FlagSpec, parseArgs } from "../config/config.ts";
 import { chooseGemm } from "../model/blas_ffi.ts";
 import { useTrainingBackend } from "../model/backend.ts";
 import { exportLinearOnnx, exportOnnx } from "../model/onnx.ts";
-import { FUNCTIONALS } from "../features/functionals.ts";
 import { loadPredictor, resolveRun } from "../run/store.ts";
 import { normPolicy } from "../normalise/policy.ts";
 import { fromRoot, runCli, withUserPaths } from "./common.ts";
@@ -79,10 +78,10 @@ export async function exportRun(runDir: string): Promise<string[]> {
           input: {
             name: "functionals",
             shape: ["batch", first.model.inputs],
-            statistics: FUNCTIONALS,
+            statistics: first.layout.statistics,
             layout: first.layout,
             note:
-              "for every column of the unscaled input (frames x width), these statistics over its frames, column by column (lib/features/functionals.ts inputFunctionals: population std, numpy's linear percentiles, least-squares slope per frame; the layout's voicedOnly columns over frames whose voicedColumn is >= 0.5 only, all 0 when none is)",
+              "for every column of the unscaled input (frames x width), these statistics over its frames, column by column (lib/features/functionals.ts inputFunctionals: population std, numpy's linear percentiles (min p0, max p100), least-squares slope per frame, curvature = second-order coefficient of a least-squares parabola over centred frame times, skew and kurtosis = standardised 3rd/4th moments (0 for a constant column), deltaStd/deltaAbsMean = population std and mean |x| of x[t+1] - x[t]; the layout's voicedOnly columns over frames whose voicedColumn is >= 0.5 only, all 0 when none is)",
             before: first.perVoice
               ? "z-score each functional with the mean and spread of the speaker's own clips' functionals (as the input's per-speaker statistics), then feed it"
               : "nothing: feed the functionals as computed",

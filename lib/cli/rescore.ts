@@ -28,6 +28,7 @@ export const SCORING_SETTINGS = [
   "eval.tta",
   "train.linearWeight",
   "train.linearLambda",
+  "train.linearStatistics",
   "data.dir",
   "cacheDir",
   "resultsDir",

@@ -9,6 +9,11 @@
  */
 import { CORPUS_ARCHIVES, type CorpusName } from "../schema/corpus.ts";
 import type { TemporalInput } from "../schema/inputs.ts";
+import {
+  FUNCTIONAL_STATISTICS,
+  type FunctionalStatistic,
+  LEGACY_FUNCTIONALS,
+} from "../schema/functionals.ts";
 
 /** The corpus a new user gets: RAVDESS, from Zenodo. */
 export const ZENODO_RAVDESS_URL = CORPUS_ARCHIVES.ravdess!.url;
@@ -118,8 +123,9 @@ export const DEFAULT_CONFIG: RunConfig = {
     labelSmoothing: 0,
     weightDecay: 0,
     ensemble: 3,
-    linearWeight: 0.25,
+    linearWeight: 0.5,
     linearLambda: 0.1,
+    linearStatistics: [...FUNCTIONAL_STATISTICS],
   },
   eval: {
     protocol: "speaker",
@@ -170,6 +176,7 @@ export const LEVERS_OFF = {
   "train.ensemble": 1,
   "train.linearWeight": 0,
   "train.linearLambda": 0.1,
+  "train.linearStatistics": [...LEGACY_FUNCTIONALS],
   "train.lrSchedule": "plateau",
   "train.averageLast": 0,
   "train.speakerAdversary": 0,
@@ -431,8 +438,8 @@ export interface TrainConfig {
   ensemble: number;
   /**
    * Weight of the linear member in each fold's average (0: none): softmax regression on each
-   * clip's functionals (every input column's mean, spread, percentiles and slope over its
-   * frames; standardised per voice under per-speaker normalisation), fitted in seconds on the
+   * clip's functionals (`linearStatistics` of every input column over its frames;
+   * standardised per voice under per-speaker normalisation), fitted in seconds on the
    * fold's training clips, scored as (1 - w) networks + w linear. It sees a clip whole where
    * the networks see frames. `predict`, the live page, the HTTP API and the ONNX export blend
    * it in as evaluation does (a voice's functional statistics from its windows).
@@ -440,6 +447,12 @@ export interface TrainConfig {
   linearWeight: number;
   /** The linear member's L2 penalty (per training row). */
   linearLambda: number;
+  /**
+   * The statistics the linear member takes of every input column over a clip's frames
+   * (`FUNCTIONAL_STATISTICS`: level, spread, percentiles, extremes, shape, contour, and how fast
+   * the column moves from frame to frame).
+   */
+  linearStatistics: FunctionalStatistic[];
 }
 
 /**

@@ -4,6 +4,7 @@
  * setting and what it got. Pure.
  */
 import { CORPUS_NAMES, LABEL_SET_NAMES } from "../schema/corpus.ts";
+import { FUNCTIONAL_STATISTICS } from "../schema/functionals.ts";
 import { inputContains, inputParts, TEMPORAL_INPUTS } from "../schema/inputs.ts";
 import {
   GEMM_MODES,
@@ -287,6 +288,15 @@ function validateTrain(c: RunConfig, p: Problems): void {
     p.push(`train.linearWeight must be in [0, 1) (got ${tr.linearWeight})`);
   }
   if (!(tr.linearLambda > 0)) p.push(`train.linearLambda must be > 0 (got ${tr.linearLambda})`);
+  const stats = tr.linearStatistics;
+  if (!Array.isArray(stats) || !stats.length) {
+    p.push("train.linearStatistics must be a non-empty list of statistics");
+  } else {
+    for (const s of stats) oneOf(p, "train.linearStatistics", s, FUNCTIONAL_STATISTICS);
+    if (new Set(stats).size !== stats.length) {
+      p.push(`train.linearStatistics names a statistic twice (${stats.join(",")})`);
+    }
+  }
 }
 
 function validateEval(c: RunConfig, p: Problems): void {

@@ -49,6 +49,7 @@ export function fitFoldLinear(config: RunConfig, src: RowSource, fold: PreparedF
     rowShape[0],
     rowShape[1],
     inputParts(kind).includes("prosody") ? inputChannels(kind, "prosody", src)[0] : null,
+    config.train.linearStatistics,
   );
   const dim = functionalsCountOf(layout);
   // A clip's original recording is summarised once per fold: its voice's statistics, the

@@ -89,7 +89,7 @@ export function ttaText(config: RunConfig): string {
 export function linearText(config: RunConfig): string {
   const w = linearMemberWeight(config);
   return w > 0
-    ? `; each fold's networks averaged with a linear member on clip functionals (softmax regression, L2 ${config.train.linearLambda}, fitted on the fold's training clips) at weight ${w}`
+    ? `; each fold's networks averaged with a linear member on clip functionals (${config.train.linearStatistics.length} statistics of every input column; softmax regression, L2 ${config.train.linearLambda}, fitted on the fold's training clips) at weight ${w}`
     : "";
 }
 

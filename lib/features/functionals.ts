@@ -7,9 +7,19 @@
  */
 import { PROSODY_DIM } from "./prosody.ts";
 import type { FeatureRows } from "./rows.ts";
+import {
+  FUNCTIONAL_STATISTICS,
+  FUNCTIONALS,
+  type FunctionalStatistic,
+  LEGACY_FUNCTIONALS,
+} from "../schema/functionals.ts";
 
-/** The statistics taken of every column, in order. */
-export const FUNCTIONALS = ["mean", "std", "p10", "p50", "p90", "slope"] as const;
+export {
+  FUNCTIONAL_STATISTICS,
+  FUNCTIONALS,
+  type FunctionalStatistic,
+  LEGACY_FUNCTIONALS,
+} from "../schema/functionals.ts";
 
 /** Linear-interpolated quantile of sorted values (numpy's default). */
 function quantile(sorted: Float64Array, q: number): number {
@@ -20,33 +30,96 @@ function quantile(sorted: Float64Array, q: number): number {
 }
 
 /**
- * `FUNCTIONALS` of `xs` written at `out[at..]`; NaN for each where `xs` is empty. The slope is
- * the least-squares change per frame, so a rising pitch reads positive.
+ * `statistics` of `xs` written at `out[at..]`, in order; NaN for each where `xs` is empty. The
+ * slope is the least-squares change per frame (a rising pitch reads positive), the curvature
+ * the second-order coefficient of a least-squares parabola over centred frame times, skew and
+ * kurtosis the standardised third and fourth moments (0 for a constant column), and the delta
+ * statistics those of `xs[t + 1] - xs[t]` (0 for a single value).
  */
-export function summarise(xs: Float64Array, out: Float64Array, at: number): void {
+export function summarise(
+  xs: Float64Array,
+  out: Float64Array,
+  at: number,
+  statistics: readonly FunctionalStatistic[] = FUNCTIONALS,
+): void {
   const n = xs.length;
   if (!n) {
-    out.fill(NaN, at, at + FUNCTIONALS.length);
+    out.fill(NaN, at, at + statistics.length);
     return;
   }
   let mean = 0;
   for (let i = 0; i < n; i++) mean += xs[i];
   mean /= n;
-  let variance = 0, sxy = 0, sxx = 0;
+  // Centred times t and u = t² - mean(t²) are orthogonal to each other and to a constant, so
+  // slope and curvature are each a single projection.
+  const uMean = (n * n - 1) / 12;
+  let m2 = 0, m3 = 0, m4 = 0, sxy = 0, sxx = 0, suy = 0, suu = 0;
   for (let i = 0; i < n; i++) {
     const d = xs[i] - mean;
     const t = i - (n - 1) / 2;
-    variance += d * d;
+    const u = t * t - uMean;
+    const d2 = d * d;
+    m2 += d2;
+    m3 += d2 * d;
+    m4 += d2 * d2;
     sxy += t * d;
     sxx += t * t;
+    suy += u * d;
+    suu += u * u;
   }
-  const sorted = Float64Array.from(xs).sort();
-  out[at] = mean;
-  out[at + 1] = Math.sqrt(variance / n);
-  out[at + 2] = quantile(sorted, 0.1);
-  out[at + 3] = quantile(sorted, 0.5);
-  out[at + 4] = quantile(sorted, 0.9);
-  out[at + 5] = sxx ? sxy / sxx : 0;
+  m2 /= n;
+  m3 /= n;
+  m4 /= n;
+  const std = Math.sqrt(m2);
+  let sorted: Float64Array | null = null;
+  const q = (p: number) => quantile(sorted ??= Float64Array.from(xs).sort(), p);
+  let deltas: { std: number; absMean: number } | null = null;
+  const delta = () => {
+    if (deltas) return deltas;
+    if (n < 2) return deltas = { std: 0, absMean: 0 };
+    let sum = 0, abs = 0;
+    for (let i = 1; i < n; i++) {
+      const d = xs[i] - xs[i - 1];
+      sum += d;
+      abs += Math.abs(d);
+    }
+    const dMean = sum / (n - 1);
+    let v = 0;
+    for (let i = 1; i < n; i++) v += (xs[i] - xs[i - 1] - dMean) ** 2;
+    return deltas = { std: Math.sqrt(v / (n - 1)), absMean: abs / (n - 1) };
+  };
+  const flat = std <= 1e-9;
+  statistics.forEach((s, k) => {
+    out[at + k] = s === "mean"
+      ? mean
+      : s === "std"
+      ? std
+      : s === "p10"
+      ? q(0.1)
+      : s === "p25"
+      ? q(0.25)
+      : s === "p50"
+      ? q(0.5)
+      : s === "p75"
+      ? q(0.75)
+      : s === "p90"
+      ? q(0.9)
+      : s === "slope"
+      ? (sxx ? sxy / sxx : 0)
+      : s === "min"
+      ? q(0)
+      : s === "max"
+      ? q(1)
+      : s === "skew"
+      ? (flat ? 0 : m3 / (std * m2))
+      : s === "kurtosis"
+      ? (flat ? 0 : m4 / (m2 * m2))
+      : s === "deltaStd"
+      ? delta().std
+      : s === "deltaAbsMean"
+      ? delta().absMean
+      : (suu > 1e-12 ? suy / suu : 0); // curvature
+  });
 }
 
 /** Where the columns of an input frame are, for its functionals. */
@@ -58,17 +131,26 @@ export interface FunctionalsLayout {
   voicedColumn: number;
   /** Columns summarised over voiced frames only (pitch and voice quality), within a frame. */
   voicedOnly: number[];
+  /**
+   * The statistics taken of every column, in order (`LEGACY_FUNCTIONALS` for a stored layout
+   * that names none: see `parseFunctionalsLayout`).
+   */
+  statistics: readonly FunctionalStatistic[];
 }
 
 /** Prosody columns that mean something only where a frame is voiced (`PROSODY_COLUMNS`). */
 const VOICED_ONLY_PROSODY = [0, 1, 3, 7, 8, 9, 10];
 const VOICED_PROSODY = 2;
 
-/** The layout of frames `frames` x `width` whose prosody (if any) starts at `prosodyFrom`. */
+/**
+ * The layout of frames `frames` x `width` whose prosody (if any) starts at `prosodyFrom`,
+ * summarised by `statistics`.
+ */
 export function functionalsLayout(
   frames: number,
   width: number,
   prosodyFrom: number | null,
+  statistics: readonly FunctionalStatistic[] = FUNCTIONALS,
 ): FunctionalsLayout {
   if (prosodyFrom !== null && !(prosodyFrom >= 0 && prosodyFrom + PROSODY_DIM <= width)) {
     throw new Error(`functionals: prosody at column ${prosodyFrom} does not fit ${width} columns`);
@@ -78,12 +160,55 @@ export function functionalsLayout(
     width,
     voicedColumn: prosodyFrom === null ? -1 : prosodyFrom + VOICED_PROSODY,
     voicedOnly: prosodyFrom === null ? [] : VOICED_ONLY_PROSODY.map((c) => prosodyFrom + c),
+    statistics: checkStatistics(statistics, "functionals"),
   };
 }
 
-/** Functionals of one row, `width * FUNCTIONALS.length` values. */
+/** `statistics` if every name is one of `FUNCTIONAL_STATISTICS` and none repeats. */
+function checkStatistics(statistics: unknown, source: string): readonly FunctionalStatistic[] {
+  if (!Array.isArray(statistics) || !statistics.length) {
+    throw new Error(`${source}: statistics must be a non-empty list`);
+  }
+  for (const s of statistics) {
+    if (!(FUNCTIONAL_STATISTICS as readonly unknown[]).includes(s)) {
+      throw new Error(
+        `${source}: unknown statistic ${JSON.stringify(s)} (known: ${
+          FUNCTIONAL_STATISTICS.join(", ")
+        })`,
+      );
+    }
+  }
+  if (new Set(statistics).size !== statistics.length) {
+    throw new Error(`${source}: a statistic is named twice in ${statistics.join(",")}`);
+  }
+  return statistics;
+}
+
+/**
+ * A stored layout read back (`linear.json`, `ensemble.json`): a layout written before the
+ * statistics were a setting names none and was fitted on `LEGACY_FUNCTIONALS`.
+ */
+export function parseFunctionalsLayout(json: unknown, source: string): FunctionalsLayout {
+  const j = json as Partial<FunctionalsLayout> | null;
+  const count = (x: unknown) => Number.isInteger(x) && (x as number) >= 0;
+  if (
+    !j || !count(j.frames) || !count(j.width) || !Number.isInteger(j.voicedColumn) ||
+    !Array.isArray(j.voicedOnly) || !j.voicedOnly.every(count)
+  ) {
+    throw new Error(`${source}: damaged functionals layout`);
+  }
+  return {
+    frames: j.frames!,
+    width: j.width!,
+    voicedColumn: j.voicedColumn!,
+    voicedOnly: j.voicedOnly,
+    statistics: checkStatistics(j.statistics ?? LEGACY_FUNCTIONALS, source),
+  };
+}
+
+/** Functionals of one row, `width * statistics.length` values. */
 export function functionalsCountOf(layout: FunctionalsLayout): number {
-  return layout.width * FUNCTIONALS.length;
+  return layout.width * layout.statistics.length;
 }
 
 /**
@@ -102,7 +227,7 @@ export function inputFunctionals(
   if (x.length !== rows * frames * width) {
     throw new Error(`functionals: ${x.length} values are not ${rows} rows of ${frames}x${width}`);
   }
-  const k = FUNCTIONALS.length;
+  const k = layout.statistics.length;
   const out = new Float32Array(rows * width * k);
   const voicedOnly = new Set(layout.voicedOnly);
   const column = new Float64Array(frames);
@@ -118,7 +243,7 @@ export function inputFunctionals(
         if (masked && x[at + voicedColumn] < 0.5) continue;
         column[n++] = x[at + c];
       }
-      summarise(n ? column.subarray(0, n) : new Float64Array(1), stats, 0);
+      summarise(n ? column.subarray(0, n) : new Float64Array(1), stats, 0, layout.statistics);
       out.set(stats, (r * width + c) * k);
     }
   }

@@ -8,9 +8,9 @@
  * and with the training rows' statistics in every case. Pure: no Deno APIs.
  */
 import {
-  FUNCTIONALS,
   functionalsCountOf,
   type FunctionalsLayout,
+  parseFunctionalsLayout,
 } from "../features/functionals.ts";
 import { applyScaler, fitScaler, parseScaler, type Scaler } from "../normalise/scaler.ts";
 import { fitSoftmax, predictSoftmax, type SoftmaxRegression } from "./softmax_regression.ts";
@@ -75,7 +75,7 @@ export function blendWithLinear(
 export function linearMemberJson(m: LinearMember): unknown {
   return {
     kind: "softmax-regression-on-functionals",
-    functionals: FUNCTIONALS,
+    functionals: m.layout.statistics,
     layout: m.layout,
     weight: m.weight,
     lambda: m.lambda,
@@ -91,23 +91,24 @@ export function linearMemberJson(m: LinearMember): unknown {
 /** A `linear.json` read back, or an error naming `source` and what is wrong. */
 export function parseLinearMember(json: unknown, source: string): LinearMember {
   const j = json as Record<string, unknown> & {
-    layout: FunctionalsLayout;
+    layout: unknown;
     weights: number[];
     bias: number[];
   };
   if (j?.kind !== "softmax-regression-on-functionals") {
     throw new Error(`${source}: not a linear member (kind ${JSON.stringify(j?.kind)})`);
   }
+  const layout = parseFunctionalsLayout(j.layout, source);
   const classes = j.classes as number, inputs = j.inputs as number;
   if (
     !Array.isArray(j.weights) || j.weights.length !== classes * inputs ||
     !Array.isArray(j.bias) || j.bias.length !== classes ||
-    inputs !== functionalsCountOf(j.layout) || ![...j.weights, ...j.bias].every(Number.isFinite)
+    inputs !== functionalsCountOf(layout) || ![...j.weights, ...j.bias].every(Number.isFinite)
   ) {
     throw new Error(`${source}: damaged linear member (weights do not match its layout)`);
   }
   return {
-    layout: j.layout,
+    layout,
     weight: j.weight as number,
     lambda: j.lambda as number,
     perVoice: j.perVoice === true,
