@@ -18,7 +18,12 @@ import { loadRunModel } from "../lib/run/store.ts";
 import { analyseSource } from "../lib/live/recording.ts";
 import { scoreRecording } from "../lib/live/timeline.ts";
 import { bytesSource, encodeWav } from "../lib/audio/wav.ts";
-import { inputOf, predictInput } from "../lib/model/predictor.ts";
+import {
+  inputOf,
+  linearLeftOut,
+  MIN_LINEAR_VOICE_WINDOWS,
+  predictInput,
+} from "../lib/model/predictor.ts";
 import { scoreLinearMember } from "../lib/model/linear_member.ts";
 import { FUNCTIONALS, inputFunctionals } from "../lib/features/functionals.ts";
 import { applyScaler } from "../lib/normalise/scaler.ts";
@@ -215,13 +220,21 @@ Deno.test({
       inputFunctionals(input, 1, p.linear![0].layout),
     );
     const linear = p.linear!.map((m) => scoreLinearMember(m, functionals));
-    const blended = predictInput(p, input, speaker);
+    // Six seconds give a few windows: too few for the member's per-voice statistics, so the
+    // networks answer alone, and the sentence about the voice says so.
+    assert(speaker.functionalWindows! < MIN_LINEAR_VOICE_WINDOWS);
+    assert(linearLeftOut(p, speaker));
+    assertEquals([...predictInput(p, input, speaker)], [...networks]);
+    // A voice heard long enough gets the member, blended as evaluation blends it.
+    const enough = { ...speaker, functionalWindows: MIN_LINEAR_VOICE_WINDOWS };
+    assert(!linearLeftOut(p, enough));
+    const blended = predictInput(p, input, enough);
     blended.forEach((v, c) => {
       const expected = 0.7 * networks[c] + 0.3 * (linear[0][c] + linear[1][c]) / 2;
       assert(Math.abs(v - expected) < 1e-6, `class ${c}: ${v} against ${expected}`);
     });
     assertThrows(
-      () => predictInput(p, input, { ...speaker, functionals: undefined }),
+      () => predictInput(p, input, { ...enough, functionals: undefined }),
       Error,
       "standardises functionals per voice",
     );

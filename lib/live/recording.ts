@@ -7,7 +7,7 @@
  */
 import type { LiveConfig, RunConfig } from "../config/config.ts";
 import type { RunModel } from "../run/predictor.ts";
-import type { Voice } from "../model/predictor.ts";
+import { linearLeftOut, MIN_LINEAR_VOICE_WINDOWS, type Voice } from "../model/predictor.ts";
 import { normPolicy } from "../normalise/policy.ts";
 
 export type { RunModel };
@@ -80,6 +80,13 @@ export interface VoiceChoice {
   twinWhere: string;
 }
 
+/** The clause saying a voice is too thin for the run's linear member ("" where it is not). */
+function linearNote(model: RunModel, speaker: Voice): string {
+  return linearLeftOut(model.predictor, speaker)
+    ? `; linear member left out: its voice statistics need ${MIN_LINEAR_VOICE_WINDOWS} windows, ${speaker.functionalWindows} given`
+    : "";
+}
+
 /** Whose statistics normalise this recording, and the sentence that says so. */
 export async function chooseVoice(a: RecordingAnalysis, c: VoiceChoice): Promise<VoiceUse> {
   const norm = c.main.config.eval.speakerNorm;
@@ -94,18 +101,20 @@ export async function chooseVoice(a: RecordingAnalysis, c: VoiceChoice): Promise
   if (c.pooled) {
     return {
       text: `${norm} normalisation with the statistics of all ${c.pooled.files} file(s) given, ` +
-        `pooled as one voice (--sameSpeaker; ${c.pooled.speechS.toFixed(0)} s of speech)`,
+        `pooled as one voice (--sameSpeaker; ${c.pooled.speechS.toFixed(0)} s of speech)` +
+        linearNote(c.main, c.pooled.scaler),
       model: c.main,
       speaker: c.pooled.scaler,
     };
   }
   if (a.speechS >= c.live.ownVoiceMinS) {
+    const speaker = a.voice.scaler();
     return {
       text: `${norm} normalisation with this file's own statistics (${
         a.speechS.toFixed(0)
-      } s of speech)`,
+      } s of speech)${linearNote(c.main, speaker)}`,
       model: c.main,
-      speaker: a.voice.scaler(),
+      speaker,
     };
   }
   const twin = await c.twin();
@@ -118,11 +127,13 @@ export async function chooseVoice(a: RecordingAnalysis, c: VoiceChoice): Promise
       model: twin,
     };
   }
+  const speaker = a.voice.scaler();
   return {
     text: `${norm} normalisation with this file's own statistics, a rough estimate (${short}, ` +
-      `and no strict twin of the run in ${c.twinWhere}: \`deno task reproduce\` trains it)`,
+      `and no strict twin of the run in ${c.twinWhere}: \`deno task reproduce\` trains it)` +
+      linearNote(c.main, speaker),
     model: c.main,
-    speaker: a.voice.scaler(),
+    speaker,
   };
 }
 

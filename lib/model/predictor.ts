@@ -35,10 +35,31 @@ export interface Predictor {
  * A voice's statistics: of its frames (each frame column), and of its windows' functionals
  * where the run's linear members standardise them per voice.
  */
-export type Voice = Scaler & { functionals?: Scaler };
+export type Voice = Scaler & {
+  functionals?: Scaler;
+  /** How many windows the functional statistics rest on. */
+  functionalWindows?: number;
+};
 
 /** Whether `p`'s linear members need a voice's functional statistics. */
 const linearPerVoice = (p: Predictor) => !!p.linear?.some((m) => m.perVoice);
+
+/**
+ * The fewest windows a voice's functional statistics must rest on for a per-voice linear member
+ * to be averaged in. Training standardises each voice with its 60 clips; standardised with the
+ * statistics of 2, 3 or 4 clips, the member alone scored 26, 49 and 55 % on twenty voices and
+ * pulled the blend far below the networks alone, with 8 about even (docs/results.md, session 17).
+ */
+export const MIN_LINEAR_VOICE_WINDOWS = 8;
+
+/**
+ * Whether `speaker`'s statistics are too thin for `p`'s per-voice linear member, which is then
+ * left out and the networks answer alone.
+ */
+export function linearLeftOut(p: Predictor, speaker?: Voice): boolean {
+  return linearPerVoice(p) && !!speaker &&
+    (speaker.functionalWindows ?? MIN_LINEAR_VOICE_WINDOWS) < MIN_LINEAR_VOICE_WINDOWS;
+}
 
 export interface PredictorMember {
   name: string;
@@ -81,7 +102,7 @@ export function predictInput(p: Predictor, input: Float32Array, speaker?: Voice)
     const probs = predictProbabilities(m.model, x, shape, 1);
     for (let c = 0; c < sum.length; c++) sum[c] += probs[c] / p.members.length;
   }
-  return p.linear?.length
+  return p.linear?.length && !linearLeftOut(p, speaker)
     ? blendWithLinear(sum, linearProbabilities(p, input, speaker), p.linear[0].weight)
     : sum;
 }
@@ -143,7 +164,13 @@ export class VoiceStatistics {
 
   scaler(): Voice {
     const frames = this.frames.scaler();
-    return this.functionals ? { ...frames, functionals: this.functionals.scaler() } : frames;
+    return this.functionals
+      ? {
+        ...frames,
+        functionals: this.functionals.scaler(),
+        functionalWindows: this.functionals.count,
+      }
+      : frames;
   }
 }
 
@@ -201,5 +228,9 @@ export function fitVoiceScaler(p: Predictor, clips: readonly WindowedFeatures[])
   const layout = p.linear![0].layout;
   const f = new Float32Array(inputs.length * functionalsCountOf(layout));
   inputs.forEach((x, i) => f.set(inputFunctionals(x, 1, layout), i * functionalsCountOf(layout)));
-  return { ...frames, functionals: fitScaler(f, functionalsCountOf(layout)) };
+  return {
+    ...frames,
+    functionals: fitScaler(f, functionalsCountOf(layout)),
+    functionalWindows: inputs.length,
+  };
 }
