@@ -7,6 +7,7 @@
  * must happen before the input (features, speaker normalisation) for the numbers to mean what
  * they meant in training.
  */
+import { MIN_LINEAR_VOICE_WINDOWS } from "../model/predictor.ts";
 import { join } from "node:path";
 import { DEFAULT_CONFIG, type FlagSpec, parseArgs } from "../config/config.ts";
 import { chooseGemm } from "../model/blas_ffi.ts";
@@ -83,7 +84,7 @@ export async function exportRun(runDir: string): Promise<string[]> {
             note:
               "for every column of the unscaled input (frames x width), these statistics over its frames, column by column (lib/features/functionals.ts inputFunctionals: population std, numpy's linear percentiles (min p0, max p100), least-squares slope per frame, curvature = second-order coefficient of a least-squares parabola over centred frame times, skew and kurtosis = standardised 3rd/4th moments (0 for a constant column), deltaStd/deltaAbsMean = population std and mean |x| of x[t+1] - x[t]; the layout's voicedOnly columns over frames whose voicedColumn is >= 0.5 only, all 0 when none is)",
             before: first.perVoice
-              ? "z-score each functional with the mean and spread of the speaker's own clips' functionals (as the input's per-speaker statistics), then feed it"
+              ? `z-score each functional with the mean and spread of the speaker's own clips' functionals (as the input's per-speaker statistics), then feed it; with fewer than ${MIN_LINEAR_VOICE_WINDOWS} clips or windows of the voice leave the linear members out (the networks alone), as predict does`
               : "nothing: feed the functionals as computed",
           },
         },
