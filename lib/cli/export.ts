@@ -7,12 +7,12 @@
  * must happen before the input (features, speaker normalisation) for the numbers to mean what
  * they meant in training.
  */
-import { MIN_LINEAR_VOICE_WINDOWS } from "../model/predictor.ts";
 import { join } from "node:path";
 import { DEFAULT_CONFIG, type FlagSpec, parseArgs } from "../config/config.ts";
 import { chooseGemm } from "../model/blas_ffi.ts";
 import { useTrainingBackend } from "../model/backend.ts";
 import { exportLinearOnnx, exportOnnx } from "../model/onnx.ts";
+import { MIN_LINEAR_VOICE_WINDOWS } from "../model/predictor.ts";
 import { loadPredictor, resolveRun } from "../run/store.ts";
 import { normPolicy } from "../normalise/policy.ts";
 import { fromRoot, runCli, withUserPaths } from "./common.ts";

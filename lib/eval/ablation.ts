@@ -43,6 +43,17 @@ const PROSODY = {
 /** Two more rows per clip: the voice 3 semitones lower and higher, formants moving with it. */
 const PITCH3 = { "augment.recipe": "[original,noise,stretch+pitch,pitch@-3,pitch@3]" };
 
+/** Session 16's default: the row the linear member's later settings start from. */
+const LINEAR_SESSION16 = {
+  ...MIXED,
+  ...PROSODY,
+  ...PITCH3,
+  "eval.speakerNorm": "per-speaker",
+  "train.averageLast": "5",
+  "train.linearWeight": "0.25",
+  "train.linearStatistics": "[mean,std,p10,p50,p90,slope]",
+};
+
 export const ABLATION_VARIANTS: readonly AblationVariant[] = [
   {
     name: "seed",
@@ -210,26 +221,14 @@ export const ABLATION_VARIANTS: readonly AblationVariant[] = [
     name: "mixed+spk+ens3+prosody+pitch3+avg5+linear",
     change:
       "the default of session 16: the prosody default with the 3-semitone rows, weight averaging and a linear member on six statistics of every input column at 0.25",
-    overrides: {
-      ...MIXED,
-      ...PROSODY,
-      ...PITCH3,
-      "eval.speakerNorm": "per-speaker",
-      "train.averageLast": "5",
-      "train.linearWeight": "0.25",
-      "train.linearStatistics": "[mean,std,p10,p50,p90,slope]",
-    },
+    overrides: LINEAR_SESSION16,
   },
   {
     name: "mixed+spk+ens3+prosody+pitch3+avg5+linear15",
     change:
       "the default since session 17: the linear member on fifteen statistics of every input column (shape, extremes, curvature and frame-to-frame movement too) at 0.5",
     overrides: {
-      ...MIXED,
-      ...PROSODY,
-      ...PITCH3,
-      "eval.speakerNorm": "per-speaker",
-      "train.averageLast": "5",
+      ...LINEAR_SESSION16,
       "train.linearWeight": "0.5",
       "train.linearStatistics":
         "[mean,std,p10,p25,p50,p75,p90,slope,min,max,skew,kurtosis,deltaStd,deltaAbsMean,curvature]",

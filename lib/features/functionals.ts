@@ -89,37 +89,41 @@ export function summarise(
     return deltas = { std: Math.sqrt(v / (n - 1)), absMean: abs / (n - 1) };
   };
   const flat = std <= 1e-9;
-  statistics.forEach((s, k) => {
-    out[at + k] = s === "mean"
-      ? mean
-      : s === "std"
-      ? std
-      : s === "p10"
-      ? q(0.1)
-      : s === "p25"
-      ? q(0.25)
-      : s === "p50"
-      ? q(0.5)
-      : s === "p75"
-      ? q(0.75)
-      : s === "p90"
-      ? q(0.9)
-      : s === "slope"
-      ? (sxx ? sxy / sxx : 0)
-      : s === "min"
-      ? q(0)
-      : s === "max"
-      ? q(1)
-      : s === "skew"
-      ? (flat ? 0 : m3 / (std * m2))
-      : s === "kurtosis"
-      ? (flat ? 0 : m4 / (m2 * m2))
-      : s === "deltaStd"
-      ? delta().std
-      : s === "deltaAbsMean"
-      ? delta().absMean
-      : (suu > 1e-12 ? suy / suu : 0); // curvature
-  });
+  const value = (s: FunctionalStatistic): number => {
+    switch (s) {
+      case "mean":
+        return mean;
+      case "std":
+        return std;
+      case "p10":
+        return q(0.1);
+      case "p25":
+        return q(0.25);
+      case "p50":
+        return q(0.5);
+      case "p75":
+        return q(0.75);
+      case "p90":
+        return q(0.9);
+      case "min":
+        return q(0);
+      case "max":
+        return q(1);
+      case "slope":
+        return sxx ? sxy / sxx : 0;
+      case "curvature":
+        return suu > 1e-12 ? suy / suu : 0;
+      case "skew":
+        return flat ? 0 : m3 / (std * m2);
+      case "kurtosis":
+        return flat ? 0 : m4 / (m2 * m2);
+      case "deltaStd":
+        return delta().std;
+      case "deltaAbsMean":
+        return delta().absMean;
+    }
+  };
+  statistics.forEach((s, k) => out[at + k] = value(s));
 }
 
 /** Where the columns of an input frame are, for its functionals. */
