@@ -12,7 +12,7 @@ import { DEFAULT_CONFIG, type FlagSpec, parseArgs } from "../config/config.ts";
 import { chooseGemm } from "../model/blas_ffi.ts";
 import { useTrainingBackend } from "../model/backend.ts";
 import { exportLinearOnnx, exportOnnx } from "../model/onnx.ts";
-import { MIN_LINEAR_VOICE_WINDOWS } from "../model/predictor.ts";
+import { MIN_BATCH_NORM_VOICE_WINDOWS, MIN_LINEAR_VOICE_WINDOWS } from "../model/predictor.ts";
 import { loadPredictor, resolveRun } from "../run/store.ts";
 import { normPolicy } from "../normalise/policy.ts";
 import { fromRoot, runCli, withUserPaths } from "./common.ts";
@@ -99,6 +99,9 @@ export async function exportRun(runDir: string): Promise<string[]> {
           ? "z-score each clip's columns perClipColumns over its own frames, then feed it"
           : "nothing: feed the input as computed")
         : "z-score each column with the speaker's own mean and spread over their clips (the run used per-speaker statistics), then feed it",
+      batchNorm: predictor.voiceBatchNorm
+        ? `the run scored each voice with every network's BatchNormalization mean and variance taken from that voice (eval.voiceBatchNorm): for each member, run the speaker's clips (normalised as above and by the member's scaler) up to each BatchNormalization node in turn, set its mean and variance to the per-channel mean and population variance there (over clips and frames), then go on to the next; with fewer than ${MIN_BATCH_NORM_VOICE_WINDOWS} clips or windows keep the stored ones (the training set's), as predict does`
+        : "the stored BatchNormalization statistics (the training set's)",
     },
     audio: config.audio,
     features: config.features,

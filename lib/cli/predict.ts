@@ -96,7 +96,7 @@ if (import.meta.main) {
       const all = new VoiceStatistics(predictor);
       for (const r of speaking) all.merge(r.analysis.voice);
       pooled = {
-        scaler: all.scaler(),
+        scaler: all.scaler({ batchNorm: true }),
         files: speaking.length,
         speechS: speaking.reduce((s, r) => s + r.analysis.speechS, 0),
       };

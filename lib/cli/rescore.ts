@@ -21,11 +21,13 @@ import { fromRoot, runCli, typedKeys, withUserPaths } from "./common.ts";
 export const RESCORE_FLAGS = { run: { kind: "string" } } satisfies Record<string, FlagSpec>;
 
 /**
- * Settings a rescore may change: how test clips are scored (test-time variants; the linear
- * member, fitted in seconds beside the stored networks), and where things are.
+ * Settings a rescore may change: how test clips are scored (test-time variants; voices' own
+ * batch-norm statistics; the linear member, fitted in seconds beside the stored networks), and
+ * where things are.
  */
 export const SCORING_SETTINGS = [
   "eval.tta",
+  "eval.voiceBatchNorm",
   "train.linearWeight",
   "train.linearLambda",
   "train.linearStatistics",

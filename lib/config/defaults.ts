@@ -108,6 +108,7 @@ export const DEFAULT_CONFIG: RunConfig = {
     minLr: 1e-7,
     lrSchedule: "plateau",
     averageLast: 5,
+    voiceBatches: false,
     speakerAdversary: 0,
     threads: 1,
     parallel: 0,
@@ -136,6 +137,7 @@ export const DEFAULT_CONFIG: RunConfig = {
     strictNorm: "per-clip-prosody",
     tta: [],
     augmentedAsVoices: false,
+    voiceBatchNorm: true,
   },
   live: {
     windowS: 2.5,
@@ -179,12 +181,14 @@ export const LEVERS_OFF = {
   "train.linearStatistics": [...LEGACY_FUNCTIONALS],
   "train.lrSchedule": "plateau",
   "train.averageLast": 0,
+  "train.voiceBatches": false,
   "train.speakerAdversary": 0,
   "temporal.pooling": "meanMax",
   "temporal.dilations": [],
   "temporal.squeezeExcite": 0,
   "eval.tta": [],
   "eval.augmentedAsVoices": false,
+  "eval.voiceBatchNorm": false,
 } as const;
 
 export interface DataConfig {
@@ -377,6 +381,13 @@ export interface TrainConfig {
    */
   averageLast: number;
   /**
+   * Batches of one training speaker each (a speaker's rows, its derived rows included, cut
+   * into batches; the batches shuffled), so every batch-norm layer trains on one voice's
+   * statistics at a time, as `eval.voiceBatchNorm` scores each test voice. False: rows of all
+   * speakers shuffled together.
+   */
+  voiceBatches: boolean;
+  /**
    * A speaker adversary's reversal weight (0: none). A linear head on each network's pooled
    * embedding learns to name the training speaker of every row while the gradient it sends into
    * the network is reversed and scaled by this weight (ramped up from 0 over training, as DANN
@@ -523,6 +534,14 @@ export interface EvalConfig {
    * statistics, as every test voice is. Ignored by the strict settings.
    */
   augmentedAsVoices: boolean;
+  /**
+   * Where `speakerNorm` z-scores each voice with statistics of all its recordings
+   * (per-speaker): every batch-norm layer of every network takes its mean and variance from
+   * the test voice's recordings too, layer by layer, instead of the training set's
+   * (`model/voice_batch_norm.ts`). Scoring only: `deno task rescore` applies it to a stored
+   * run. Ignored by every other normalisation.
+   */
+  voiceBatchNorm: boolean;
 }
 
 /** The live page (`deno task serve`): how often it listens, and when it hears speech. */

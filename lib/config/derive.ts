@@ -39,7 +39,7 @@ export function strictTwin(config: RunConfig): RunConfig {
   return {
     ...config,
     // Strict settings fit no voice's statistics, so none for a voice's derived rows either.
-    eval: { ...config.eval, speakerNorm: norm, augmentedAsVoices: false },
+    eval: { ...config.eval, speakerNorm: norm, augmentedAsVoices: false, voiceBatchNorm: false },
     temporal: norm !== "none" ? config.temporal : {
       ...config.temporal,
       input: spectral(config.temporal.input),

@@ -54,6 +54,14 @@ const LINEAR_SESSION16 = {
   "train.linearStatistics": "[mean,std,p10,p50,p90,slope]",
 };
 
+/** Session 17's default: the linear member on all fifteen statistics at 0.5. */
+const LINEAR15_SESSION17 = {
+  ...LINEAR_SESSION16,
+  "train.linearWeight": "0.5",
+  "train.linearStatistics":
+    "[mean,std,p10,p25,p50,p75,p90,slope,min,max,skew,kurtosis,deltaStd,deltaAbsMean,curvature]",
+};
+
 export const ABLATION_VARIANTS: readonly AblationVariant[] = [
   {
     name: "seed",
@@ -226,13 +234,14 @@ export const ABLATION_VARIANTS: readonly AblationVariant[] = [
   {
     name: "mixed+spk+ens3+prosody+pitch3+avg5+linear15",
     change:
-      "the default since session 17: the linear member on fifteen statistics of every input column (shape, extremes, curvature and frame-to-frame movement too) at 0.5",
-    overrides: {
-      ...LINEAR_SESSION16,
-      "train.linearWeight": "0.5",
-      "train.linearStatistics":
-        "[mean,std,p10,p25,p50,p75,p90,slope,min,max,skew,kurtosis,deltaStd,deltaAbsMean,curvature]",
-    },
+      "the default of session 17: the linear member on fifteen statistics of every input column (shape, extremes, curvature and frame-to-frame movement too) at 0.5",
+    overrides: LINEAR15_SESSION17,
+  },
+  {
+    name: "mixed+spk+ens3+prosody+pitch3+avg5+linear15+vbn",
+    change:
+      "the default since session 18: each test voice's networks take their batch-norm statistics from that voice's recordings (`--eval.voiceBatchNorm`)",
+    overrides: { ...LINEAR15_SESSION17, "eval.voiceBatchNorm": "true" },
   },
 ];
 

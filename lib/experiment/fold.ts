@@ -13,7 +13,7 @@ import {
   inputShape as shapeOf,
   type SequenceName,
 } from "../schema/inputs.ts";
-import { normPolicy, perClipColumns } from "../normalise/policy.ts";
+import { normPolicy, perClipColumns, voiceBatchNormApplies } from "../normalise/policy.ts";
 import type { ClipWindows, FeatureDims, FeatureRows } from "../features/rows.ts";
 import type { TrainedMember } from "./members.ts";
 import { type ClipRecord, type LabelSet, labelSet } from "../schema/corpus.ts";
@@ -30,6 +30,7 @@ export function runLabelSet(config: RunConfig): LabelSet {
 }
 import { applyScaler, fitScaler, type Scaler } from "../normalise/scaler.ts";
 import type { EpochRecord, Samples } from "../model/train.ts";
+import type { VoiceRows } from "../model/voice_batch_norm.ts";
 import {
   argmaxRows,
   confusionMatrix,
@@ -187,6 +188,30 @@ export interface PreparedFold {
   testRows: RowRef[];
   test: Samples;
   scaler: Scaler;
+  /**
+   * Each test voice's rows of `test` (`eval.voiceBatchNorm`, where it applies): its networks'
+   * batch-norm statistics come from the voice's recordings as made, as its input scaler's do.
+   */
+  testVoices?: VoiceRows[];
+}
+
+/**
+ * Each speaker's rows among `rows`: all of them scored, statistics from its original
+ * recordings' first windows (the rows its speaker scaler was fitted on).
+ */
+export function voiceRowsOf(src: RowSource, rows: readonly RowRef[]): VoiceRows[] {
+  const byActor = new Map<number, { stats: number[]; rows: number[] }>();
+  rows.forEach((r, i) => {
+    const actor = src.clips[r.clip].actor;
+    let v = byActor.get(actor);
+    if (!v) byActor.set(actor, v = { stats: [], rows: [] });
+    v.rows.push(i);
+    if (r.derived < 0 && r.window === undefined && r.variant === undefined) v.stats.push(i);
+  });
+  return [...byActor.values()].map((v) => ({
+    stats: Int32Array.from(v.stats),
+    rows: Int32Array.from(v.rows),
+  }));
 }
 
 /**
@@ -264,6 +289,7 @@ export function prepareFold(
     testRows,
     test: samples(testRows, undefined, true),
     scaler,
+    testVoices: voiceBatchNormApplies(config) ? voiceRowsOf(src, testRows) : undefined,
   };
 }
 

@@ -8,6 +8,7 @@ import type { RunConfig } from "../config/config.ts";
 import { selectChannels } from "../schema/inputs.ts";
 import type { Gemm } from "../model/gemm.ts";
 import { buildSeedModel, buildTemporalModel } from "../model/networks.ts";
+import { voiceAdaptedProbabilities, type VoiceRows } from "../model/voice_batch_norm.ts";
 import {
   type EpochRecord,
   predictProbabilities,
@@ -56,6 +57,8 @@ export interface MemberJob {
   train: Samples;
   val?: Samples;
   testX: Float32Array;
+  /** Each test voice's rows of `testX`, where batch norm takes a voice's statistics. */
+  testVoices?: VoiceRows[];
 }
 
 /** What training one member gives back. */
@@ -87,6 +90,7 @@ export function memberJob(
     train,
     val: fold.val && view(fold.val),
     testX: view(fold.test).x,
+    testVoices: fold.testVoices,
   };
 }
 
@@ -104,6 +108,21 @@ export function memberView(
     x: selectChannels(s.x, width, channels),
     rowShape: [...s.rowShape.slice(0, -1), channels[1] - channels[0]],
   });
+}
+
+/**
+ * A trained network's probabilities for a fold's test rows: with each voice's own batch-norm
+ * statistics where `voices` are given (`eval.voiceBatchNorm`), else the training set's.
+ */
+export function testProbabilities(
+  model: tf.LayersModel,
+  x: Float32Array,
+  rowShape: readonly number[],
+  voices?: readonly VoiceRows[],
+): Float32Array {
+  return voices
+    ? voiceAdaptedProbabilities(model, x, rowShape, voices)
+    : predictProbabilities(model, x, rowShape);
 }
 
 /**
@@ -125,6 +144,6 @@ export async function trainMember(
     gemm,
   });
   const trainSeconds = (performance.now() - start) / 1000;
-  const probabilities = predictProbabilities(model, job.testX, job.rowShape);
+  const probabilities = testProbabilities(model, job.testX, job.rowShape, job.testVoices);
   return { model, history, probabilities, trainSeconds };
 }

@@ -8,13 +8,12 @@
 import { join } from "node:path";
 import { linearMemberWeight, type RunConfig } from "../config/config.ts";
 import { loadModel } from "../model/io_fs.ts";
-import { predictProbabilities } from "../model/train.ts";
 import { parseScaler, type Scaler } from "../normalise/scaler.ts";
 import { RUN_FILES } from "../run/record.ts";
 import type { RunHistory } from "../eval/summary.ts";
 import { readJsonFile } from "../cache/files.ts";
 import { finishFold, type FoldResult, type PreparedFold, type RowSource } from "./fold.ts";
-import { memberNames, memberView, type TrainedMember } from "./members.ts";
+import { memberNames, memberView, testProbabilities, type TrainedMember } from "./members.ts";
 import { fitFoldLinear } from "./linear.ts";
 
 /** Largest difference between two scalers' means and spreads. */
@@ -59,7 +58,7 @@ export async function scoreStoredFolds(
       }
       const test = memberView(config, src, fold, m)(fold.test);
       const model = await loadModel(dir);
-      const probabilities = predictProbabilities(model, test.x, test.rowShape);
+      const probabilities = testProbabilities(model, test.x, test.rowShape, fold.testVoices);
       members.push({ model, history: epochs, probabilities, trainSeconds: 0 });
     }
     // The linear member is fitted again (deterministic, seconds): the same as training's.

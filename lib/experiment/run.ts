@@ -10,7 +10,7 @@ import type { CorpusIndex } from "../corpus/index_fs.ts";
 import type { LabelSet } from "../schema/corpus.ts";
 import { type PredictionRow, predictionsCsv } from "../run/predictions.ts";
 import type { FoldPlan } from "./splits.ts";
-import { normPolicy } from "../normalise/policy.ts";
+import { normPolicy, voiceBatchNormApplies } from "../normalise/policy.ts";
 import {
   type FoldResult,
   inputChannels,
@@ -82,6 +82,13 @@ export function ttaText(config: RunConfig): string {
     ? `; test-time augmentation: each test clip's probabilities are the mean over the clip and its variants ${
       rows.join(", ")
     }`
+    : "";
+}
+
+/** What the protocol text says of voice batch-norm statistics ("" where they do not apply). */
+export function voiceBatchNormText(config: RunConfig): string {
+  return voiceBatchNormApplies(config)
+    ? "; each network's batch-norm layers use the test actor's own statistics (of the same recordings, layer by layer) instead of the training set's"
     : "";
 }
 
@@ -193,7 +200,9 @@ export async function runExperiment(
     })),
   );
   summary.protocolText += corporaText(config, others) +
-    normPolicy(config.eval.speakerNorm).protocolText + ttaText(config) + linearText(config);
+    normPolicy(config.eval.speakerNorm).protocolText + voiceBatchNormText(config) +
+    ttaText(config) +
+    linearText(config);
   if (hooks.networksOf) {
     summary.protocolText += `; scored with the networks ${basename(hooks.networksOf)} trained`;
   }

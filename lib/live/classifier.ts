@@ -10,6 +10,7 @@ import { testTimeVariants } from "../augment/recipe.ts";
 import { createClipFeaturizer } from "../features/clip.ts";
 import {
   inputOf,
+  MIN_BATCH_NORM_VOICE_WINDOWS,
   predictMean,
   type Predictor,
   type Voice,
@@ -66,6 +67,7 @@ export function createLiveClassifier(
   const normalise = !normPolicy(run.eval.speakerNorm).strict;
   const dim = predictor.rowShape[predictor.rowShape.length - 1];
   let voice = new VoiceStatistics(predictor);
+  let norms: Voice["batchNorm"];
   // Frames a hop adds to the window: only these join the voice's running statistics, so each
   // stretch of speech counts once however many windows it passes through.
   const newFrames = Math.max(
@@ -80,7 +82,9 @@ export function createLiveClassifier(
       const r = analyseSource(bytesSource(bytes), name, model, live);
       const analysis = r.analysis;
       const speaking = analysis.windows.some((w) => w.speech);
-      const speaker = normalise && speaking ? analysis.voice.scaler() : undefined;
+      const speaker = normalise && speaking
+        ? analysis.voice.scaler({ batchNorm: true })
+        : undefined;
       return {
         analysis,
         nativeSampleRateHz: r.nativeRateHz,
@@ -100,6 +104,16 @@ export function createLiveClassifier(
         const input = inputOf(features, predictor.input);
         voice.add(input, dim === 1 ? undefined : newFrames);
         speaker = voice.scaler();
+        // The networks' batch-norm statistics of this voice are measured again each time the
+        // windows heard double (8, 16, 32, ...): a pass through every network, not each window.
+        const heard = voice.windows;
+        if (
+          predictor.voiceBatchNorm &&
+          heard >= 2 * (norms?.windows ?? MIN_BATCH_NORM_VOICE_WINDOWS / 2)
+        ) {
+          norms = voice.scaler({ batchNorm: true }).batchNorm ?? norms;
+        }
+        if (norms) speaker = { ...speaker, batchNorm: norms };
       }
       const inputs = [features, ...variants(y).map((v) => featurizer.extractor.extract(v))]
         .map((f) => inputOf(f, predictor.input));
@@ -107,6 +121,7 @@ export function createLiveClassifier(
     },
     resetVoice() {
       voice = new VoiceStatistics(predictor);
+      norms = undefined;
     },
   };
 }

@@ -7,7 +7,12 @@
  */
 import type { LiveConfig, RunConfig } from "../config/config.ts";
 import type { RunModel } from "../run/predictor.ts";
-import { linearLeftOut, MIN_LINEAR_VOICE_WINDOWS, type Voice } from "../model/predictor.ts";
+import {
+  linearLeftOut,
+  MIN_BATCH_NORM_VOICE_WINDOWS,
+  MIN_LINEAR_VOICE_WINDOWS,
+  type Voice,
+} from "../model/predictor.ts";
 import { normPolicy } from "../normalise/policy.ts";
 
 export type { RunModel };
@@ -82,9 +87,14 @@ export interface VoiceChoice {
 
 /** The clause saying a voice is too thin for the run's linear member ("" where it is not). */
 function linearNote(model: RunModel, speaker: Voice): string {
-  return linearLeftOut(model.predictor, speaker)
+  const linear = linearLeftOut(model.predictor, speaker)
     ? `; linear member left out: its voice statistics need ${MIN_LINEAR_VOICE_WINDOWS} windows, ${speaker.functionalWindows} given`
     : "";
+  if (!model.predictor.voiceBatchNorm) return linear;
+  const norms = speaker.batchNorm
+    ? `; batch norm with this voice's statistics (${speaker.batchNorm.windows} windows)`
+    : `; batch norm with the training statistics (this voice's need ${MIN_BATCH_NORM_VOICE_WINDOWS} windows)`;
+  return linear + norms;
 }
 
 /** Whose statistics normalise this recording, and the sentence that says so. */
@@ -108,7 +118,7 @@ export async function chooseVoice(a: RecordingAnalysis, c: VoiceChoice): Promise
     };
   }
   if (a.speechS >= c.live.ownVoiceMinS) {
-    const speaker = a.voice.scaler();
+    const speaker = a.voice.scaler({ batchNorm: true });
     return {
       text: `${norm} normalisation with this file's own statistics (${
         a.speechS.toFixed(0)
@@ -127,7 +137,7 @@ export async function chooseVoice(a: RecordingAnalysis, c: VoiceChoice): Promise
       model: twin,
     };
   }
-  const speaker = a.voice.scaler();
+  const speaker = a.voice.scaler({ batchNorm: true });
   return {
     text: `${norm} normalisation with this file's own statistics, a rough estimate (${short}, ` +
       `and no strict twin of the run in ${c.twinWhere}: \`deno task reproduce\` trains it)` +

@@ -10,6 +10,8 @@ import { predictProbabilities } from "./train.ts";
 import { normalizeEachRow, RunningStats } from "../normalise/speaker.ts";
 import { blendWithLinear, type LinearMember, scoreLinearMember } from "./linear_member.ts";
 import { functionalsCountOf, inputFunctionals } from "../features/functionals.ts";
+import { type LayerMoments, voiceLayerMoments, withLayerMoments } from "./voice_batch_norm.ts";
+import { createRng } from "../util/random.ts";
 
 export type PredictorInput = InputKind;
 export { inputOf };
@@ -29,6 +31,18 @@ export interface Predictor {
    * mean at their weight; absent in runs without one.
    */
   linear?: LinearMember[];
+  /**
+   * The run scored each test voice with its networks' batch-norm statistics taken from that
+   * voice (`eval.voiceBatchNorm`): a voice given `batchNorm` statistics gets the same.
+   */
+  voiceBatchNorm?: boolean;
+}
+
+/** A voice's batch-norm statistics for every member's network, in `members` order. */
+export interface VoiceBatchNorm {
+  /** How many windows of the voice they were measured on. */
+  windows: number;
+  members: LayerMoments[][];
 }
 
 /**
@@ -39,7 +53,45 @@ export type Voice = Scaler & {
   functionals?: Scaler;
   /** How many windows the functional statistics rest on. */
   functionalWindows?: number;
+  /** Its networks' batch-norm statistics, where the run takes them from each voice. */
+  batchNorm?: VoiceBatchNorm;
 };
+
+/**
+ * The fewest windows a voice's batch-norm statistics must rest on to replace the training set's.
+ * Measured on twenty voices with statistics from k clips of each test voice (networks alone):
+ * 1, 2, 4, 8, 16, 60 clips gave 51.6, 61.5, 66.5, 73.5, 76.3, 77.3 % against 73.1 % with the
+ * training statistics (docs/results.md, session 18).
+ */
+export const MIN_BATCH_NORM_VOICE_WINDOWS = 8;
+
+/** The most windows of a voice kept to measure its batch-norm statistics on (a seeded sample). */
+export const BATCH_NORM_VOICE_SAMPLE = 64;
+
+/**
+ * Each member's batch-norm statistics over a voice's windows (`inputs`, unscaled model inputs),
+ * scaled as `predictInput` scales them with `speaker`'s frame statistics. Null where the run
+ * does not take them from voices, or the windows are fewer than `MIN_BATCH_NORM_VOICE_WINDOWS`.
+ */
+export function voiceBatchNormOf(
+  p: Predictor,
+  speaker: Scaler,
+  inputs: readonly Float32Array[],
+): VoiceBatchNorm | null {
+  if (!p.voiceBatchNorm || inputs.length < MIN_BATCH_NORM_VOICE_WINDOWS) return null;
+  const width = p.rowShape[p.rowShape.length - 1];
+  const size = p.rowShape.reduce((a, b) => a * b, 1);
+  const raw = new Float32Array(inputs.length * size);
+  inputs.forEach((x, i) => raw.set(applyScaler(speaker, x), i * size));
+  return {
+    windows: inputs.length,
+    members: p.members.map((m) => {
+      const channels = m.channels ?? [0, width];
+      const x = selectChannels(applyScaler(m.scaler, raw), width, channels);
+      return voiceLayerMoments(m.model, x, [...p.rowShape.slice(0, -1), channels[1] - channels[0]]);
+    }),
+  };
+}
 
 /** Whether `p`'s linear members need a voice's functional statistics. */
 const linearPerVoice = (p: Predictor) => !!p.linear?.some((m) => m.perVoice);
@@ -95,11 +147,13 @@ export function predictInput(p: Predictor, input: Float32Array, speaker?: Voice)
     );
   }
   const sum = new Float32Array(p.labels.length);
-  for (const m of p.members) {
+  const norms = p.voiceBatchNorm ? speaker?.batchNorm : undefined;
+  for (const [i, m] of p.members.entries()) {
     const channels = m.channels ?? [0, width];
     const x = selectChannels(applyScaler(m.scaler, raw), width, channels);
     const shape = [...p.rowShape.slice(0, -1), channels[1] - channels[0]];
-    const probs = predictProbabilities(m.model, x, shape, 1);
+    const score = () => predictProbabilities(m.model, x, shape, 1);
+    const probs = norms ? withLayerMoments(m.model, norms.members[i], score) : score();
     for (let c = 0; c < sum.length; c++) sum[c] += probs[c] / p.members.length;
   }
   return p.linear?.length && !linearLeftOut(p, speaker)
@@ -137,8 +191,14 @@ export class VoiceStatistics {
   readonly frames: RunningStats;
   readonly functionals: RunningStats | null;
   readonly #layout: LinearMember["layout"] | null;
+  readonly #predictor: Predictor;
+  /** A seeded sample of the voice's window inputs, for its batch-norm statistics. */
+  #sample: Float32Array[] = [];
+  #seen = 0;
+  readonly #rng = createRng(29);
 
   constructor(p: Predictor) {
+    this.#predictor = p;
     this.frames = new RunningStats(p.rowShape[p.rowShape.length - 1]);
     this.#layout = linearPerVoice(p) ? p.linear![0].layout : null;
     this.functionals = this.#layout ? new RunningStats(functionalsCountOf(this.#layout)) : null;
@@ -154,23 +214,52 @@ export class VoiceStatistics {
       newFrames === undefined ? input : input.subarray(Math.max(0, input.length - newFrames * dim)),
     );
     if (this.#layout) this.functionals!.add(inputFunctionals(input, 1, this.#layout));
+    if (this.#predictor.voiceBatchNorm) this.#keep(input);
+  }
+
+  /** Reservoir sampling: every window so far equally likely to be among the kept. */
+  #keep(input: Float32Array): void {
+    this.#seen++;
+    if (this.#sample.length < BATCH_NORM_VOICE_SAMPLE) this.#sample.push(input);
+    else {
+      const j = this.#rng.int(0, this.#seen);
+      if (j < BATCH_NORM_VOICE_SAMPLE) this.#sample[j] = input;
+    }
+  }
+
+  /** How many windows of the voice were added (merged ones included). */
+  get windows(): number {
+    return this.#seen;
   }
 
   /** Adds everything `other` gathered (the same voice in another file). */
   merge(other: VoiceStatistics): void {
     this.frames.merge(other.frames);
     if (this.functionals && other.functionals) this.functionals.merge(other.functionals);
+    // The other voice's kept windows stand for all it heard.
+    const seen = this.#seen + other.#seen;
+    for (const input of other.#sample) this.#keep(input);
+    this.#seen = seen;
   }
 
-  scaler(): Voice {
+  /**
+   * The voice's statistics. With `batchNorm`, its networks' batch-norm statistics too, where the
+   * run takes them from voices and enough windows were heard (a pass of the kept windows through
+   * every network: what a file's answer uses, not each live window).
+   */
+  scaler(options: { batchNorm?: boolean } = {}): Voice {
     const frames = this.frames.scaler();
-    return this.functionals
+    const voice: Voice = this.functionals
       ? {
         ...frames,
         functionals: this.functionals.scaler(),
         functionalWindows: this.functionals.count,
       }
       : frames;
+    const norms = options.batchNorm
+      ? voiceBatchNormOf(this.#predictor, frames, this.#sample)
+      : null;
+    return norms ? { ...voice, batchNorm: norms } : voice;
   }
 }
 
@@ -223,7 +312,9 @@ export function fitVoiceScaler(p: Predictor, clips: readonly WindowedFeatures[])
   const inputs = clips.flatMap((c) => [c, ...(c.windows ?? [])]).map((c) => inputOf(c, p.input));
   const all = new Float32Array(inputs.reduce((n, x) => n + x.length, 0));
   inputs.reduce((at, x) => (all.set(x, at), at + x.length), 0);
-  const frames = fitScaler(all, p.rowShape[p.rowShape.length - 1]);
+  const frames: Voice = fitScaler(all, p.rowShape[p.rowShape.length - 1]);
+  const norms = voiceBatchNormOf(p, frames, inputs);
+  if (norms) frames.batchNorm = norms;
   if (!linearPerVoice(p)) return frames;
   const layout = p.linear![0].layout;
   const f = new Float32Array(inputs.length * functionalsCountOf(layout));

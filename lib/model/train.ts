@@ -85,6 +85,42 @@ function batchArrays(
 }
 
 /**
+ * Batches of one speaker each (`train.voiceBatches`): `order` (already shuffled) regrouped in
+ * place so that each speaker's rows are consecutive and cut into batches of at most
+ * `batchSize`, the batches themselves in a seeded random order. Returns where each batch starts,
+ * and `order.length` last. Batch norm then normalises each batch with one voice's statistics,
+ * as `eval.voiceBatchNorm` does with a test voice's.
+ */
+export function voiceBatchStarts(
+  order: Int32Array,
+  speakers: Int32Array,
+  batchSize: number,
+  rng: Rng,
+): number[] {
+  const bySpeaker = new Map<number, number[]>();
+  for (const r of order) {
+    const s = speakers[r];
+    let rows = bySpeaker.get(s);
+    if (!rows) bySpeaker.set(s, rows = []);
+    rows.push(r);
+  }
+  const chunks: number[][] = [];
+  for (const rows of bySpeaker.values()) {
+    for (let at = 0; at < rows.length; at += batchSize) chunks.push(rows.slice(at, at + batchSize));
+  }
+  shuffleInPlace(rng, chunks);
+  const starts: number[] = [];
+  let at = 0;
+  for (const chunk of chunks) {
+    starts.push(at);
+    order.set(chunk, at);
+    at += chunk.length;
+  }
+  starts.push(at);
+  return starts;
+}
+
+/**
  * Trains `model` in place on `train`: `cfg.epochs` epochs of seeded shuffling, batch
  * augmentation, dropout and Adam, with the configured learning-rate schedule. The engine
  * (`cfg.engine`) is the static trainer (`static/`, its products on `hooks.gemm`) or tfjs's
@@ -121,7 +157,13 @@ export async function trainModel(
   } else engine = tfjsStepper(model, cfg, rowWeights);
   const rng = createRng(seed);
   const history: EpochRecord[] = [];
-  const batches = Math.ceil(n / cfg.batchSize);
+  if (cfg.voiceBatches && !train.speakers) {
+    throw new Error("train.voiceBatches: the training rows name no speakers");
+  }
+  const evenStarts = Array.from(
+    { length: Math.ceil(n / cfg.batchSize) + 1 },
+    (_, b) => Math.min(n, b * cfg.batchSize),
+  );
   const dropouts = dropoutLayers(model).length;
   let lr = cfg.learningRate;
   let best = Infinity;
@@ -140,12 +182,16 @@ export async function trainModel(
       }
       for (let i = 0; i < n; i++) order[i] = i;
       shuffleInPlace(rng, order);
+      const starts = cfg.voiceBatches
+        ? voiceBatchStarts(order, train.speakers!, cfg.batchSize, rng)
+        : evenStarts;
+      const batches = starts.length - 1;
       let lossSum = 0;
       let correct = 0;
       let speakerCorrect = 0;
       for (let b = 0; b < batches; b++) {
-        const from = b * cfg.batchSize;
-        const to = Math.min(n, from + cfg.batchSize);
+        const from = starts[b];
+        const to = starts[b + 1];
         const seeds = Array.from({ length: dropouts }, () => rng.int(0, 2 ** 31));
         const { x, y, speakers } = batchArrays(train, order, from, to, cfg, augmentRng);
         const adversary = adversarial

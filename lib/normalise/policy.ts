@@ -5,7 +5,7 @@
  * evaluation, `predict`, the live page and the reports read the record; none branches on the
  * setting's name. Pure.
  */
-import type { SpeakerNorm } from "../config/defaults.ts";
+import type { RunConfig, SpeakerNorm } from "../config/defaults.ts";
 import { PROSODY_DIM } from "../features/prosody.ts";
 import { inputParts, isTemporalInput } from "../schema/inputs.ts";
 
@@ -95,4 +95,12 @@ export function perClipColumns(
     throw new Error(`speakerNorm=${norm} needs an input with prosody (got ${input})`);
   }
   return [width - PROSODY_DIM, width];
+}
+
+/**
+ * Whether test voices' batch-norm statistics replace the training set's (`eval.voiceBatchNorm`):
+ * asked for, and the normalisation knows each voice from all its recordings (per-speaker).
+ */
+export function voiceBatchNormApplies(config: RunConfig): boolean {
+  return config.eval.voiceBatchNorm && normPolicy(config.eval.speakerNorm).voice === "all";
 }

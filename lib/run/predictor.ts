@@ -7,7 +7,7 @@ import type { Predictor } from "../model/predictor.ts";
 import { linearMemberWeight, type RunConfig } from "../config/config.ts";
 import { createFeatureExtractor, type FeatureExtractor } from "../features/extract.ts";
 import type { Scaler } from "../normalise/scaler.ts";
-import { perClipColumns } from "../normalise/policy.ts";
+import { perClipColumns, voiceBatchNormApplies } from "../normalise/policy.ts";
 import { RUN_FILES, runModels, type RunRecord } from "./record.ts";
 import { type LinearMember, parseLinearMember } from "../model/linear_member.ts";
 import { testTimeVariants } from "../augment/recipe.ts";
@@ -60,6 +60,7 @@ export async function predictorFromRecord(
       record.input.rowShape.at(-1)!,
     ),
     ...(linear ? { linear } : {}),
+    ...(voiceBatchNormApplies(record.config) ? { voiceBatchNorm: true } : {}),
   };
 }
 

@@ -1,0 +1,160 @@
+/**
+ * A test voice's own batch-norm statistics (`eval.voiceBatchNorm`) and batches of one training
+ * voice (`train.voiceBatches`), on small networks and random rows.
+ */
+import type * as tf from "@tensorflow/tfjs";
+import { assert, assertEquals } from "./assert.ts";
+import { buildTemporalModel } from "../lib/model/networks.ts";
+import { predictProbabilities, voiceBatchStarts } from "../lib/model/train.ts";
+import { voiceAdaptedProbabilities } from "../lib/model/voice_batch_norm.ts";
+import { DEFAULT_CONFIG, parseArgs, strictTwin } from "../lib/config/config.ts";
+import { voiceBatchNormApplies } from "../lib/normalise/policy.ts";
+import { createRng } from "../lib/util/random.ts";
+import { predictInput, type Predictor, VoiceStatistics } from "../lib/model/predictor.ts";
+import { applyScaler } from "../lib/normalise/scaler.ts";
+
+const FRAMES = 16;
+const DIMS = 6;
+const ROW = FRAMES * DIMS;
+
+function smallNetwork(): tf.LayersModel {
+  const temporal = { ...DEFAULT_CONFIG.temporal, filters: [8, 8], denseUnits: 8 };
+  return buildTemporalModel(FRAMES, DIMS, 4, temporal, 11);
+}
+
+function randomRows(n: number, seed: number, offset = 0): Float32Array {
+  const rng = createRng(seed);
+  return Float32Array.from({ length: n * ROW }, () => offset + rng.normal());
+}
+
+const maxDiff = (a: Float32Array, b: Float32Array) =>
+  a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
+
+Deno.test("a voice's own batch-norm statistics make a network blind to the voice's loudness", () => {
+  // The first convolution has no bias, so a voice recorded three times louder reaches the first
+  // batch norm three times larger: the training statistics pass that on, the voice's own undo it.
+  const model = smallNetwork();
+  const voice = randomRows(10, 1, 0.5);
+  const louder = voice.map((v) => 3 * v);
+  const x = new Float32Array([...voice, ...louder]);
+  const voices = [
+    {
+      stats: Int32Array.from([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]),
+      rows: Int32Array.from([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]),
+    },
+    {
+      stats: Int32Array.from([10, 11, 12, 13, 14, 15, 16, 17, 18, 19]),
+      rows: Int32Array.from([10, 11, 12, 13, 14, 15, 16, 17, 18, 19]),
+    },
+  ];
+  const adapted = voiceAdaptedProbabilities(model, x, [FRAMES, DIMS], voices);
+  const plain = predictProbabilities(model, x, [FRAMES, DIMS]);
+  assert(
+    maxDiff(adapted.subarray(0, 40), adapted.subarray(40)) < 1e-3,
+    "the louder copy scores alike",
+  );
+  assert(
+    maxDiff(plain.subarray(0, 40), plain.subarray(40)) > 1e-2,
+    "with training statistics it does not",
+  );
+  model.dispose();
+});
+
+Deno.test("scoring with voice statistics leaves the network as it was, and rows of no voice as before", () => {
+  const model = smallNetwork();
+  const before = model.getWeights().map((w) => w.dataSync().slice());
+  const x = randomRows(12, 2, 1);
+  const voices = [{
+    stats: Int32Array.from([0, 1, 2, 3]),
+    rows: Int32Array.from([0, 1, 2, 3, 4, 5]),
+  }];
+  const plain = predictProbabilities(model, x, [FRAMES, DIMS]);
+  const adapted = voiceAdaptedProbabilities(model, x, [FRAMES, DIMS], voices);
+  model.getWeights().forEach((w, i) =>
+    assertEquals(Array.from(w.dataSync()), Array.from(before[i]))
+  );
+  assertEquals(Array.from(adapted.subarray(6 * 4)), Array.from(plain.subarray(6 * 4)));
+  assert(
+    maxDiff(adapted.subarray(0, 6 * 4), plain.subarray(0, 6 * 4)) > 1e-3,
+    "the voice's rows moved",
+  );
+  // The statistics come from `stats` alone: rows 4 and 5 are scored, not measured.
+  const wider = voiceAdaptedProbabilities(model, x, [FRAMES, DIMS], [{
+    ...voices[0],
+    rows: Int32Array.from([0, 1, 2, 3]),
+  }]);
+  assertEquals(Array.from(wider.subarray(0, 16)), Array.from(adapted.subarray(0, 16)));
+  model.dispose();
+});
+
+Deno.test("voice batches: every batch holds one speaker, every row comes once, in a seeded order", () => {
+  const speakers = Int32Array.from({ length: 150 }, (_, i) => i % 4 === 3 ? 7 : i % 3);
+  const order = (seed: number) => {
+    const o = Int32Array.from({ length: 150 }, (_, i) => i);
+    const starts = voiceBatchStarts(o, speakers, 16, createRng(seed));
+    return { o, starts };
+  };
+  const { o, starts } = order(5);
+  assertEquals(starts[0], 0);
+  assertEquals(starts[starts.length - 1], 150);
+  assertEquals([...o].sort((a, b) => a - b), Array.from({ length: 150 }, (_, i) => i));
+  for (let b = 0; b + 1 < starts.length; b++) {
+    const rows = [...o.subarray(starts[b], starts[b + 1])];
+    assert(rows.length > 0 && rows.length <= 16, `batch ${b} holds ${rows.length} rows`);
+    assertEquals(new Set(rows.map((r) => speakers[r])).size, 1);
+  }
+  assertEquals(Array.from(order(5).o), Array.from(o));
+  assert(
+    maxDiff(Float32Array.from(order(6).o), Float32Array.from(o)) > 0,
+    "another seed, another order",
+  );
+});
+
+Deno.test("voice batch-norm statistics apply where a voice's recordings are known, and never to the strict twin", () => {
+  const run = parseArgs([]).config;
+  assert(voiceBatchNormApplies(run), "the default: per-speaker");
+  assert(!voiceBatchNormApplies(strictTwin(run)));
+  assert(!voiceBatchNormApplies(parseArgs(["--eval.speakerNorm=online"]).config));
+  assert(!voiceBatchNormApplies(parseArgs(["--eval.voiceBatchNorm=false"]).config));
+});
+
+Deno.test("predict takes a voice's batch-norm statistics from 8 windows on, the same the evaluation takes", () => {
+  const model = smallNetwork();
+  const identity = {
+    dim: DIMS,
+    mean: new Array(DIMS).fill(0),
+    scale: new Array(DIMS).fill(1),
+    fittedOn: 1,
+  };
+  const predictor: Predictor = {
+    labels: ["a", "b", "c", "d"],
+    input: "logmel",
+    rowShape: [FRAMES, DIMS],
+    members: [{ name: "m", model, scaler: identity }],
+    voiceBatchNorm: true,
+  };
+  const x = randomRows(9, 3, 2);
+  const windows = Array.from({ length: 9 }, (_, i) => x.slice(i * ROW, (i + 1) * ROW));
+  const voice = new VoiceStatistics(predictor);
+  windows.slice(0, 7).forEach((w) => voice.add(w));
+  assertEquals(voice.scaler({ batchNorm: true }).batchNorm, undefined);
+  voice.add(windows[7]);
+  const speaker = voice.scaler({ batchNorm: true });
+  assertEquals(speaker.batchNorm?.windows, 8);
+  // The evaluation's path on the same eight windows, z-scored with the voice's frame statistics.
+  const scaled = new Float32Array(8 * ROW);
+  windows.slice(0, 8).forEach((w, i) => scaled.set(applyScaler(speaker, w), i * ROW));
+  const all = Int32Array.from({ length: 8 }, (_, i) => i);
+  const evaluated = voiceAdaptedProbabilities(model, scaled, [FRAMES, DIMS], [{
+    stats: all,
+    rows: all,
+  }]);
+  const predicted = predictInput(predictor, windows[2], speaker);
+  assert(
+    maxDiff(predicted, evaluated.subarray(2 * 4, 3 * 4)) < 1e-5,
+    "predict scores as evaluation",
+  );
+  const untouched = predictInput(predictor, windows[2], voice.scaler());
+  assert(maxDiff(predicted, untouched) > 1e-3, "without them, the training statistics");
+  model.dispose();
+});
