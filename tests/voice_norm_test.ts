@@ -116,6 +116,9 @@ Deno.test("voice batch-norm statistics apply where a voice's recordings are know
   assert(!voiceBatchNormApplies(strictTwin(run)));
   assert(!voiceBatchNormApplies(parseArgs(["--eval.speakerNorm=online"]).config));
   assert(!voiceBatchNormApplies(parseArgs(["--eval.voiceBatchNorm=false"]).config));
+  // Its twin trains on batches of every voice too: it will never see a voice's statistics.
+  const batches = parseArgs(["--train.voiceBatches=true"]).config;
+  assertEquals(strictTwin(batches).train.voiceBatches, false);
 });
 
 Deno.test("predict takes a voice's batch-norm statistics from 8 windows on, the same the evaluation takes", () => {

@@ -40,6 +40,9 @@ export function strictTwin(config: RunConfig): RunConfig {
     ...config,
     // Strict settings fit no voice's statistics, so none for a voice's derived rows either.
     eval: { ...config.eval, speakerNorm: norm, augmentedAsVoices: false, voiceBatchNorm: false },
+    // Batches of one voice train batch norm for a voice's own statistics, which a strict
+    // setting never has: its networks train on batches of every voice.
+    train: { ...config.train, voiceBatches: false },
     temporal: norm !== "none" ? config.temporal : {
       ...config.temporal,
       input: spectral(config.temporal.input),
