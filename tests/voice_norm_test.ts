@@ -3,10 +3,16 @@
  * voice (`train.voiceBatches`), on small networks and random rows.
  */
 import type * as tf from "@tensorflow/tfjs";
-import { assert, assertEquals } from "./assert.ts";
+import { assert, assertEquals, assertThrows } from "./assert.ts";
 import { buildTemporalModel } from "../lib/model/networks.ts";
 import { predictProbabilities, voiceBatchStarts } from "../lib/model/train.ts";
-import { voiceAdaptedProbabilities } from "../lib/model/voice_batch_norm.ts";
+import {
+  parseEmbeddingStats,
+  trainingEmbeddingStats,
+  voiceAdaptedProbabilities,
+  voiceEmbeddingStats,
+  voiceLayerMoments,
+} from "../lib/model/voice_batch_norm.ts";
 import { DEFAULT_CONFIG, parseArgs, strictTwin } from "../lib/config/config.ts";
 import { voiceBatchNormApplies } from "../lib/normalise/policy.ts";
 import { createRng } from "../lib/util/random.ts";
@@ -133,7 +139,13 @@ Deno.test("predict takes a voice's batch-norm statistics from 8 windows on, the 
     labels: ["a", "b", "c", "d"],
     input: "logmel",
     rowShape: [FRAMES, DIMS],
-    members: [{ name: "m", model, scaler: identity }],
+    members: [{
+      name: "m",
+      model,
+      scaler: identity,
+      // Training voices' embedding statistics: the voice's embeddings are mapped onto them.
+      embedding: { mean: new Array(16).fill(0.2), scale: new Array(16).fill(0.7) },
+    }],
     voiceBatchNorm: true,
   };
   const x = randomRows(9, 3, 2);
@@ -148,10 +160,13 @@ Deno.test("predict takes a voice's batch-norm statistics from 8 windows on, the 
   const scaled = new Float32Array(8 * ROW);
   windows.slice(0, 8).forEach((w, i) => scaled.set(applyScaler(speaker, w), i * ROW));
   const all = Int32Array.from({ length: 8 }, (_, i) => i);
-  const evaluated = voiceAdaptedProbabilities(model, scaled, [FRAMES, DIMS], [{
-    stats: all,
-    rows: all,
-  }]);
+  const evaluated = voiceAdaptedProbabilities(
+    model,
+    scaled,
+    [FRAMES, DIMS],
+    [{ stats: all, rows: all }],
+    predictor.members[0].embedding,
+  );
   const predicted = predictInput(predictor, windows[2], speaker);
   assert(
     maxDiff(predicted, evaluated.subarray(2 * 4, 3 * 4)) < 1e-5,
@@ -159,5 +174,31 @@ Deno.test("predict takes a voice's batch-norm statistics from 8 windows on, the 
   );
   const untouched = predictInput(predictor, windows[2], voice.scaler());
   assert(maxDiff(predicted, untouched) > 1e-3, "without them, the training statistics");
+  model.dispose();
+});
+
+Deno.test("a voice's pooled embeddings are put on the training voices' scale, and mapping a voice onto itself changes nothing", () => {
+  const model = smallNetwork();
+  const x = randomRows(10, 4, 0.3);
+  const all = Int32Array.from({ length: 10 }, (_, i) => i);
+  const voices = [{ stats: all, rows: all }];
+  const own = voiceEmbeddingStats(model, voiceLayerMoments(model, x, [FRAMES, DIMS]), x, [
+    FRAMES,
+    DIMS,
+  ]);
+  const adapted = voiceAdaptedProbabilities(model, x, [FRAMES, DIMS], voices);
+  const ontoItself = voiceAdaptedProbabilities(model, x, [FRAMES, DIMS], voices, own);
+  assert(maxDiff(adapted, ontoItself) < 1e-5, "the identity map");
+  const elsewhere = { mean: own.mean.map((m) => m + 0.5), scale: own.scale.map((s) => 2 * s) };
+  const moved = voiceAdaptedProbabilities(model, x, [FRAMES, DIMS], voices, elsewhere);
+  assert(maxDiff(adapted, moved) > 1e-3, "another training scale moves the answer");
+  // The training voices' statistics pool every voice's rows, each with its own batch norm.
+  const pooled = trainingEmbeddingStats(model, x, [FRAMES, DIMS], voices);
+  assert(maxDiff(Float32Array.from(pooled.mean), Float32Array.from(own.mean)) < 1e-5);
+  assertThrows(
+    () => parseEmbeddingStats({ mean: [0, 1], scale: [1, 0] }, "s.json"),
+    Error,
+    "s.json",
+  );
   model.dispose();
 });

@@ -42,6 +42,7 @@ export async function exportRun(runDir: string): Promise<string[]> {
       name: m.name,
       file: `${m.name}/model.onnx`,
       channels: m.channels ?? [0, width],
+      ...(m.embedding ? { trainingEmbedding: m.embedding } : {}),
     });
   }
   // Each fold's linear member, if the run has them: its own input (a clip's functionals).
@@ -102,6 +103,9 @@ export async function exportRun(runDir: string): Promise<string[]> {
       batchNorm: predictor.voiceBatchNorm
         ? `the run scored each voice with every network's BatchNormalization mean and variance taken from that voice (eval.voiceBatchNorm): for each member, run the speaker's clips (normalised as above and by the member's scaler) up to each BatchNormalization node in turn, set its mean and variance to the per-channel mean and population variance there (over clips and frames), then go on to the next; with fewer than ${MIN_BATCH_NORM_VOICE_WINDOWS} clips or windows keep the stored ones (the training set's), as predict does`
         : "the stored BatchNormalization statistics (the training set's)",
+      embedding: predictor.members.some((m) => m.embedding)
+        ? "and (eval.voiceEmbeddingNorm) the input of each member's first Gemm after the time pooling (its pooled embedding) standardised per unit with the mean and population spread of the speaker's clips' embeddings there (computed with the speaker's BatchNormalization statistics), then multiplied by the member's trainingEmbedding.scale and added its trainingEmbedding.mean"
+        : "nothing",
     },
     audio: config.audio,
     features: config.features,

@@ -28,6 +28,7 @@ export const RESCORE_FLAGS = { run: { kind: "string" } } satisfies Record<string
 export const SCORING_SETTINGS = [
   "eval.tta",
   "eval.voiceBatchNorm",
+  "eval.voiceEmbeddingNorm",
   "train.linearWeight",
   "train.linearLambda",
   "train.linearStatistics",

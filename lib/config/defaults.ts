@@ -138,6 +138,7 @@ export const DEFAULT_CONFIG: RunConfig = {
     tta: [],
     augmentedAsVoices: false,
     voiceBatchNorm: true,
+    voiceEmbeddingNorm: true,
   },
   live: {
     windowS: 2.5,
@@ -189,6 +190,7 @@ export const LEVERS_OFF = {
   "eval.tta": [],
   "eval.augmentedAsVoices": false,
   "eval.voiceBatchNorm": false,
+  "eval.voiceEmbeddingNorm": false,
 } as const;
 
 export interface DataConfig {
@@ -542,6 +544,13 @@ export interface EvalConfig {
    * run. Ignored by every other normalisation.
    */
   voiceBatchNorm: boolean;
+  /**
+   * With `voiceBatchNorm`: each network's pooled embedding of a test voice's clips (what its
+   * first dense layer reads) is standardised with that voice's statistics and put on the scale
+   * of the training voices' (each through the network with its own batch-norm statistics),
+   * the voice normalised once more where the network summarises a clip. Scoring only.
+   */
+  voiceEmbeddingNorm: boolean;
 }
 
 /** The live page (`deno task serve`): how often it listens, and when it hears speech. */

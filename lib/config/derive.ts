@@ -39,7 +39,13 @@ export function strictTwin(config: RunConfig): RunConfig {
   return {
     ...config,
     // Strict settings fit no voice's statistics, so none for a voice's derived rows either.
-    eval: { ...config.eval, speakerNorm: norm, augmentedAsVoices: false, voiceBatchNorm: false },
+    eval: {
+      ...config.eval,
+      speakerNorm: norm,
+      augmentedAsVoices: false,
+      voiceBatchNorm: false,
+      voiceEmbeddingNorm: false,
+    },
     // Batches of one voice train batch norm for a voice's own statistics, which a strict
     // setting never has: its networks train on batches of every voice.
     train: { ...config.train, voiceBatches: false },

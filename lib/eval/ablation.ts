@@ -240,8 +240,12 @@ export const ABLATION_VARIANTS: readonly AblationVariant[] = [
   {
     name: "mixed+spk+ens3+prosody+pitch3+avg5+linear15+vbn",
     change:
-      "the default since session 18: each test voice's networks take their batch-norm statistics from that voice's recordings (`--eval.voiceBatchNorm`)",
-    overrides: { ...LINEAR15_SESSION17, "eval.voiceBatchNorm": "true" },
+      "the default since session 18: each test voice's networks take their batch-norm statistics from that voice's recordings and map its pooled embeddings onto the training voices' (`--eval.voiceBatchNorm --eval.voiceEmbeddingNorm`)",
+    overrides: {
+      ...LINEAR15_SESSION17,
+      "eval.voiceBatchNorm": "true",
+      "eval.voiceEmbeddingNorm": "true",
+    },
   },
 ];
 

@@ -13,7 +13,12 @@ import {
   inputShape as shapeOf,
   type SequenceName,
 } from "../schema/inputs.ts";
-import { normPolicy, perClipColumns, voiceBatchNormApplies } from "../normalise/policy.ts";
+import {
+  normPolicy,
+  perClipColumns,
+  voiceBatchNormApplies,
+  voiceEmbeddingNormApplies,
+} from "../normalise/policy.ts";
 import type { ClipWindows, FeatureDims, FeatureRows } from "../features/rows.ts";
 import type { TrainedMember } from "./members.ts";
 import { type ClipRecord, type LabelSet, labelSet } from "../schema/corpus.ts";
@@ -30,7 +35,7 @@ export function runLabelSet(config: RunConfig): LabelSet {
 }
 import { applyScaler, fitScaler, type Scaler } from "../normalise/scaler.ts";
 import type { EpochRecord, Samples } from "../model/train.ts";
-import type { VoiceRows } from "../model/voice_batch_norm.ts";
+import type { EmbeddingStats, VoiceRows } from "../model/voice_batch_norm.ts";
 import {
   argmaxRows,
   confusionMatrix,
@@ -174,6 +179,8 @@ export interface FoldResult {
   scaler: Scaler;
   /** The fold's linear member (`train.linearWeight`), when the run has one. */
   linear?: LinearMember;
+  /** Each member's training voices' embedding statistics (`eval.voiceEmbeddingNorm`), if any. */
+  embeddings?: (EmbeddingStats | undefined)[];
 }
 
 /** A fold ready to train: standardised rows and everything needed to score it afterwards. */
@@ -193,6 +200,11 @@ export interface PreparedFold {
    * batch-norm statistics come from the voice's recordings as made, as its input scaler's do.
    */
   testVoices?: VoiceRows[];
+  /**
+   * Each training voice's original recordings among `train`'s rows (`eval.voiceEmbeddingNorm`,
+   * where it applies): the voices whose pooled embeddings test voices are mapped onto.
+   */
+  trainVoices?: VoiceRows[];
 }
 
 /**
@@ -290,6 +302,9 @@ export function prepareFold(
     test: samples(testRows, undefined, true),
     scaler,
     testVoices: voiceBatchNormApplies(config) ? voiceRowsOf(src, testRows) : undefined,
+    trainVoices: voiceEmbeddingNormApplies(config)
+      ? voiceRowsOf(src, plan.train).map((v) => ({ stats: v.stats, rows: v.stats }))
+      : undefined,
   };
 }
 
@@ -401,5 +416,6 @@ export function finishFold(
     models: members.map((m) => m.model),
     scaler: fold.scaler,
     linear: linear?.member,
+    embeddings: members.some((m) => m.embedding) ? members.map((m) => m.embedding) : undefined,
   };
 }

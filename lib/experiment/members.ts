@@ -8,7 +8,12 @@ import type { RunConfig } from "../config/config.ts";
 import { selectChannels } from "../schema/inputs.ts";
 import type { Gemm } from "../model/gemm.ts";
 import { buildSeedModel, buildTemporalModel } from "../model/networks.ts";
-import { voiceAdaptedProbabilities, type VoiceRows } from "../model/voice_batch_norm.ts";
+import {
+  type EmbeddingStats,
+  trainingEmbeddingStats,
+  voiceAdaptedProbabilities,
+  type VoiceRows,
+} from "../model/voice_batch_norm.ts";
 import {
   type EpochRecord,
   predictProbabilities,
@@ -59,6 +64,11 @@ export interface MemberJob {
   testX: Float32Array;
   /** Each test voice's rows of `testX`, where batch norm takes a voice's statistics. */
   testVoices?: VoiceRows[];
+  /**
+   * Each training voice's original rows of `train`, where test voices' pooled embeddings are
+   * mapped onto the training voices' (`eval.voiceEmbeddingNorm`).
+   */
+  trainVoices?: VoiceRows[];
 }
 
 /** What training one member gives back. */
@@ -68,6 +78,8 @@ export interface TrainedMember {
   /** Test probabilities, row-major [testRows, classes]. */
   probabilities: Float32Array;
   trainSeconds: number;
+  /** Its training voices' embedding statistics, where the run maps test voices onto them. */
+  embedding?: EmbeddingStats;
 }
 
 /**
@@ -91,6 +103,7 @@ export function memberJob(
     val: fold.val && view(fold.val),
     testX: view(fold.test).x,
     testVoices: fold.testVoices,
+    trainVoices: fold.trainVoices,
   };
 }
 
@@ -119,9 +132,10 @@ export function testProbabilities(
   x: Float32Array,
   rowShape: readonly number[],
   voices?: readonly VoiceRows[],
+  training?: EmbeddingStats,
 ): Float32Array {
   return voices
-    ? voiceAdaptedProbabilities(model, x, rowShape, voices)
+    ? voiceAdaptedProbabilities(model, x, rowShape, voices, training)
     : predictProbabilities(model, x, rowShape);
 }
 
@@ -144,6 +158,15 @@ export async function trainMember(
     gemm,
   });
   const trainSeconds = (performance.now() - start) / 1000;
-  const probabilities = testProbabilities(model, job.testX, job.rowShape, job.testVoices);
-  return { model, history, probabilities, trainSeconds };
+  const embedding = job.trainVoices
+    ? trainingEmbeddingStats(model, job.train.x, job.rowShape, job.trainVoices)
+    : undefined;
+  const probabilities = testProbabilities(
+    model,
+    job.testX,
+    job.rowShape,
+    job.testVoices,
+    embedding,
+  );
+  return { model, history, probabilities, trainSeconds, embedding };
 }

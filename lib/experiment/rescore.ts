@@ -15,6 +15,7 @@ import { readJsonFile } from "../cache/files.ts";
 import { finishFold, type FoldResult, type PreparedFold, type RowSource } from "./fold.ts";
 import { memberNames, memberView, testProbabilities, type TrainedMember } from "./members.ts";
 import { fitFoldLinear } from "./linear.ts";
+import { trainingEmbeddingStats } from "../model/voice_batch_norm.ts";
 
 /** Largest difference between two scalers' means and spreads. */
 function scalerDistance(a: Scaler, b: Scaler): number {
@@ -58,8 +59,23 @@ export async function scoreStoredFolds(
       }
       const test = memberView(config, src, fold, m)(fold.test);
       const model = await loadModel(dir);
-      const probabilities = testProbabilities(model, test.x, test.rowShape, fold.testVoices);
-      members.push({ model, history: epochs, probabilities, trainSeconds: 0 });
+      // The training voices' embedding statistics, computed again from the fold's rows.
+      const embedding = fold.trainVoices
+        ? trainingEmbeddingStats(
+          model,
+          memberView(config, src, fold, m)(fold.train).x,
+          test.rowShape,
+          fold.trainVoices,
+        )
+        : undefined;
+      const probabilities = testProbabilities(
+        model,
+        test.x,
+        test.rowShape,
+        fold.testVoices,
+        embedding,
+      );
+      members.push({ model, history: epochs, probabilities, trainSeconds: 0, embedding });
     }
     // The linear member is fitted again (deterministic, seconds): the same as training's.
     const linear = linearMemberWeight(config) > 0 ? fitFoldLinear(config, src, fold) : undefined;

@@ -10,7 +10,11 @@ import type { CorpusIndex } from "../corpus/index_fs.ts";
 import type { LabelSet } from "../schema/corpus.ts";
 import { type PredictionRow, predictionsCsv } from "../run/predictions.ts";
 import type { FoldPlan } from "./splits.ts";
-import { normPolicy, voiceBatchNormApplies } from "../normalise/policy.ts";
+import {
+  normPolicy,
+  voiceBatchNormApplies,
+  voiceEmbeddingNormApplies,
+} from "../normalise/policy.ts";
 import {
   type FoldResult,
   inputChannels,
@@ -88,7 +92,10 @@ export function ttaText(config: RunConfig): string {
 /** What the protocol text says of voice batch-norm statistics ("" where they do not apply). */
 export function voiceBatchNormText(config: RunConfig): string {
   return voiceBatchNormApplies(config)
-    ? "; each network's batch-norm layers use the test actor's own statistics (of the same recordings, layer by layer) instead of the training set's"
+    ? "; each network's batch-norm layers use the test actor's own statistics (of the same recordings, layer by layer) instead of the training set's" +
+      (voiceEmbeddingNormApplies(config)
+        ? ", and its pooled embeddings are standardised with the actor's own statistics onto the training actors' scale"
+        : "")
     : "";
 }
 
@@ -161,7 +168,13 @@ export async function runExperiment(
       for (const [m, model] of result.models.entries()) {
         const modelDir = join(writer.dir, RUN_FILES.models, names[m]);
         await saveModel(model, modelDir);
-        await Deno.writeTextFile(join(modelDir, RUN_FILES.scaler), JSON.stringify(result.scaler));
+        // The member's training voices' embedding statistics ride in its scaler file, so every
+        // reader of a run (predict, the live page's fetch) gets them with the scaler.
+        const embedding = result.embeddings?.[m];
+        await Deno.writeTextFile(
+          join(modelDir, RUN_FILES.scaler),
+          JSON.stringify(embedding ? { ...result.scaler, embedding } : result.scaler),
+        );
         model.dispose();
       }
       if (result.linear) {

@@ -143,6 +143,7 @@ export async function trainFolds(
         history: reply.history,
         probabilities: reply.probabilities,
         trainSeconds: reply.trainSeconds,
+        embedding: reply.embedding,
       };
     }
   }

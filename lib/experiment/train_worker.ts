@@ -4,6 +4,7 @@
  * tfjs backend and BLAS handle, reporting every epoch, and sends back the trained weights and
  * the test probabilities. Several of these train side by side, one network each.
  */
+import type { EmbeddingStats } from "../model/voice_batch_norm.ts";
 import * as tf from "@tensorflow/tfjs";
 import { chooseGemm } from "../model/blas_ffi.ts";
 import { type TrainingBackend, useTrainingBackend } from "../model/backend.ts";
@@ -36,6 +37,7 @@ export type TrainReply =
     probabilities: Float32Array;
     trainSeconds: number;
     model: ModelArtifactsMessage;
+    embedding?: EmbeddingStats;
   }
   | { kind: "error"; index: number; message: string };
 
@@ -87,6 +89,7 @@ self.onmessage = async (ev: MessageEvent<TrainRequest>) => {
       probabilities: trained.probabilities,
       trainSeconds: trained.trainSeconds,
       model: model!,
+      embedding: trained.embedding,
     };
     self.postMessage(reply, {
       transfer: [trained.probabilities.buffer, model!.weightData] as ArrayBuffer[],

@@ -10,7 +10,13 @@ import { predictProbabilities } from "./train.ts";
 import { normalizeEachRow, RunningStats } from "../normalise/speaker.ts";
 import { blendWithLinear, type LinearMember, scoreLinearMember } from "./linear_member.ts";
 import { functionalsCountOf, inputFunctionals } from "../features/functionals.ts";
-import { type LayerMoments, voiceLayerMoments, withLayerMoments } from "./voice_batch_norm.ts";
+import {
+  type EmbeddingStats,
+  type LayerMoments,
+  voiceEmbeddingStats,
+  voiceLayerMoments,
+  withLayerMoments,
+} from "./voice_batch_norm.ts";
 import { createRng } from "../util/random.ts";
 
 export type PredictorInput = InputKind;
@@ -38,11 +44,16 @@ export interface Predictor {
   voiceBatchNorm?: boolean;
 }
 
-/** A voice's batch-norm statistics for every member's network, in `members` order. */
+/** A voice's statistics inside every member's network, in `members` order. */
 export interface VoiceBatchNorm {
   /** How many windows of the voice they were measured on. */
   windows: number;
-  members: LayerMoments[][];
+  members: {
+    /** Each batch-norm layer's. */
+    layers: LayerMoments[];
+    /** Its pooled embeddings', where the member maps voices onto its training voices. */
+    embedding?: EmbeddingStats;
+  }[];
 }
 
 /**
@@ -88,7 +99,11 @@ export function voiceBatchNormOf(
     members: p.members.map((m) => {
       const channels = m.channels ?? [0, width];
       const x = selectChannels(applyScaler(m.scaler, raw), width, channels);
-      return voiceLayerMoments(m.model, x, [...p.rowShape.slice(0, -1), channels[1] - channels[0]]);
+      const shape = [...p.rowShape.slice(0, -1), channels[1] - channels[0]];
+      const layers = voiceLayerMoments(m.model, x, shape);
+      return m.embedding
+        ? { layers, embedding: voiceEmbeddingStats(m.model, layers, x, shape) }
+        : { layers };
     }),
   };
 }
@@ -120,6 +135,11 @@ export interface PredictorMember {
   scaler: Scaler;
   /** The feature columns `[from, to)` of each frame this member sees; absent: all of them. */
   channels?: [number, number];
+  /**
+   * Its training voices' pooled-embedding statistics (`eval.voiceEmbeddingNorm`): a voice's
+   * embeddings are mapped onto them where the voice's `batchNorm` statistics are known.
+   */
+  embedding?: EmbeddingStats;
 }
 
 /**
@@ -153,7 +173,15 @@ export function predictInput(p: Predictor, input: Float32Array, speaker?: Voice)
     const x = selectChannels(applyScaler(m.scaler, raw), width, channels);
     const shape = [...p.rowShape.slice(0, -1), channels[1] - channels[0]];
     const score = () => predictProbabilities(m.model, x, shape, 1);
-    const probs = norms ? withLayerMoments(m.model, norms.members[i], score) : score();
+    const own = norms?.members[i];
+    const probs = own
+      ? withLayerMoments(
+        m.model,
+        own.layers,
+        score,
+        own.embedding && m.embedding ? { voice: own.embedding, training: m.embedding } : undefined,
+      )
+      : score();
     for (let c = 0; c < sum.length; c++) sum[c] += probs[c] / p.members.length;
   }
   return p.linear?.length && !linearLeftOut(p, speaker)

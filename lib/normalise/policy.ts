@@ -104,3 +104,11 @@ export function perClipColumns(
 export function voiceBatchNormApplies(config: RunConfig): boolean {
   return config.eval.voiceBatchNorm && normPolicy(config.eval.speakerNorm).voice === "all";
 }
+
+/**
+ * Whether test voices' pooled embeddings are mapped onto the training voices'
+ * (`eval.voiceEmbeddingNorm`): asked for, and batch norm takes each voice's statistics too.
+ */
+export function voiceEmbeddingNormApplies(config: RunConfig): boolean {
+  return config.eval.voiceEmbeddingNorm && voiceBatchNormApplies(config);
+}

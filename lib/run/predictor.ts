@@ -10,6 +10,7 @@ import type { Scaler } from "../normalise/scaler.ts";
 import { perClipColumns, voiceBatchNormApplies } from "../normalise/policy.ts";
 import { RUN_FILES, runModels, type RunRecord } from "./record.ts";
 import { type LinearMember, parseLinearMember } from "../model/linear_member.ts";
+import { parseEmbeddingStats } from "../model/voice_batch_norm.ts";
 import { testTimeVariants } from "../augment/recipe.ts";
 
 /** One model of a run, loaded: its network and the scaler of its training rows. */
@@ -31,7 +32,13 @@ export async function predictorFromRecord(
 ): Promise<Predictor> {
   const members: Predictor["members"] = [];
   for (const { name, channels } of runModels(record)) {
-    members.push({ name, ...(await load(name)), channels });
+    const loaded = await load(name);
+    // Training voices' embedding statistics ride in the member's scaler.json (voiceEmbeddingNorm).
+    const stored = (loaded.scaler as { embedding?: unknown }).embedding;
+    const embedding = stored === undefined
+      ? undefined
+      : parseEmbeddingStats(stored, `${where}/${name}/${RUN_FILES.scaler}`);
+    members.push({ name, ...loaded, channels, ...(embedding ? { embedding } : {}) });
   }
   if (!members.length) throw new Error(`${where}: no trained models`);
   let linear: LinearMember[] | undefined;
