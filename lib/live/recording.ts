@@ -92,7 +92,9 @@ function linearNote(model: RunModel, speaker: Voice): string {
     : "";
   if (!model.predictor.voiceBatchNorm) return linear;
   const norms = speaker.batchNorm
-    ? `; batch norm with this voice's statistics (${speaker.batchNorm.windows} windows)`
+    ? `; batch norm${
+      speaker.batchNorm.members.some((m) => m.embedding) ? " and pooled embeddings" : ""
+    } with this voice's statistics (${speaker.batchNorm.windows} windows)`
     : `; batch norm with the training statistics (this voice's need ${MIN_BATCH_NORM_VOICE_WINDOWS} windows)`;
   return linear + norms;
 }
