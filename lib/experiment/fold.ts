@@ -43,7 +43,7 @@ import {
   type Metrics,
   metricsFromConfusion,
 } from "../eval/metrics.ts";
-import type { FoldPlan, RowRef } from "./splits.ts";
+import { type FoldPlan, type RowRef, voiceRowsOf } from "./splits.ts";
 import {
   applyOnlineSpeakerNorm,
   applyRowScalers,
@@ -208,25 +208,6 @@ export interface PreparedFold {
 }
 
 /**
- * Each speaker's rows among `rows`: all of them scored, statistics from its original
- * recordings' first windows (the rows its speaker scaler was fitted on).
- */
-export function voiceRowsOf(src: RowSource, rows: readonly RowRef[]): VoiceRows[] {
-  const byActor = new Map<number, { stats: number[]; rows: number[] }>();
-  rows.forEach((r, i) => {
-    const actor = src.clips[r.clip].actor;
-    let v = byActor.get(actor);
-    if (!v) byActor.set(actor, v = { stats: [], rows: [] });
-    v.rows.push(i);
-    if (r.derived < 0 && r.window === undefined && r.variant === undefined) v.stats.push(i);
-  });
-  return [...byActor.values()].map((v) => ({
-    stats: Int32Array.from(v.stats),
-    rows: Int32Array.from(v.rows),
-  }));
-}
-
-/**
  * The plan's test rows and, after them, every later window of the same clips and every
  * test-time variant of them: the rows a clip's probabilities are averaged over.
  */
@@ -301,9 +282,14 @@ export function prepareFold(
     testRows,
     test: samples(testRows, undefined, true),
     scaler,
-    testVoices: voiceBatchNormApplies(config) ? voiceRowsOf(src, testRows) : undefined,
+    testVoices: voiceBatchNormApplies(config)
+      ? voiceRowsOf(testRows, (clip) => src.clips[clip].actor)
+      : undefined,
     trainVoices: voiceEmbeddingNormApplies(config)
-      ? voiceRowsOf(src, plan.train).map((v) => ({ stats: v.stats, rows: v.stats }))
+      ? voiceRowsOf(plan.train, (clip) => src.clips[clip].actor).map((v) => ({
+        stats: v.stats,
+        rows: v.stats,
+      }))
       : undefined,
   };
 }

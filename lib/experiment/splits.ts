@@ -7,6 +7,7 @@
  * into the augmented set the plan names. Every plan except `seed-leaky` is checked: no test clip,
  * and no row derived from a test clip, may reach training.
  */
+import type { VoiceRows } from "../model/voice_batch_norm.ts";
 import type { SpeakerSplit } from "../schema/split.ts";
 import type { ClipRecord } from "../schema/corpus.ts";
 import type { Protocol, SplitConfig } from "../config/config.ts";
@@ -314,4 +315,26 @@ export function leakyPlan(
     val: [],
     test: rows.slice(0, nTest),
   };
+}
+
+/**
+ * Each speaker's rows among `rows`: all of them scored, statistics from its original
+ * recordings' first windows (the rows its speaker scaler was fitted on).
+ */
+export function voiceRowsOf(
+  rows: readonly RowRef[],
+  actorOf: (clip: number) => number,
+): VoiceRows[] {
+  const byActor = new Map<number, { stats: number[]; rows: number[] }>();
+  rows.forEach((r, i) => {
+    const actor = actorOf(r.clip);
+    let v = byActor.get(actor);
+    if (!v) byActor.set(actor, v = { stats: [], rows: [] });
+    v.rows.push(i);
+    if (r.derived < 0 && r.window === undefined && r.variant === undefined) v.stats.push(i);
+  });
+  return [...byActor.values()].map((v) => ({
+    stats: Int32Array.from(v.stats),
+    rows: Int32Array.from(v.rows),
+  }));
 }
