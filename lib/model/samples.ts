@@ -52,8 +52,8 @@ export function lossAndAccuracy(
   return { loss: loss / n, accuracy: correct / n };
 }
 
-/** Class probabilities, row-major [n, classes], computed in batches in inference mode. */
-export function predictProbabilities(
+/** Everything `model` outputs for the rows of `x`, row-major, computed in batches in inference mode. */
+export function predictOutputs(
   model: tf.LayersModel,
   x: Float32Array,
   rowShape: readonly number[],
@@ -61,16 +61,32 @@ export function predictProbabilities(
 ): Float32Array {
   const size = rowSize(rowShape);
   const n = x.length / size;
-  const classes = (model.outputs[0].shape[1]) as number;
-  const out = new Float32Array(n * classes);
+  const parts: Float32Array[] = [];
   for (let from = 0; from < n; from += batchSize) {
     const to = Math.min(n, from + batchSize);
-    const probs = tf.tidy(() => {
-      const xb = tf.tensor(x.subarray(from * size, to * size), [to - from, ...rowShape]);
-      return model.predict(xb) as tf.Tensor;
-    });
-    out.set(probs.dataSync() as Float32Array, from * classes);
-    probs.dispose();
+    const y = tf.tidy(() =>
+      model.predict(
+        tf.tensor(x.subarray(from * size, to * size), [to - from, ...rowShape]),
+      ) as tf.Tensor
+    );
+    parts.push(y.dataSync() as Float32Array);
+    y.dispose();
+  }
+  const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
   }
   return out;
+}
+
+/** Class probabilities, row-major [n, classes], computed in batches in inference mode. */
+export function predictProbabilities(
+  model: tf.LayersModel,
+  x: Float32Array,
+  rowShape: readonly number[],
+  batchSize = 256,
+): Float32Array {
+  return predictOutputs(model, x, rowShape, batchSize);
 }

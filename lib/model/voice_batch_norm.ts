@@ -10,7 +10,7 @@
  * Deno APIs).
  */
 import * as tf from "@tensorflow/tfjs";
-import { predictProbabilities, rowSize } from "./samples.ts";
+import { predictOutputs, predictProbabilities, rowSize } from "./samples.ts";
 
 /** One voice's rows: those its statistics come from, and those scored with them. */
 export interface VoiceRows {
@@ -18,35 +18,6 @@ export interface VoiceRows {
   stats: Int32Array;
   /** Row indices scored with them (the recordings, later windows, test-time variants). */
   rows: Int32Array;
-}
-
-/** Everything `model` outputs for the rows of `x`, row-major, computed in batches. */
-function outputsOf(
-  model: tf.LayersModel,
-  x: Float32Array,
-  rowShape: readonly number[],
-  batchSize: number,
-): Float32Array {
-  const size = rowSize(rowShape);
-  const n = x.length / size;
-  const parts: Float32Array[] = [];
-  for (let from = 0; from < n; from += batchSize) {
-    const to = Math.min(n, from + batchSize);
-    const y = tf.tidy(() =>
-      model.predict(
-        tf.tensor(x.subarray(from * size, to * size), [to - from, ...rowShape]),
-      ) as tf.Tensor
-    );
-    parts.push(y.dataSync() as Float32Array);
-    y.dispose();
-  }
-  const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 function pickRows(x: Float32Array, size: number, rows: Int32Array): Float32Array {
@@ -133,7 +104,7 @@ export function voiceLayerMoments(
     norms.forEach((layer, i) => {
       // What this layer reads, as a model of its own sharing the layers before it.
       const upTo = tf.model({ inputs: model.inputs, outputs: layer.input as tf.SymbolicTensor });
-      const m = channelMoments(outputsOf(upTo, x, rowShape, batchSize), trained[i][2].length);
+      const m = channelMoments(predictOutputs(upTo, x, rowShape, batchSize), trained[i][2].length);
       setMoments(layer, trained[i], m);
       moments.push(m);
     });
@@ -167,7 +138,7 @@ function embeddingsOf(
   const input = dense.input as tf.SymbolicTensor;
   const units = input.shape[input.shape.length - 1] as number;
   const upTo = tf.model({ inputs: model.inputs, outputs: input });
-  return { values: outputsOf(upTo, x, rowShape, batchSize), units };
+  return { values: predictOutputs(upTo, x, rowShape, batchSize), units };
 }
 
 /** Mean and population spread per unit of `count` rows' embeddings added into `sum`/`sumSq`. */
