@@ -14,7 +14,7 @@ import {
   voiceLayerMoments,
 } from "../lib/model/voice_batch_norm.ts";
 import { DEFAULT_CONFIG, parseArgs, strictTwin } from "../lib/config/config.ts";
-import { voiceBatchNormApplies } from "../lib/normalise/policy.ts";
+import { clipBatchNormApplies, voiceBatchNormApplies } from "../lib/normalise/policy.ts";
 import { createRng } from "../lib/util/random.ts";
 import { predictInput, type Predictor, VoiceStatistics } from "../lib/model/predictor.ts";
 import { applyScaler } from "../lib/normalise/scaler.ts";
@@ -201,4 +201,31 @@ Deno.test("a voice's pooled embeddings are put on the training voices' scale, an
     "s.json",
   );
   model.dispose();
+});
+
+Deno.test("a strict clip's batch-norm statistics lean on the training set's as many clips' worth as asked", () => {
+  const model = smallNetwork();
+  const x = randomRows(1, 5, 0.8);
+  const shape = [FRAMES, DIMS];
+  const own = voiceLayerMoments(model, x, shape);
+  const half = voiceLayerMoments(model, x, shape, 256, 1);
+  // A fresh network's first batch norm holds mean 0 and variance 1: one clip's worth of prior
+  // lands halfway between them and the clip's own.
+  own[0].mean.forEach((m, c) => assert(Math.abs(half[0].mean[c] - m / 2) < 1e-6));
+  own[0].variance.forEach((v, c) => assert(Math.abs(half[0].variance[c] - (v + 1) / 2) < 1e-6));
+  const clip = { stats: Int32Array.from([0]), rows: Int32Array.from([0]) };
+  const plain = predictProbabilities(model, x, shape);
+  const leaning = voiceAdaptedProbabilities(model, x, shape, [{ ...clip, prior: 1e9 }]);
+  assert(maxDiff(plain, leaning) < 1e-5, "an overwhelming prior is the training statistics");
+  const alone = voiceAdaptedProbabilities(model, x, shape, [clip]);
+  assert(maxDiff(plain, alone) > 1e-3, "no prior: the clip's own");
+  model.dispose();
+});
+
+Deno.test("clip batch-norm statistics apply to strict settings only", () => {
+  const asked = parseArgs(["--eval.clipBatchNorm=16"]).config;
+  assertEquals(clipBatchNormApplies(asked), false);
+  assertEquals(clipBatchNormApplies(strictTwin(asked)), true);
+  assertEquals(clipBatchNormApplies(strictTwin(DEFAULT_CONFIG)), false);
+  assertThrows(() => parseArgs(["--eval.clipBatchNorm=-1"]), Error, "eval.clipBatchNorm");
 });

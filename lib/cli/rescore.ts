@@ -29,6 +29,7 @@ export const SCORING_SETTINGS = [
   "eval.tta",
   "eval.voiceBatchNorm",
   "eval.voiceEmbeddingNorm",
+  "eval.clipBatchNorm",
   "train.linearWeight",
   "train.linearLambda",
   "train.linearStatistics",

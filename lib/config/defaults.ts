@@ -139,6 +139,7 @@ export const DEFAULT_CONFIG: RunConfig = {
     augmentedAsVoices: false,
     voiceBatchNorm: true,
     voiceEmbeddingNorm: true,
+    clipBatchNorm: 0,
   },
   live: {
     windowS: 2.5,
@@ -191,6 +192,7 @@ export const LEVERS_OFF = {
   "eval.augmentedAsVoices": false,
   "eval.voiceBatchNorm": false,
   "eval.voiceEmbeddingNorm": false,
+  "eval.clipBatchNorm": 0,
 } as const;
 
 export interface DataConfig {
@@ -551,6 +553,14 @@ export interface EvalConfig {
    * the voice normalised once more where the network summarises a clip. Scoring only.
    */
   voiceEmbeddingNorm: boolean;
+  /**
+   * Where the normalisation is strict (nothing of a voice beyond the clip): each batch-norm
+   * layer of every network takes its mean and variance partly from the test clip itself, the
+   * training set's statistics counting as this many clips beside it (prior-weighted test-time
+   * batch norm). 0: the training set's alone. Scoring only; ignored by per-speaker settings,
+   * which take a whole voice's statistics (`voiceBatchNorm`).
+   */
+  clipBatchNorm: number;
 }
 
 /** The live page (`deno task serve`): how often it listens, and when it hears speech. */

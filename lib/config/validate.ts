@@ -305,6 +305,9 @@ function validateEval(c: RunConfig, p: Problems): void {
   oneOf(p, "eval.labels", e.labels, LABEL_SET_NAMES);
   if (!(e.testFraction > 0 && e.testFraction < 1)) p.push("eval.testFraction must be in (0, 1)");
   validateTta(c, p);
+  if (!(e.clipBatchNorm >= 0 && Number.isFinite(e.clipBatchNorm))) {
+    p.push(`eval.clipBatchNorm must be a number >= 0 (got ${e.clipBatchNorm})`);
+  }
   oneOf(p, "eval.strictNorm", e.strictNorm, STRICT_NORMS);
   if (!oneOf(p, "eval.speakerNorm", e.speakerNorm, SPEAKER_NORMS)) return;
   // The two settings whose policy fits a voice's statistics (lib/normalise/policy.ts).

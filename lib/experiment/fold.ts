@@ -14,6 +14,7 @@ import {
   type SequenceName,
 } from "../schema/inputs.ts";
 import {
+  clipBatchNormApplies,
   normPolicy,
   perClipColumns,
   voiceBatchNormApplies,
@@ -284,6 +285,12 @@ export function prepareFold(
     scaler,
     testVoices: voiceBatchNormApplies(config)
       ? voiceRowsOf(testRows, (clip) => src.clips[clip].actor)
+      : clipBatchNormApplies(config)
+      // Strict: each clip is a voice of its own, the training statistics its prior.
+      ? voiceRowsOf(testRows, (clip) => clip).map((v) => ({
+        ...v,
+        prior: config.eval.clipBatchNorm,
+      }))
       : undefined,
     trainVoices: voiceEmbeddingNormApplies(config)
       ? voiceRowsOf(plan.train, (clip) => src.clips[clip].actor).map((v) => ({

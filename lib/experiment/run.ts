@@ -11,6 +11,7 @@ import type { LabelSet } from "../schema/corpus.ts";
 import { type PredictionRow, predictionsCsv } from "../run/predictions.ts";
 import type { FoldPlan } from "./splits.ts";
 import {
+  clipBatchNormApplies,
   normPolicy,
   voiceBatchNormApplies,
   voiceEmbeddingNormApplies,
@@ -96,6 +97,8 @@ export function voiceBatchNormText(config: RunConfig): string {
       (voiceEmbeddingNormApplies(config)
         ? ", and its pooled embeddings are standardised with the actor's own statistics onto the training actors' scale"
         : "")
+    : clipBatchNormApplies(config)
+    ? `; each network's batch-norm layers mix the test clip's own statistics with the training set's (which count as ${config.eval.clipBatchNorm} clips beside it, layer by layer)`
     : "";
 }
 

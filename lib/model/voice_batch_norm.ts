@@ -18,6 +18,12 @@ export interface VoiceRows {
   stats: Int32Array;
   /** Row indices scored with them (the recordings, later windows, test-time variants). */
   rows: Int32Array;
+  /**
+   * How many of these voices the training set's statistics count as beside this one's
+   * (`eval.clipBatchNorm`: a clip alone gives too few frames for a layer's variance); absent
+   * or 0, the voice's own statistics alone.
+   */
+  prior?: number;
 }
 
 function pickRows(x: Float32Array, size: number, rows: Int32Array): Float32Array {
@@ -86,6 +92,24 @@ function restore(norms: tf.layers.Layer[], trained: Float32Array[][]): void {
 }
 
 /**
+ * A voice's statistics with the training set's counted as `prior` voices beside it (Schneider
+ * et al. 2020, "Improving robustness against common corruptions by covariate shift
+ * adaptation": a convex mix of the two means and of the two variances).
+ */
+function mixMoments(
+  own: LayerMoments,
+  trainedMean: Float32Array,
+  trainedVariance: Float32Array,
+  prior: number,
+): LayerMoments {
+  const w = prior / (prior + 1);
+  return {
+    mean: own.mean.map((m, c) => w * trainedMean[c] + (1 - w) * m),
+    variance: own.variance.map((v, c) => w * trainedVariance[c] + (1 - w) * v),
+  };
+}
+
+/**
  * The statistics every batch-norm layer of `model` sees over the rows of `x` (a voice's
  * recordings), in layer order: each taken with the layers before it already carrying theirs.
  * Empty for a network without batch norm. The model is left as it was.
@@ -95,6 +119,7 @@ export function voiceLayerMoments(
   x: Float32Array,
   rowShape: readonly number[],
   batchSize = 256,
+  prior = 0,
 ): LayerMoments[] {
   const norms = batchNormsOf(model);
   if (!norms.length) return [];
@@ -104,7 +129,11 @@ export function voiceLayerMoments(
     norms.forEach((layer, i) => {
       // What this layer reads, as a model of its own sharing the layers before it.
       const upTo = tf.model({ inputs: model.inputs, outputs: layer.input as tf.SymbolicTensor });
-      const m = channelMoments(predictOutputs(upTo, x, rowShape, batchSize), trained[i][2].length);
+      const own = channelMoments(
+        predictOutputs(upTo, x, rowShape, batchSize),
+        trained[i][2].length,
+      );
+      const m = prior > 0 ? mixMoments(own, trained[i][2], trained[i][3], prior) : own;
       setMoments(layer, trained[i], m);
       moments.push(m);
     });
@@ -308,7 +337,7 @@ export function voiceAdaptedProbabilities(
   for (const voice of voices) {
     if (!voice.stats.length) continue;
     const statX = pickRows(x, size, voice.stats);
-    const moments = voiceLayerMoments(model, statX, rowShape, batchSize);
+    const moments = voiceLayerMoments(model, statX, rowShape, batchSize, voice.prior);
     const embedding = training
       ? { voice: voiceEmbeddingStats(model, moments, statX, rowShape), training }
       : undefined;

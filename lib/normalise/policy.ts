@@ -112,3 +112,13 @@ export function voiceBatchNormApplies(config: RunConfig): boolean {
 export function voiceEmbeddingNormApplies(config: RunConfig): boolean {
   return config.eval.voiceEmbeddingNorm && voiceBatchNormApplies(config);
 }
+
+/**
+ * Whether each test clip's networks take batch-norm statistics partly from the clip itself
+ * (`eval.clipBatchNorm`): asked for, and the normalisation is strict (a per-speaker setting
+ * has the whole voice's statistics instead).
+ */
+export function clipBatchNormApplies(config: RunConfig): boolean {
+  return config.eval.clipBatchNorm > 0 && config.model === "temporal" &&
+    normPolicy(config.eval.speakerNorm).strict;
+}
