@@ -229,3 +229,32 @@ Deno.test("clip batch-norm statistics apply to strict settings only", () => {
   assertEquals(clipBatchNormApplies(strictTwin(DEFAULT_CONFIG)), false);
   assertThrows(() => parseArgs(["--eval.clipBatchNorm=-1"]), Error, "eval.clipBatchNorm");
 });
+
+Deno.test("predict scores a strict clip with the same mixed batch-norm statistics the evaluation used", () => {
+  const model = smallNetwork();
+  const identity = {
+    dim: DIMS,
+    mean: new Array(DIMS).fill(0),
+    scale: new Array(DIMS).fill(1),
+    fittedOn: 1,
+  };
+  const predictor: Predictor = {
+    labels: ["a", "b", "c", "d"],
+    input: "logmel",
+    rowShape: [FRAMES, DIMS],
+    members: [{ name: "m", model, scaler: identity }],
+    clipBatchNorm: 4,
+  };
+  const x = randomRows(3, 6, 0.4);
+  const clips = [0, 1, 2].map((i) => ({
+    stats: Int32Array.from([i]),
+    rows: Int32Array.from([i]),
+    prior: 4,
+  }));
+  const evaluated = voiceAdaptedProbabilities(model, x, [FRAMES, DIMS], clips);
+  const predicted = predictInput(predictor, x.slice(ROW, 2 * ROW));
+  assert(maxDiff(predicted, evaluated.subarray(4, 8)) < 1e-5, "predict scores as evaluation");
+  const plain = predictInput({ ...predictor, clipBatchNorm: undefined }, x.slice(ROW, 2 * ROW));
+  assert(maxDiff(predicted, plain) > 1e-4, "without it, the training statistics");
+  model.dispose();
+});

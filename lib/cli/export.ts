@@ -102,6 +102,10 @@ export async function exportRun(runDir: string): Promise<string[]> {
         : "z-score each column with the speaker's own mean and spread over their clips (the run used per-speaker statistics), then feed it",
       batchNorm: predictor.voiceBatchNorm
         ? `the run scored each voice with every network's BatchNormalization mean and variance taken from that voice (eval.voiceBatchNorm): for each member, run the speaker's clips (normalised as above and by the member's scaler) up to each BatchNormalization node in turn, set its mean and variance to the per-channel mean and population variance there (over clips and frames), then go on to the next; with fewer than ${MIN_BATCH_NORM_VOICE_WINDOWS} clips or windows keep the stored ones (the training set's), as predict does`
+        : predictor.clipBatchNorm
+        ? `the run scored each clip with every network's BatchNormalization mean and variance mixed from the clip and the stored ones (eval.clipBatchNorm): for each member, run the clip up to each BatchNormalization node in turn, take the per-channel mean and population variance over its frames there, set the node's mean to (${predictor.clipBatchNorm} x stored mean + clip mean) / ${
+          predictor.clipBatchNorm + 1
+        } and its variance likewise from the stored and the clip's variances, then go on to the next`
         : "the stored BatchNormalization statistics (the training set's)",
       embedding: predictor.members.some((m) => m.embedding)
         ? "and (eval.voiceEmbeddingNorm) the input of each member's first Gemm after the time pooling (its pooled embedding) standardised per unit with the mean and population spread of the speaker's clips' embeddings there (computed with the speaker's BatchNormalization statistics), then multiplied by the member's trainingEmbedding.scale and added its trainingEmbedding.mean"

@@ -42,6 +42,12 @@ export interface Predictor {
    * voice (`eval.voiceBatchNorm`): a voice given `batchNorm` statistics gets the same.
    */
   voiceBatchNorm?: boolean;
+  /**
+   * The run scored each clip (strict) with batch-norm statistics mixed from the clip and the
+   * training set's, which count as this many clips (`eval.clipBatchNorm`): each window
+   * classified gets the same. Absent: the training set's alone.
+   */
+  clipBatchNorm?: number;
 }
 
 /** A voice's statistics inside every member's network, in `members` order. */
@@ -181,6 +187,8 @@ export function predictInput(p: Predictor, input: Float32Array, speaker?: Voice)
         score,
         own.embedding && m.embedding ? { voice: own.embedding, training: m.embedding } : undefined,
       )
+      : p.clipBatchNorm
+      ? withLayerMoments(m.model, voiceLayerMoments(m.model, x, shape, 1, p.clipBatchNorm), score)
       : score();
     for (let c = 0; c < sum.length; c++) sum[c] += probs[c] / p.members.length;
   }

@@ -7,7 +7,11 @@ import type { Predictor } from "../model/predictor.ts";
 import { linearMemberWeight, type RunConfig } from "../config/config.ts";
 import { createFeatureExtractor, type FeatureExtractor } from "../features/extract.ts";
 import type { Scaler } from "../normalise/scaler.ts";
-import { perClipColumns, voiceBatchNormApplies } from "../normalise/policy.ts";
+import {
+  clipBatchNormApplies,
+  perClipColumns,
+  voiceBatchNormApplies,
+} from "../normalise/policy.ts";
 import { RUN_FILES, runModels, type RunRecord } from "./record.ts";
 import { type LinearMember, parseLinearMember } from "../model/linear_member.ts";
 import { parseEmbeddingStats } from "../model/voice_batch_norm.ts";
@@ -68,6 +72,9 @@ export async function predictorFromRecord(
     ),
     ...(linear ? { linear } : {}),
     ...(voiceBatchNormApplies(record.config) ? { voiceBatchNorm: true } : {}),
+    ...(clipBatchNormApplies(record.config)
+      ? { clipBatchNorm: record.config.eval.clipBatchNorm }
+      : {}),
   };
 }
 
