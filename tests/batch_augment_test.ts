@@ -1,4 +1,7 @@
-/** Batch-level training augmentation: SpecAugment masks, label smoothing, mixup, class weights. */
+/**
+ * Batch-level training augmentation: SpecAugment masks, label smoothing, mixup, class weights,
+ * voice swaps.
+ */
 import { assert, assertAlmostEquals, assertEquals } from "./assert.ts";
 import {
   classWeights,
@@ -6,6 +9,8 @@ import {
   sampleBeta,
   smoothLabels,
   specAugmentRows,
+  voiceColumnStats,
+  voiceSwapRows,
 } from "../lib/model/batch_augment.ts";
 import { createRng } from "../lib/util/random.ts";
 
@@ -77,4 +82,49 @@ Deno.test("class weights give a class with half the rows twice the weight", () =
   assertAlmostEquals(w[0] / w[1], 2, 1e-6);
   assertAlmostEquals(w[1], 5 / (4 * 2), 1e-6);
   assertEquals(w[3], 0, "a class with no rows");
+});
+
+Deno.test("a voice swap gives a row another speaker's level and spread, keeping its course over time", () => {
+  const frames = 6, dims = 2;
+  // Speaker 0 around (0, 10) with spread 1, speaker 1 around (5, -3) with spread 2.
+  const rowOf = (center: number[], spread: number, seed: number) => {
+    const rng = createRng(seed);
+    return Array.from(
+      { length: frames * dims },
+      (_, i) => center[i % dims] + spread * rng.normal(),
+    );
+  };
+  const rows = [
+    rowOf([0, 10], 1, 1),
+    rowOf([0, 10], 1, 2),
+    rowOf([5, -3], 2, 3),
+    rowOf([5, -3], 2, 4),
+  ];
+  const x = Float32Array.from(rows.flat());
+  const speakers = Int32Array.from([0, 0, 1, 1]);
+  const stats = voiceColumnStats(x, speakers, 2, frames, dims);
+  assertAlmostEquals(stats.mean[1][0], 5, 1.5);
+  assertAlmostEquals(stats.mean[0][1], 10, 1);
+  const swapped = x.slice();
+  voiceSwapRows(swapped, speakers, 4, frames, dims, stats, 1, createRng(7));
+  // Two speakers: each row takes the other's voice, its z-scores unchanged.
+  for (let r = 0; r < 4; r++) {
+    const [from, to] = [speakers[r], 1 - speakers[r]];
+    for (let t = 0; t < frames; t++) {
+      for (let c = 0; c < dims; c++) {
+        const i = (r * frames + t) * dims + c;
+        const z = (x[i] - stats.mean[from][c]) / stats.scale[from][c];
+        assertAlmostEquals(swapped[i], z * stats.scale[to][c] + stats.mean[to][c], 1e-4);
+      }
+    }
+  }
+  // No share, or a single speaker: nothing moves; the same seed swaps the same rows.
+  const kept = x.slice();
+  voiceSwapRows(kept, speakers, 4, frames, dims, stats, 0, createRng(7));
+  assertEquals(Array.from(kept), Array.from(x));
+  const half = x.slice();
+  voiceSwapRows(half, speakers, 4, frames, dims, stats, 0.5, createRng(8));
+  const again = x.slice();
+  voiceSwapRows(again, speakers, 4, frames, dims, stats, 0.5, createRng(8));
+  assertEquals(Array.from(half), Array.from(again));
 });

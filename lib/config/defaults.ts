@@ -109,6 +109,7 @@ export const DEFAULT_CONFIG: RunConfig = {
     lrSchedule: "plateau",
     averageLast: 5,
     voiceBatches: false,
+    voiceSwap: 0,
     speakerAdversary: 0,
     threads: 1,
     parallel: 0,
@@ -184,6 +185,7 @@ export const LEVERS_OFF = {
   "train.lrSchedule": "plateau",
   "train.averageLast": 0,
   "train.voiceBatches": false,
+  "train.voiceSwap": 0,
   "train.speakerAdversary": 0,
   "temporal.pooling": "meanMax",
   "temporal.dilations": [],
@@ -391,6 +393,15 @@ export interface TrainConfig {
    * speakers shuffled together.
    */
   voiceBatches: boolean;
+  /**
+   * The share of training rows given another training speaker's voice in each batch (0: none):
+   * the row's frame columns are standardised with its own speaker's mean and spread (over all
+   * of that speaker's training rows) and put back with those of another speaker drawn at
+   * random, so the same emotion is heard at many voices' offsets and an offset cannot tell the
+   * emotion. Meant for strict settings, which cannot remove a test voice's offset; under
+   * per-speaker normalisation every voice's rows already share one scale and it does nothing.
+   */
+  voiceSwap: number;
   /**
    * A speaker adversary's reversal weight (0: none). A linear head on each network's pooled
    * embedding learns to name the training speaker of every row while the gradient it sends into

@@ -287,6 +287,9 @@ function validateTrain(c: RunConfig, p: Problems): void {
   if (!(tr.linearWeight >= 0 && tr.linearWeight < 1)) {
     p.push(`train.linearWeight must be in [0, 1) (got ${tr.linearWeight})`);
   }
+  if (!(tr.voiceSwap >= 0 && tr.voiceSwap <= 1)) {
+    p.push(`train.voiceSwap must be in [0, 1] (got ${tr.voiceSwap})`);
+  }
   if (!(tr.linearLambda > 0)) p.push(`train.linearLambda must be > 0 (got ${tr.linearLambda})`);
   const stats = tr.linearStatistics;
   if (!Array.isArray(stats) || !stats.length) {

@@ -116,3 +116,77 @@ export function smoothLabels(y: Float32Array, classes: number, epsilon: number):
   const floor = epsilon / classes;
   for (let i = 0; i < y.length; i++) y[i] = y[i] * (1 - epsilon) + floor;
 }
+
+/** Each speaker's mean and spread of every frame column ([speakers][dims]). */
+export interface VoiceColumnStats {
+  mean: Float32Array[];
+  scale: Float32Array[];
+}
+
+/**
+ * Every speaker's per-column mean and spread over all of its rows of `x` ([n, frames, dims],
+ * row-major; `speakers[r]` numbered from 0 to `count - 1`). A column that never varies gets
+ * spread 1, so standardising by it leaves the column where it is.
+ */
+export function voiceColumnStats(
+  x: Float32Array,
+  speakers: Int32Array,
+  count: number,
+  frames: number,
+  dims: number,
+): VoiceColumnStats {
+  const sum = Array.from({ length: count }, () => new Float64Array(dims));
+  const sumSq = Array.from({ length: count }, () => new Float64Array(dims));
+  const n = new Float64Array(count);
+  const size = frames * dims;
+  for (let r = 0; r < speakers.length; r++) {
+    const s = speakers[r];
+    n[s] += frames;
+    for (let i = r * size; i < (r + 1) * size; i++) {
+      const v = x[i];
+      sum[s][i % dims] += v;
+      sumSq[s][i % dims] += v * v;
+    }
+  }
+  const mean = sum.map((row, s) => Float32Array.from(row, (v) => n[s] ? v / n[s] : 0));
+  const scale = sumSq.map((row, s) =>
+    Float32Array.from(row, (v, c) => {
+      const variance = n[s] ? v / n[s] - mean[s][c] ** 2 : 0;
+      return variance > 1e-12 ? Math.sqrt(variance) : 1;
+    })
+  );
+  return { mean, scale };
+}
+
+/**
+ * Gives each of the `n` rows of `x` (a batch; `speakers[i]` its speaker) another training
+ * speaker's voice with probability `share`, in place: its columns standardised with its own
+ * speaker's statistics and put back with those of a speaker drawn uniformly from the others
+ * (`train.voiceSwap`). A first-order voice change in the features' space: each column's level
+ * and spread move, the row's course over time and what differs between its emotions stay.
+ */
+export function voiceSwapRows(
+  x: Float32Array,
+  speakers: Int32Array,
+  n: number,
+  frames: number,
+  dims: number,
+  stats: VoiceColumnStats,
+  share: number,
+  rng: Rng,
+): void {
+  const count = stats.mean.length;
+  if (share <= 0 || count < 2) return;
+  const size = frames * dims;
+  for (let r = 0; r < n; r++) {
+    if (rng.uniform() >= share) continue;
+    const from = speakers[r];
+    // Uniform over the other speakers.
+    let to = rng.int(0, count - 1);
+    if (to >= from) to++;
+    const [m0, s0, m1, s1] = [stats.mean[from], stats.scale[from], stats.mean[to], stats.scale[to]];
+    for (let i = r * size, c = 0; i < (r + 1) * size; i++, c = c + 1 === dims ? 0 : c + 1) {
+      x[i] = ((x[i] - m0[c]) / s0[c]) * s1[c] + m1[c];
+    }
+  }
+}

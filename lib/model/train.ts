@@ -10,7 +10,15 @@
 import type * as tf from "@tensorflow/tfjs";
 import type { TrainConfig } from "../config/config.ts";
 import { createRng, type Rng, shuffleInPlace } from "../util/random.ts";
-import { classWeights, mixupRows, smoothLabels, specAugmentRows } from "./batch_augment.ts";
+import {
+  classWeights,
+  mixupRows,
+  smoothLabels,
+  specAugmentRows,
+  type VoiceColumnStats,
+  voiceColumnStats,
+  voiceSwapRows,
+} from "./batch_augment.ts";
 import { type Gemm, jsGemm } from "./gemm.ts";
 import { createSplitGemm } from "./split_gemm.ts";
 import { createWasmGemm } from "./gemm_wasm.ts";
@@ -55,6 +63,7 @@ function batchArrays(
   to: number,
   cfg?: TrainConfig,
   rng?: Rng,
+  voices?: VoiceColumnStats,
 ) {
   const size = rowSize(samples.rowShape);
   const n = to - from;
@@ -69,6 +78,10 @@ function batchArrays(
   }
   if (cfg && rng) {
     const [frames, dims] = samples.rowShape;
+    // A voice first, so masks and mixup act on the row as another speaker would give it.
+    if (voices && cfg.voiceSwap > 0) {
+      voiceSwapRows(x, speakers, n, frames, dims, voices, cfg.voiceSwap, rng);
+    }
     // Masks only make sense on [frames, bands] inputs; the seed model's [162, 1] rows skip them.
     if (dims > 1 && (cfg.specTimeMasks > 0 || cfg.specFreqMasks > 0)) {
       specAugmentRows(x, n, frames, dims, {
@@ -160,6 +173,20 @@ export async function trainModel(
   if (cfg.voiceBatches && !train.speakers) {
     throw new Error("train.voiceBatches: the training rows name no speakers");
   }
+  if (cfg.voiceSwap > 0 && !(train.speakers && train.rowShape.length === 2)) {
+    throw new Error(
+      "train.voiceSwap: needs frame inputs ([frames, dims] rows) whose training rows name their speakers",
+    );
+  }
+  const voices = cfg.voiceSwap > 0
+    ? voiceColumnStats(
+      train.x,
+      train.speakers!,
+      train.speakerCount ?? Math.max(...train.speakers!) + 1,
+      train.rowShape[0],
+      train.rowShape[1],
+    )
+    : undefined;
   const evenStarts = Array.from(
     { length: Math.ceil(n / cfg.batchSize) + 1 },
     (_, b) => Math.min(n, b * cfg.batchSize),
@@ -193,7 +220,7 @@ export async function trainModel(
         const from = starts[b];
         const to = starts[b + 1];
         const seeds = Array.from({ length: dropouts }, () => rng.int(0, 2 ** 31));
-        const { x, y, speakers } = batchArrays(train, order, from, to, cfg, augmentRng);
+        const { x, y, speakers } = batchArrays(train, order, from, to, cfg, augmentRng, voices);
         const adversary = adversarial
           ? {
             speakers,
