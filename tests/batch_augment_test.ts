@@ -103,8 +103,8 @@ Deno.test("a voice swap gives a row another speaker's level and spread, keeping 
   const x = Float32Array.from(rows.flat());
   const speakers = Int32Array.from([0, 0, 1, 1]);
   const stats = voiceColumnStats(x, speakers, 2, frames, dims);
-  assertAlmostEquals(stats.mean[1][0], 5, 1.5);
-  assertAlmostEquals(stats.mean[0][1], 10, 1);
+  assertAlmostEquals(stats[1].mean[0], 5, 1.5);
+  assertAlmostEquals(stats[0].mean[1], 10, 1);
   const swapped = x.slice();
   voiceSwapRows(swapped, speakers, 4, frames, dims, stats, 1, createRng(7));
   // Two speakers: each row takes the other's voice, its z-scores unchanged.
@@ -113,8 +113,8 @@ Deno.test("a voice swap gives a row another speaker's level and spread, keeping 
     for (let t = 0; t < frames; t++) {
       for (let c = 0; c < dims; c++) {
         const i = (r * frames + t) * dims + c;
-        const z = (x[i] - stats.mean[from][c]) / stats.scale[from][c];
-        assertAlmostEquals(swapped[i], z * stats.scale[to][c] + stats.mean[to][c], 1e-4);
+        const z = (x[i] - stats[from].mean[c]) / stats[from].scale[c];
+        assertAlmostEquals(swapped[i], z * stats[to].scale[c] + stats[to].mean[c], 1e-4);
       }
     }
   }

@@ -36,6 +36,27 @@ function randomRows(n: number, seed: number, offset = 0): Float32Array {
 const maxDiff = (a: Float32Array, b: Float32Array) =>
   a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
 
+/** A predictor of one member, `model`, reading its rows as they are (an identity scaler). */
+function onePredictor(
+  model: tf.LayersModel,
+  member: Partial<Predictor["members"][number]>,
+  extra: Partial<Predictor>,
+): Predictor {
+  const identity = {
+    dim: DIMS,
+    mean: new Array(DIMS).fill(0),
+    scale: new Array(DIMS).fill(1),
+    fittedOn: 1,
+  };
+  return {
+    labels: ["a", "b", "c", "d"],
+    input: "logmel",
+    rowShape: [FRAMES, DIMS],
+    members: [{ name: "m", model, scaler: identity, ...member }],
+    ...extra,
+  };
+}
+
 Deno.test("a voice's own batch-norm statistics make a network blind to the voice's loudness", () => {
   // The first convolution has no bias, so a voice recorded three times louder reaches the first
   // batch norm three times larger: the training statistics pass that on, the voice's own undo it.
@@ -129,25 +150,10 @@ Deno.test("voice batch-norm statistics apply where a voice's recordings are know
 
 Deno.test("predict takes a voice's batch-norm statistics from 8 windows on, the same the evaluation takes", () => {
   const model = smallNetwork();
-  const identity = {
-    dim: DIMS,
-    mean: new Array(DIMS).fill(0),
-    scale: new Array(DIMS).fill(1),
-    fittedOn: 1,
-  };
-  const predictor: Predictor = {
-    labels: ["a", "b", "c", "d"],
-    input: "logmel",
-    rowShape: [FRAMES, DIMS],
-    members: [{
-      name: "m",
-      model,
-      scaler: identity,
-      // Training voices' embedding statistics: the voice's embeddings are mapped onto them.
-      embedding: { mean: new Array(16).fill(0.2), scale: new Array(16).fill(0.7) },
-    }],
-    voiceBatchNorm: true,
-  };
+  const predictor = onePredictor(model, {
+    // Training voices' embedding statistics: the voice's embeddings are mapped onto them.
+    embedding: { mean: new Array(16).fill(0.2), scale: new Array(16).fill(0.7) },
+  }, { voiceBatchNorm: true });
   const x = randomRows(9, 3, 2);
   const windows = Array.from({ length: 9 }, (_, i) => x.slice(i * ROW, (i + 1) * ROW));
   const voice = new VoiceStatistics(predictor);
@@ -232,19 +238,7 @@ Deno.test("clip batch-norm statistics apply to strict settings only", () => {
 
 Deno.test("predict scores a strict clip with the same mixed batch-norm statistics the evaluation used", () => {
   const model = smallNetwork();
-  const identity = {
-    dim: DIMS,
-    mean: new Array(DIMS).fill(0),
-    scale: new Array(DIMS).fill(1),
-    fittedOn: 1,
-  };
-  const predictor: Predictor = {
-    labels: ["a", "b", "c", "d"],
-    input: "logmel",
-    rowShape: [FRAMES, DIMS],
-    members: [{ name: "m", model, scaler: identity }],
-    clipBatchNorm: 4,
-  };
+  const predictor = onePredictor(model, {}, { clipBatchNorm: 4 });
   const x = randomRows(3, 6, 0.4);
   const clips = [0, 1, 2].map((i) => ({
     stats: Int32Array.from([i]),

@@ -1,9 +1,10 @@
 /**
  * Augmentation of training batches, on already standardised rows: SpecAugment-style masks,
- * mixup, and class weights for the loss. Pure (no Deno APIs, no tfjs): every draw comes from the
- * generator passed in, so runs repeat exactly.
+ * mixup, voice swaps and class weights for the loss. Pure (no Deno APIs, no tfjs): every draw
+ * comes from the generator passed in, so runs repeat exactly.
  */
 import type { Rng } from "../util/random.ts";
+import { fitScaler, type Scaler } from "../normalise/scaler.ts";
 
 export interface SpecAugmentConfig {
   timeMasks: number;
@@ -117,16 +118,9 @@ export function smoothLabels(y: Float32Array, classes: number, epsilon: number):
   for (let i = 0; i < y.length; i++) y[i] = y[i] * (1 - epsilon) + floor;
 }
 
-/** Each speaker's mean and spread of every frame column ([speakers][dims]). */
-export interface VoiceColumnStats {
-  mean: Float32Array[];
-  scale: Float32Array[];
-}
-
 /**
- * Every speaker's per-column mean and spread over all of its rows of `x` ([n, frames, dims],
- * row-major; `speakers[r]` numbered from 0 to `count - 1`). A column that never varies gets
- * spread 1, so standardising by it leaves the column where it is.
+ * Every speaker's per-column statistics over all of its rows of `x` ([n, frames, dims],
+ * row-major; `speakers[r]` numbered from 0 to `count - 1`), as the speaker scalers fit them.
  */
 export function voiceColumnStats(
   x: Float32Array,
@@ -134,28 +128,16 @@ export function voiceColumnStats(
   count: number,
   frames: number,
   dims: number,
-): VoiceColumnStats {
-  const sum = Array.from({ length: count }, () => new Float64Array(dims));
-  const sumSq = Array.from({ length: count }, () => new Float64Array(dims));
-  const n = new Float64Array(count);
+): Scaler[] {
   const size = frames * dims;
-  for (let r = 0; r < speakers.length; r++) {
-    const s = speakers[r];
-    n[s] += frames;
-    for (let i = r * size; i < (r + 1) * size; i++) {
-      const v = x[i];
-      sum[s][i % dims] += v;
-      sumSq[s][i % dims] += v * v;
-    }
-  }
-  const mean = sum.map((row, s) => Float32Array.from(row, (v) => n[s] ? v / n[s] : 0));
-  const scale = sumSq.map((row, s) =>
-    Float32Array.from(row, (v, c) => {
-      const variance = n[s] ? v / n[s] - mean[s][c] ** 2 : 0;
-      return variance > 1e-12 ? Math.sqrt(variance) : 1;
-    })
-  );
-  return { mean, scale };
+  const rowsOf = Array.from({ length: count }, () => [] as number[]);
+  speakers.forEach((s, r) => rowsOf[s].push(r));
+  return rowsOf.map((rows, s) => {
+    if (!rows.length) throw new Error(`voice statistics: speaker ${s} has no training rows`);
+    const own = new Float32Array(rows.length * size);
+    rows.forEach((r, i) => own.set(x.subarray(r * size, (r + 1) * size), i * size));
+    return fitScaler(own, dims);
+  });
 }
 
 /**
@@ -171,11 +153,11 @@ export function voiceSwapRows(
   n: number,
   frames: number,
   dims: number,
-  stats: VoiceColumnStats,
+  stats: readonly Scaler[],
   share: number,
   rng: Rng,
 ): void {
-  const count = stats.mean.length;
+  const count = stats.length;
   if (share <= 0 || count < 2) return;
   const size = frames * dims;
   for (let r = 0; r < n; r++) {
@@ -184,7 +166,8 @@ export function voiceSwapRows(
     // Uniform over the other speakers.
     let to = rng.int(0, count - 1);
     if (to >= from) to++;
-    const [m0, s0, m1, s1] = [stats.mean[from], stats.scale[from], stats.mean[to], stats.scale[to]];
+    const { mean: m0, scale: s0 } = stats[from];
+    const { mean: m1, scale: s1 } = stats[to];
     for (let i = r * size, c = 0; i < (r + 1) * size; i++, c = c + 1 === dims ? 0 : c + 1) {
       x[i] = ((x[i] - m0[c]) / s0[c]) * s1[c] + m1[c];
     }

@@ -15,11 +15,11 @@ import {
   mixupRows,
   smoothLabels,
   specAugmentRows,
-  type VoiceColumnStats,
   voiceColumnStats,
   voiceSwapRows,
 } from "./batch_augment.ts";
 import { type Gemm, jsGemm } from "./gemm.ts";
+import type { Scaler } from "../normalise/scaler.ts";
 import { createSplitGemm } from "./split_gemm.ts";
 import { createWasmGemm } from "./gemm_wasm.ts";
 import { reversalStrength } from "./static/adversary.ts";
@@ -63,7 +63,7 @@ function batchArrays(
   to: number,
   cfg?: TrainConfig,
   rng?: Rng,
-  voices?: VoiceColumnStats,
+  voices?: readonly Scaler[],
 ) {
   const size = rowSize(samples.rowShape);
   const n = to - from;
