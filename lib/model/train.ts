@@ -173,7 +173,7 @@ export async function trainModel(
   if (cfg.voiceBatches && !train.speakers) {
     throw new Error("train.voiceBatches: the training rows name no speakers");
   }
-  if (cfg.voiceSwap > 0 && !(train.speakers && train.rowShape.length === 2)) {
+  if (cfg.voiceSwap > 0 && !(train.speakers && train.speakerCount && train.rowShape.length === 2)) {
     throw new Error(
       "train.voiceSwap: needs frame inputs ([frames, dims] rows) whose training rows name their speakers",
     );
@@ -182,7 +182,7 @@ export async function trainModel(
     ? voiceColumnStats(
       train.x,
       train.speakers!,
-      train.speakerCount ?? Math.max(...train.speakers!) + 1,
+      train.speakerCount!,
       train.rowShape[0],
       train.rowShape[1],
     )
