@@ -319,6 +319,29 @@ Deno.test({
     assertEquals(prosodyPredictor.perClip, [prosodyFrom, means.length]);
     prosodyPredictor.members.forEach((m) => m.model.dispose());
 
+    // Per-clip prosody and level (strict): MFCC 0 is now relative to each clip's own mean, so
+    // the scaler meets zero there too, and predict levels a new clip the same way: the same
+    // tone louder gets the same answer.
+    const levelRun = await runExperiment(
+      parseArgs([
+        ...originalsOnly,
+        "--temporal.input=mfccDeltaProsody",
+        "--speakerNorm=per-clip-prosody-level",
+      ]).config,
+      features,
+      corpus,
+      quiet,
+      join(tmp, "results"),
+    );
+    assert(levelRun.summary.protocolText.includes("level normalisation"));
+    const levelMeans: number[] = scalerOf(levelRun.runDir).mean;
+    assert(Math.abs(levelMeans[0]) < 1e-3, `MFCC 0 centred per clip (${levelMeans[0]})`);
+    const { predictor: levelPredictor } = await loadPredictor(levelRun.runDir);
+    assertEquals(levelPredictor.clipLevel?.c0, 0);
+    const [q1, q2] = [someClip, louder].map((c) => Array.from(predictClip(levelPredictor, c)));
+    q1.forEach((p, i) => assert(Math.abs(p - q2[i]) < 0.02, `${p} vs ${q2[i]}`));
+    levelPredictor.members.forEach((m) => m.model.dispose());
+
     // Both frame sequences side by side: each frame holds its 40 log-mel bands, then its 60
     // MFCC + delta values; the scaler and the saved model see 100 values per frame.
     const bothArgs = [...originalsOnly, "--temporal.input=logmelMfccDelta"];

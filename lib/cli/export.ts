@@ -95,10 +95,14 @@ export async function exportRun(runDir: string): Promise<string[]> {
       speakerNorm: policy.name,
       strict: policy.strict,
       perClipColumns: predictor.perClip ?? null,
+      clipLevel: predictor.clipLevel ?? null,
       before: policy.voice === "none"
-        ? (predictor.perClip
-          ? "z-score each clip's columns perClipColumns over its own frames, then feed it"
-          : "nothing: feed the input as computed")
+        ? (predictor.clipLevel
+          ? "first take the clip's level from itself: its level L = mean over frames of column clipLevel.c0 / clipLevel.c0PerDb (where c0 is null: the mean of the clipLevel.logmel columns over frames); subtract L from every clipLevel.logmel column and L x c0PerDb from column c0, in every frame; then "
+          : "") +
+          (predictor.perClip
+            ? "z-score each clip's columns perClipColumns over its own frames, then feed it"
+            : "nothing: feed the input as computed")
         : "z-score each column with the speaker's own mean and spread over their clips (the run used per-speaker statistics), then feed it",
       batchNorm: predictor.voiceBatchNorm
         ? `the run scored each voice with every network's BatchNormalization mean and variance taken from that voice (eval.voiceBatchNorm): for each member, run the speaker's clips (normalised as above and by the member's scaler) up to each BatchNormalization node in turn, set its mean and variance to the per-channel mean and population variance there (over clips and frames), then go on to the next; with fewer than ${MIN_BATCH_NORM_VOICE_WINDOWS} clips or windows keep the stored ones (the training set's), as predict does`

@@ -489,9 +489,20 @@ export interface TrainConfig {
  */
 export type Protocol = (typeof PROTOCOLS)[number];
 
-export type SpeakerNorm = "none" | "per-speaker" | "online" | "per-clip" | "per-clip-prosody";
+export type SpeakerNorm =
+  | "none"
+  | "per-speaker"
+  | "online"
+  | "per-clip"
+  | "per-clip-prosody"
+  | "per-clip-prosody-level";
 /** The settings that know nothing of a voice beyond the clip: what a strict twin may use. */
-export const STRICT_NORMS = ["none", "per-clip", "per-clip-prosody"] as const;
+export const STRICT_NORMS = [
+  "none",
+  "per-clip",
+  "per-clip-prosody",
+  "per-clip-prosody-level",
+] as const;
 export type StrictNorm = (typeof STRICT_NORMS)[number];
 export const SPEAKER_NORMS: readonly SpeakerNorm[] = [
   "none",
@@ -499,6 +510,7 @@ export const SPEAKER_NORMS: readonly SpeakerNorm[] = [
   "online",
   "per-clip",
   "per-clip-prosody",
+  "per-clip-prosody-level",
 ];
 
 export interface EvalConfig {
@@ -518,6 +530,9 @@ export interface EvalConfig {
    * test alike: strict (nothing of a voice beyond the clip itself), like `none`.
    * `per-clip-prosody`: only the prosody columns z-scored per clip (pitch and loudness relative to
    * the clip's own, which says less about who speaks), the spectral ones as `none`: strict.
+   * `per-clip-prosody-level`: as `per-clip-prosody`, and the log-mel and MFCC-0 columns taken
+   * relative to the clip's own mean level (recording gain and a voice's loudness out, the
+   * spectral shape kept; `normalise/level.ts`): strict.
    * `none`: only the global scaler fitted on training rows.
    */
   speakerNorm: SpeakerNorm;

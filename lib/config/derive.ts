@@ -34,7 +34,7 @@ export function strictTwin(config: RunConfig): RunConfig {
   const frames = config.model === "temporal";
   const hasProsody = frames && TEMPORAL_INPUTS.includes(config.temporal.input) &&
     inputContains(config.temporal.input, "prosody");
-  const norm = !frames || (wants === "per-clip-prosody" && !hasProsody) ? "none" : wants;
+  const norm = !frames || (wants.startsWith("per-clip-prosody") && !hasProsody) ? "none" : wants;
   const spectral = spectralPart;
   return {
     ...config,

@@ -322,11 +322,13 @@ function validateEval(c: RunConfig, p: Problems): void {
   if (e.speakerNorm.startsWith("per-clip") && c.model === "seed") {
     p.push(`eval.speakerNorm=${e.speakerNorm} needs frame inputs (--model=temporal)`);
   } else if (
-    e.speakerNorm === "per-clip-prosody" && TEMPORAL_INPUTS.includes(c.temporal.input) &&
+    // The settings whose policy z-scores the prosody block per clip (normalise/policy.ts).
+    e.speakerNorm.startsWith("per-clip-prosody") &&
+    TEMPORAL_INPUTS.includes(c.temporal.input) &&
     !inputParts(c.temporal.input).includes("prosody")
   ) {
     p.push(
-      `eval.speakerNorm=per-clip-prosody needs prosody in temporal.input (got ${c.temporal.input})`,
+      `eval.speakerNorm=${e.speakerNorm} needs prosody in temporal.input (got ${c.temporal.input})`,
     );
   }
 }

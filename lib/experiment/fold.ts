@@ -13,8 +13,10 @@ import {
   inputShape as shapeOf,
   type SequenceName,
 } from "../schema/inputs.ts";
+import { removeClipLevel } from "../normalise/level.ts";
 import {
   clipBatchNormApplies,
+  clipLevelLayout,
   normPolicy,
   perClipColumns,
   voiceBatchNormApplies,
@@ -126,6 +128,22 @@ export function gatherRows(
     out.set(from.subarray(at * size, (at + 1) * size), i * size);
   });
   return out;
+}
+
+/**
+ * `gatherRows`, with each row's level taken from itself where the run's normalisation says so
+ * (`eval.speakerNorm=per-clip-prosody-level`): the clip's features as every stage reads them.
+ */
+export function gatherClipRows(
+  config: RunConfig,
+  src: RowSource,
+  rows: readonly RowRef[],
+  kind: InputKind,
+  augmented: number,
+): Float32Array {
+  const raw = gatherRows(src, rows, kind, augmented);
+  const level = clipLevelLayout(config.eval.speakerNorm, kind, config.features);
+  return level ? removeClipLevel(raw, rows.length, inputShape(kind, src).featureDim, level) : raw;
 }
 
 export function labelsOf(src: RowSource, rows: readonly RowRef[], set: LabelSet): Int32Array {
@@ -250,7 +268,7 @@ export function prepareFold(
   );
   const ownColumns = kind === "vector" ? undefined : perClipColumns(norm.name, kind, featureDim);
   const gather = (rows: readonly RowRef[], testRows = false) => {
-    const raw = gatherRows(src, rows, kind, plan.augmented);
+    const raw = gatherClipRows(config, src, rows, kind, plan.augmented);
     if (ownColumns) return normalizeEachRow(raw, rows.length, featureDim, ownColumns);
     if (testRows && norm.voice === "online") {
       return applyOnlineSpeakerNorm(src.clips, rows, raw, featureDim, createRng(seed + 7));

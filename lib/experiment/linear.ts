@@ -18,7 +18,7 @@ import {
   inputFunctionals,
 } from "../features/functionals.ts";
 import {
-  gatherRows,
+  gatherClipRows,
   inputChannels,
   inputKindOf,
   inputShape,
@@ -68,7 +68,7 @@ export function fitFoldLinear(config: RunConfig, src: RowSource, fold: PreparedF
     const computed = new Float32Array(missing.length * dim);
     for (let at = 0; at < missing.length; at += CHUNK_ROWS) {
       const chunk = missing.slice(at, at + CHUNK_ROWS);
-      const x = gatherRows(src, chunk, kind, fold.plan.augmented);
+      const x = gatherClipRows(config, src, chunk, kind, fold.plan.augmented);
       computed.set(inputFunctionals(x, chunk.length, layout), at * dim);
     }
     const out = new Float32Array(rows.length * dim);

@@ -8,6 +8,7 @@ import { type InputKind, inputOf, selectChannels } from "../schema/inputs.ts";
 import { applyScaler, fitScaler, type Scaler } from "../normalise/scaler.ts";
 import { predictProbabilities } from "./train.ts";
 import { normalizeEachRow, RunningStats } from "../normalise/speaker.ts";
+import { type ClipLevelLayout, removeClipLevel } from "../normalise/level.ts";
 import { blendWithLinear, type LinearMember, scoreLinearMember } from "./linear_member.ts";
 import { functionalsCountOf, inputFunctionals } from "../features/functionals.ts";
 import {
@@ -32,6 +33,11 @@ export interface Predictor {
    * `speakerNorm=per-clip` or `per-clip-prosody`: `perClipColumns`).
    */
   perClip?: [number, number];
+  /**
+   * Where the input keeps the clip's level, taken from the clip itself before anything else
+   * (runs with `speakerNorm=per-clip-prosody-level`: `clipLevelLayout`); absent: as computed.
+   */
+  clipLevel?: ClipLevelLayout;
   /**
    * The run's linear members (`train.linearWeight`; one per fold), averaged into the networks'
    * mean at their weight; absent in runs without one.
@@ -159,8 +165,13 @@ export function predictClip(p: Predictor, features: ClipFeatures, speaker?: Voic
 }
 
 /** `predictClip` on a clip's model input (`inputOf`), unscaled. */
-export function predictInput(p: Predictor, input: Float32Array, speaker?: Voice): Float32Array {
+export function predictInput(
+  p: Predictor,
+  clipInput: Float32Array,
+  speaker?: Voice,
+): Float32Array {
   const width = p.rowShape[p.rowShape.length - 1];
+  const input = p.clipLevel ? removeClipLevel(clipInput, 1, width, p.clipLevel) : clipInput;
   const raw = p.perClip
     ? normalizeEachRow(input, 1, width, p.perClip)
     : speaker

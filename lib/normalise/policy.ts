@@ -8,6 +8,7 @@
 import type { RunConfig, SpeakerNorm } from "../config/defaults.ts";
 import { PROSODY_DIM } from "../features/prosody.ts";
 import { inputParts, isTemporalInput } from "../schema/inputs.ts";
+import type { ClipLevelLayout } from "./level.ts";
 
 export interface NormPolicy {
   name: SpeakerNorm;
@@ -20,6 +21,8 @@ export interface NormPolicy {
   voice: "none" | "all" | "online";
   /** Frame columns each clip z-scores over its own frames: none, all, or the prosody block. */
   perClip: "none" | "all" | "prosody";
+  /** Whether each clip's loudness level is taken from itself too (`normalise/level.ts`). */
+  level: boolean;
   /** What it takes from the clip itself, in words ("" when nothing). */
   ownClip: string;
   /** Appended to the run's protocol text. */
@@ -32,6 +35,7 @@ export const NORM_POLICIES: Record<SpeakerNorm, NormPolicy> = {
     strict: true,
     voice: "none",
     perClip: "none",
+    level: false,
     ownClip: "",
     protocolText: "",
   },
@@ -40,6 +44,7 @@ export const NORM_POLICIES: Record<SpeakerNorm, NormPolicy> = {
     strict: false,
     voice: "all",
     perClip: "none",
+    level: false,
     ownClip: "",
     protocolText:
       "; per-speaker normalisation: each actor's features z-scored with statistics of that actor's own recordings (test actors' audio included, never their labels)",
@@ -49,6 +54,7 @@ export const NORM_POLICIES: Record<SpeakerNorm, NormPolicy> = {
     strict: false,
     voice: "online",
     perClip: "none",
+    level: false,
     ownClip: "",
     protocolText:
       "; online per-speaker normalisation: training actors z-scored with their own statistics; each test clip with running statistics of its actor's clips met so far (in a seeded random order, itself included, never labels)",
@@ -58,6 +64,7 @@ export const NORM_POLICIES: Record<SpeakerNorm, NormPolicy> = {
     strict: true,
     voice: "none",
     perClip: "all",
+    level: false,
     ownClip: "each clip normalised by itself",
     protocolText:
       "; per-clip normalisation: each clip's frame features z-scored over its own frames (strict: nothing of a voice beyond the clip itself)",
@@ -67,9 +74,20 @@ export const NORM_POLICIES: Record<SpeakerNorm, NormPolicy> = {
     strict: true,
     voice: "none",
     perClip: "prosody",
+    level: false,
     ownClip: "each clip's prosody relative to itself",
     protocolText:
       "; per-clip prosody normalisation: each clip's prosody frames (pitch, loudness, ...) z-scored over its own frames (strict: nothing of a voice beyond the clip itself)",
+  },
+  "per-clip-prosody-level": {
+    name: "per-clip-prosody-level",
+    strict: true,
+    voice: "none",
+    perClip: "prosody",
+    level: true,
+    ownClip: "each clip's prosody and loudness level relative to itself",
+    protocolText:
+      "; per-clip prosody and level normalisation: each clip's prosody frames z-scored over its own frames, and its log-mel and MFCC-0 columns taken relative to its own mean level (strict: nothing of a voice beyond the clip itself)",
   },
 };
 
@@ -121,4 +139,33 @@ export function voiceEmbeddingNormApplies(config: RunConfig): boolean {
 export function clipBatchNormApplies(config: RunConfig): boolean {
   return config.eval.clipBatchNorm > 0 && config.model === "temporal" &&
     normPolicy(config.eval.speakerNorm).strict;
+}
+
+/**
+ * Where `input`'s frames keep the clip's level, for a setting that takes it from the clip
+ * (`normPolicy(norm).level`); undefined for every other setting and for the clip vector.
+ */
+export function clipLevelLayout(
+  norm: SpeakerNorm,
+  input: string,
+  features: Pick<RunConfig["features"], "sequenceMels" | "nMfcc" | "nMels">,
+): ClipLevelLayout | undefined {
+  if (!normPolicy(norm).level || !isTemporalInput(input)) return undefined;
+  const widths = {
+    logmel: features.sequenceMels,
+    mfccDelta: 3 * features.nMfcc,
+    prosody: PROSODY_DIM,
+  };
+  const layout: ClipLevelLayout = { logmel: null, c0: null, c0PerDb: Math.sqrt(features.nMels) };
+  let at = 0;
+  for (const part of inputParts(input)) {
+    if (part === "logmel") layout.logmel = [at, at + widths.logmel];
+    // MFCC + deltas: the MFCCs first, MFCC 0 the first of them.
+    if (part === "mfccDelta") layout.c0 = at;
+    at += widths[part];
+  }
+  if (layout.logmel === null && layout.c0 === null) {
+    throw new Error(`speakerNorm=${norm} needs log-mel or MFCC frames in the input (got ${input})`);
+  }
+  return layout;
 }

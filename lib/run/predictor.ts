@@ -9,6 +9,7 @@ import { createFeatureExtractor, type FeatureExtractor } from "../features/extra
 import type { Scaler } from "../normalise/scaler.ts";
 import {
   clipBatchNormApplies,
+  clipLevelLayout,
   perClipColumns,
   voiceBatchNormApplies,
 } from "../normalise/policy.ts";
@@ -60,6 +61,11 @@ export async function predictorFromRecord(
       linear.push(parseLinearMember(await loadLinear(fold.linear), source));
     }
   }
+  const clipLevel = clipLevelLayout(
+    record.config.eval.speakerNorm,
+    record.input.kind,
+    record.config.features,
+  );
   return {
     labels: record.labels,
     input: record.input.kind,
@@ -70,6 +76,7 @@ export async function predictorFromRecord(
       record.input.kind,
       record.input.rowShape.at(-1)!,
     ),
+    ...(clipLevel ? { clipLevel } : {}),
     ...(linear ? { linear } : {}),
     ...(voiceBatchNormApplies(record.config) ? { voiceBatchNorm: true } : {}),
     ...(clipBatchNormApplies(record.config)
