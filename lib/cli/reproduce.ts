@@ -3,7 +3,7 @@
  * index) -> featurize -> augment -> standardise + train + evaluate per fold -> run folder.
  * Any setting can be changed with `--key=value` (e.g. `--model=seed`, `--protocol=random`,
  * `--epochs=5`). A run that normalises per speaker is followed by its strict twin
- * (`strictTwin`: `eval.strictNorm`, each clip's prosody relative to itself unless set; found
+ * (`strictTwin`: `eval.strictNorm`, each clip's prosody and level relative to itself unless set; found
  * again if it exists; `--eval.strictToo=false` skips it), and both numbers are printed together.
  */
 import { checkBeforeWork, cliContext, fromRoot, openCorpus, runCli } from "./common.ts";

@@ -135,7 +135,7 @@ export const DEFAULT_CONFIG: RunConfig = {
     testFraction: 0.25,
     speakerNorm: "per-speaker",
     strictToo: true,
-    strictNorm: "per-clip-prosody",
+    strictNorm: "per-clip-prosody-level",
     tta: [],
     augmentedAsVoices: false,
     voiceBatchNorm: true,
@@ -543,10 +543,11 @@ export interface EvalConfig {
    */
   strictToo: boolean;
   /**
-   * The strict setting that twin uses: `per-clip-prosody` (the run's inputs, each clip's prosody
-   * columns z-scored over its own frames: pitch and loudness relative to the clip), `per-clip`
-   * (every column so), or `none` (and then the spectral inputs only: absolute pitch and loudness
-   * say who speaks). Changes which twin is trained, not this run.
+   * The strict setting that twin uses: `per-clip-prosody-level` (the run's inputs, each clip's
+   * prosody columns z-scored over its own frames and its log-mel and MFCC 0 relative to its own
+   * mean level; since session 20), `per-clip-prosody` (the prosody alone so), `per-clip` (every
+   * column so), or `none` (and then the spectral inputs only: absolute pitch and loudness say who
+   * speaks). Changes which twin is trained, not this run.
    */
   strictNorm: StrictNorm;
   /**

@@ -23,7 +23,7 @@ export function membersFor(
 
 /**
  * The strict twin `reproduce` trains beside a per-speaker run: nothing of a test voice known
- * (`eval.strictNorm`: `per-clip-prosody` unless set), everything else (the pitch-shifted rows
+ * (`eval.strictNorm`: `per-clip-prosody-level` unless set), everything else (the pitch-shifted rows
  * too) as the run. A per-clip setting keeps the run's inputs, prosody relative to the clip; with
  * `none` the twin reads the spectral inputs only: absolute pitch and loudness say who speaks as
  * much as how (the measurements behind both: docs/results.md, issues 20 and 29).
