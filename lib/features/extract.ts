@@ -92,6 +92,13 @@ export function sequenceFrameCount(
   return frameCount(Math.trunc(durationS * sampleRateHz), f.nFft, f.hopLength, true);
 }
 
+/** How many columns each frame sequence has per frame (log-mel bands, MFCC + deltas, prosody). */
+export function sequenceWidths(
+  f: Pick<FeatureConfig, "sequenceMels" | "nMfcc">,
+): { logmel: number; mfccDelta: number; prosody: number } {
+  return { logmel: f.sequenceMels, mfccDelta: 3 * f.nMfcc, prosody: PROSODY_DIM };
+}
+
 /** Filter banks and the DCT depend only on the config; build them once per extractor. */
 export interface FeatureExtractor {
   /** The feature settings it computes with. */

@@ -9,6 +9,7 @@ import type { RunConfig, SpeakerNorm } from "../config/defaults.ts";
 import { PROSODY_DIM } from "../features/prosody.ts";
 import { inputParts, isTemporalInput } from "../schema/inputs.ts";
 import type { ClipLevelLayout } from "./level.ts";
+import { sequenceWidths } from "../features/extract.ts";
 
 export interface NormPolicy {
   name: SpeakerNorm;
@@ -151,11 +152,7 @@ export function clipLevelLayout(
   features: Pick<RunConfig["features"], "sequenceMels" | "nMfcc" | "nMels">,
 ): ClipLevelLayout | undefined {
   if (!normPolicy(norm).level || !isTemporalInput(input)) return undefined;
-  const widths = {
-    logmel: features.sequenceMels,
-    mfccDelta: 3 * features.nMfcc,
-    prosody: PROSODY_DIM,
-  };
+  const widths = sequenceWidths(features);
   const layout: ClipLevelLayout = { logmel: null, c0: null, c0PerDb: Math.sqrt(features.nMels) };
   let at = 0;
   for (const part of inputParts(input)) {

@@ -21,8 +21,12 @@ import { canonicalJson } from "../config/config.ts";
 import type { ClipRecord } from "../schema/corpus.ts";
 import { COMMON_EMOTIONS } from "../schema/corpus.ts";
 import type { CorpusIndex } from "../corpus/index_fs.ts";
-import { PROSODY_DIM } from "../features/prosody.ts";
-import { CLIP_VECTOR_LAYOUT, clipVectorLength, sequenceFrameCount } from "../features/extract.ts";
+import {
+  CLIP_VECTOR_LAYOUT,
+  clipVectorLength,
+  sequenceFrameCount,
+  sequenceWidths,
+} from "../features/extract.ts";
 import {
   allocateRows,
   type ClipWindows,
@@ -191,9 +195,7 @@ export function featureDims(config: RunConfig): FeatureDims {
   return {
     vector: clipVectorLength(f),
     frames: sequenceFrameCount(f, config.audio.sampleRateHz, config.audio.durationS),
-    logmel: f.sequenceMels,
-    mfccDelta: 3 * f.nMfcc,
-    prosody: PROSODY_DIM,
+    ...sequenceWidths(f),
   };
 }
 
